@@ -1,0 +1,36 @@
+# Two commands do all set-up: `make run` (the site with the demo show) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench screenshots browsers clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) manage.py bench
+
+# Debian's Chromium for the browser tests (needs root, as on CI).
+browsers:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+screenshots: install
+	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser -k screenshots
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles screenshots

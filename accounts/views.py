@@ -1,0 +1,75 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from companion.models import SEASON_STRIDE
+
+from .forms import DeleteAccountForm, PreferencesForm, SignupForm
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("show-list")
+    form = SignupForm(request.POST or None)
+    if form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Mark the episodes you have seen and the companion opens up.")
+        return redirect("show-list")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Preferences saved.")
+        return redirect("preferences")
+    return render(request, "accounts/preferences.html", {"form": form})
+
+
+@require_GET
+@login_required
+def export_data(request: HttpRequest) -> HttpResponse:
+    """Everything we hold about the viewer; episodes by code only, so no unwatched title rides along."""
+    user = request.user
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "date_joined": user.date_joined.isoformat(),
+        "preferences": {
+            "hide_unwatched_titles": user.hide_unwatched_titles,
+            "hide_unwatched_synopses": user.hide_unwatched_synopses,
+        },
+        "watched": [
+            {"show": show_slug, "episode": f"{sequence // SEASON_STRIDE}x{sequence % SEASON_STRIDE}", "watched_at": at.isoformat()}
+            for show_slug, sequence, at in user.watches.order_by("episode__show__slug", "episode__sequence")
+            .values_list("episode__show__slug", "episode__sequence", "watched_at")
+        ],
+        "exported_at": timezone.now().isoformat(),
+    }
+    response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="spoilerfree-{user.username}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        user = request.user
+        logout(request)
+        user.delete()
+        messages.success(request, "Your account and your watch history have been deleted.")
+        return redirect("show-list")
+    return render(request, "accounts/delete.html", {"form": form})

@@ -1,0 +1,342 @@
+"""Import and export of a show's content as one YAML (or JSON) document.
+
+The format is documented in docs/CONTENT_FORMAT.md. An import is validated first, with errors
+that name the path and line of the offending value, then applied in one transaction, so a bad
+file changes nothing. Importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from .models import SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show
+
+EPISODE_REF = re.compile(r"^(\d+)x(\d+)$")
+STATUSES = {choice.value for choice in CharacterState.Status}
+
+
+class ContentError(Exception):
+    """A content file that cannot be imported; `problems` lists every one found."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def parse(text: str) -> tuple[dict, dict[str, int]]:
+    """Parse YAML (JSON is valid YAML) and map each value's path to its line number."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise ContentError([f"{where}not valid YAML or JSON ({getattr(error, 'problem', error)})"]) from None
+    lines: dict[str, int] = {}
+
+    def walk(n, path):
+        lines[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for key, value in n.value:
+                walk(value, f"{path}.{key.value}" if path else str(key.value))
+        elif isinstance(n, yaml.SequenceNode):
+            for index, item in enumerate(n.value):
+                walk(item, f"{path}[{index}]")
+
+    if node is not None:
+        walk(node, "")
+    return data, lines
+
+
+@dataclass
+class _Checker:
+    lines: dict[str, int]
+    problems: list[str]
+
+    def fail(self, path: str, message: str) -> None:
+        line = self.lines.get(path)
+        self.problems.append(f"{path} (line {line}): {message}" if line else f"{path}: {message}")
+
+    def text(self, item: dict, key: str, path: str, *, required=False, max_length=None) -> str:
+        value = item.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.fail(f"{path}.{key}", "must be text")
+            return ""
+        if required and not value.strip():
+            self.fail(f"{path}.{key}", "is required")
+        if max_length and len(value) > max_length:
+            self.fail(f"{path}.{key}", f"is longer than {max_length} characters")
+        return value.strip()
+
+    def date(self, item: dict, key: str, path: str):
+        value = item.get(key)
+        if value is None or isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{path}.{key}", "must be a date like 2019-11-01, or null")
+
+    def items(self, data: dict, key: str, path: str) -> list:
+        value = data.get(key) or []
+        if not isinstance(value, list):
+            self.fail(f"{path}{key}", "must be a list")
+            return []
+        return value
+
+    def mapping(self, value, path: str) -> bool:
+        if not isinstance(value, dict):
+            self.fail(path, "must be a mapping of fields")
+            return False
+        return True
+
+
+def _sequence(ref) -> int | None:
+    match = EPISODE_REF.match(str(ref or "").strip())
+    if not match:
+        return None
+    return int(match[1]) * SEASON_STRIDE + int(match[2])
+
+
+def load_show(text: str) -> Show:
+    """Validate and import a content document; returns the show."""
+    data, lines = parse(text)
+    check = _Checker(lines, [])
+    if not isinstance(data, dict):
+        raise ContentError(["the document must be a mapping with show, seasons, characters and notes"])
+    plan = _plan(data, check)
+    if check.problems:
+        raise ContentError(check.problems)
+    try:
+        with transaction.atomic():
+            return _apply(plan)
+    except ValidationError as error:
+        raise ContentError([f"{plan['where']}: {'; '.join(error.messages)}"]) from None
+
+
+def _plan(data: dict, check: _Checker) -> dict:
+    show = data.get("show") or {}
+    if not check.mapping(show, "show"):
+        show = {}
+    plan = {
+        "show": {
+            "title": check.text(show, "title", "show", required=True, max_length=200),
+            "slug": check.text(show, "slug", "show", max_length=50) or slugify(show.get("title") or ""),
+            "network": check.text(show, "network", "show", max_length=100),
+            "premise": check.text(show, "premise", "show"),
+        },
+        "seasons": [],
+        "characters": [],
+        "notes": [],
+        "where": "document",
+    }
+    episodes: set[int] = set()
+    for s_index, season in enumerate(check.items(data, "seasons", "")):
+        path = f"seasons[{s_index}]"
+        if not check.mapping(season, path):
+            continue
+        number = season.get("number")
+        if not isinstance(number, int) or number < 0:
+            check.fail(f"{path}.number", "must be a whole number, 0 for specials")
+            continue
+        planned = {
+            "number": number,
+            "period": check.text(season, "period", path, max_length=100),
+            "premiere_date": check.date(season, "premiere_date", path),
+            "episodes": [],
+        }
+        for e_index, episode in enumerate(check.items(season, "episodes", f"{path}.")):
+            e_path = f"{path}.episodes[{e_index}]"
+            if not check.mapping(episode, e_path):
+                continue
+            e_number = episode.get("number")
+            if not isinstance(e_number, int) or e_number < 1:
+                check.fail(f"{e_path}.number", "must be a whole number from 1")
+                continue
+            sequence = number * SEASON_STRIDE + e_number
+            if sequence in episodes:
+                check.fail(f"{e_path}.number", f"episode {number}x{e_number} is listed twice")
+            episodes.add(sequence)
+            planned["episodes"].append({
+                "number": e_number,
+                "title": check.text(episode, "title", e_path, max_length=200),
+                "synopsis": check.text(episode, "synopsis", e_path),
+                "air_date": check.date(episode, "air_date", e_path),
+                "recap": check.text(episode, "recap", e_path),
+            })
+        plan["seasons"].append(planned)
+
+    def ref(item, key, path, *, not_before=None, required=True):
+        value = item.get(key)
+        if value is None and not required:
+            return None
+        sequence = _sequence(value)
+        if sequence is None:
+            check.fail(f"{path}.{key}", f"must be an episode like \"3x10\", not {value!r}")
+        elif sequence not in episodes:
+            check.fail(f"{path}.{key}", f"episode {value} is not in this show's seasons")
+        elif not_before is not None and sequence < not_before:
+            check.fail(f"{path}.{key}", f"{value} is earlier than the episode it must follow")
+        return sequence
+
+    slugs: set[str] = set()
+    for c_index, character in enumerate(check.items(data, "characters", "")):
+        path = f"characters[{c_index}]"
+        if not check.mapping(character, path):
+            continue
+        name = check.text(character, "name", path, required=True, max_length=200)
+        slug = slugify(character.get("slug") or name)
+        if slug in slugs:
+            check.fail(f"{path}.name", f"another character already has the name {name!r}")
+        slugs.add(slug)
+        first = ref(character, "first_appearance", path)
+        states = []
+        for st_index, state in enumerate(check.items(character, "states", f"{path}.")):
+            st_path = f"{path}.states[{st_index}]"
+            if not check.mapping(state, st_path):
+                continue
+            status = state.get("status", "alive")
+            if status not in STATUSES:
+                check.fail(f"{st_path}.status", f"must be one of {', '.join(sorted(STATUSES))}")
+            states.append({
+                "reveal": ref(state, "as_of", st_path, not_before=first),
+                "status": status,
+                "location": check.text(state, "location", st_path, max_length=200),
+                "affiliation": check.text(state, "affiliation", st_path, max_length=200),
+                "description": check.text(state, "description", st_path),
+            })
+        plan["characters"].append({
+            "name": name, "slug": slug, "first": first, "states": states,
+            "actor": check.text(character, "actor", path, max_length=200),
+        })
+
+    for n_index, note in enumerate(check.items(data, "notes", "")):
+        path = f"notes[{n_index}]"
+        if not check.mapping(note, path):
+            continue
+        episode = ref(note, "episode", path)
+        planned = {
+            "episode": episode,
+            "reveal": ref(note, "reveal", path, not_before=episode),
+            "text": check.text(note, "text", path, required=True),
+            "outlet": check.text(note, "outlet", path, max_length=200),
+            "author": check.text(note, "author", path, max_length=200),
+            "article_title": check.text(note, "article_title", path, max_length=300),
+        }
+        if not (planned["outlet"] or planned["author"] or planned["article_title"]):
+            check.fail(path, "a note needs a source: outlet, author or article_title")
+        plan["notes"].append(planned)
+    return plan
+
+
+def _apply(plan: dict) -> Show:
+    show, _ = Show.objects.update_or_create(slug=plan["show"]["slug"], defaults=plan["show"])
+    by_sequence: dict[int, Episode] = {}
+    for planned in plan["seasons"]:
+        season, _ = Season.objects.update_or_create(
+            show=show, number=planned["number"],
+            defaults={"period": planned["period"], "premiere_date": planned["premiere_date"]},
+        )
+        for item in planned["episodes"]:
+            episode = _upsert(
+                Episode, {"season": season, "number": item["number"]},
+                {"title": item["title"], "synopsis": item["synopsis"], "air_date": item["air_date"]},
+            )
+            by_sequence[episode.sequence] = episode
+            if item["recap"]:
+                _upsert(Recap, {"episode": episode}, {"text": item["recap"], "reveal_at": episode})
+            else:
+                Recap.objects.filter(episode=episode).delete()
+
+    kept_characters, kept_states = [], []
+    for item in plan["characters"]:
+        character = _upsert(
+            Character, {"show": show, "slug": item["slug"]},
+            {"name": item["name"], "actor": item["actor"], "first_appearance": by_sequence[item["first"]]},
+        )
+        kept_characters.append(character.pk)
+        for state in item["states"]:
+            kept_states.append(_upsert(
+                CharacterState, {"character": character, "reveal_at": by_sequence[state["reveal"]]},
+                {key: state[key] for key in ("status", "location", "affiliation", "description")},
+            ).pk)
+    CharacterState.objects.filter(character__show=show).exclude(pk__in=kept_states).delete()
+    Character.objects.filter(show=show).exclude(pk__in=kept_characters).delete()
+
+    kept_notes = []
+    for item in plan["notes"]:
+        kept_notes.append(_upsert(
+            ReviewerNote,
+            {
+                "episode": by_sequence[item["episode"]], "text": item["text"], "outlet": item["outlet"],
+                "author": item["author"], "article_title": item["article_title"],
+            },
+            {"reveal_at": by_sequence[item["reveal"]]},
+        ).pk)
+    ReviewerNote.objects.filter(episode__show=show).exclude(pk__in=kept_notes).delete()
+    return show
+
+
+def _upsert(model, lookup: dict, values: dict):
+    """update_or_create that validates, and writes only when something differs."""
+    obj = model.objects.filter(**lookup).first() or model(**lookup)
+    changed = obj.pk is None
+    for key, value in values.items():
+        current = getattr(obj, key, None) if not hasattr(value, "pk") else getattr(obj, f"{key}_id", None)
+        new = value.pk if hasattr(value, "pk") else value
+        if current != new:
+            setattr(obj, key, value)
+            changed = True
+    if changed:
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj.save()
+    return obj
+
+
+def dump_show(show: Show) -> dict:
+    """The show's content as a document that load_show accepts."""
+    seasons = []
+    for season in show.seasons.prefetch_related("episodes__recap"):
+        episodes = []
+        for episode in season.episodes.all():
+            item = {"number": episode.number, "title": episode.title, "air_date": episode.air_date,
+                    "synopsis": episode.synopsis}
+            recap = getattr(episode, "recap", None)
+            if recap is not None:
+                item["recap"] = recap.text
+            episodes.append(item)
+        seasons.append({"number": season.number, "period": season.period,
+                        "premiere_date": season.premiere_date, "episodes": episodes})
+    characters = [
+        {
+            "name": c.name, "actor": c.actor, "first_appearance": c.first_appearance.code,
+            "states": [
+                {"as_of": s.reveal_at.code, "status": s.status, "location": s.location,
+                 "affiliation": s.affiliation, "description": s.description}
+                for s in c.states.select_related("reveal_at")
+            ],
+        }
+        for c in show.characters.select_related("first_appearance")
+    ]
+    notes = [
+        {"episode": n.episode.code, "reveal": n.reveal_at.code, "outlet": n.outlet, "author": n.author,
+         "article_title": n.article_title, "text": n.text}
+        for n in ReviewerNote.objects.filter(episode__show=show).select_related("episode", "reveal_at")
+    ]
+    return {
+        "show": {"title": show.title, "slug": show.slug, "network": show.network, "premise": show.premise},
+        "seasons": seasons, "characters": characters, "notes": notes,
+    }
+
+
+def dump_yaml(show: Show) -> str:
+    return yaml.safe_dump(dump_show(show), sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+episode = "shows/<slug:slug>/s<int:season>/e<int:number>/"
+
+urlpatterns = [
+    path("", views.show_list, name="show-list"),
+    path("shows/<slug:slug>/", views.show_detail, name="show-detail"),
+    path("shows/<slug:slug>/cast/", views.cast, name="cast"),
+    path("shows/<slug:slug>/cast/<slug:character_slug>/", views.character_detail, name="character-detail"),
+    path("shows/<slug:slug>/story/", views.story, name="story"),
+    path("shows/<slug:slug>/search/", views.search, name="search"),
+    path("shows/<slug:slug>/as-of/", views.set_as_of, name="set-as-of"),
+    path(episode, views.episode_detail, name="episode-detail"),
+    path(f"{episode}watch/", views.change_watch, {"action": "watch"}, name="episode-watch"),
+    path(f"{episode}unwatch/", views.change_watch, {"action": "unwatch"}, name="episode-unwatch"),
+    path(f"{episode}watch-up-to/", views.change_watch, {"action": "up-to"}, name="episode-watch-up-to"),
+    path(f"{episode}preview/", views.preview, name="preview"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+from functools import wraps
+from itertools import groupby
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from .models import (
+    SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Show, Watch, progress_for,
+)
+from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for
+
+
+def login_required_htmx(view):
+    """login_required that sends an htmx request to the login page as a whole-page redirect."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            return HttpResponseClientRedirect(f"{reverse('login')}?next={request.htmx.current_url_abs_path or '/'}")
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def get_episode(show: Show, season: int, number: int) -> Episode:
+    return get_object_or_404(
+        Episode.objects.select_related("show", "season"), show=show, sequence=season * SEASON_STRIDE + number
+    )
+
+
+def progress_context(viewing: Viewing) -> dict:
+    progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
+    percent = round(100 * progress["watched"] / progress["total"]) if progress["total"] else 0
+    return {"progress": progress, "percent": percent}
+
+
+def show_context(viewing: Viewing) -> dict:
+    """Everything the show page and its fragments render."""
+    show = viewing.show
+    episodes = viewing.decorate(list(show.episodes.with_watched(viewing.user).order_by("sequence")))
+    recaps = {r.episode_id: r for r in Recap.objects.for_show(show).visible_at(viewing.safe_point)}
+    for episode in episodes:
+        episode.visible_recap = recaps.get(episode.pk)
+    seasons = {season.number: season for season in show.seasons.all()}
+    return {
+        "show": show,
+        "viewing": viewing,
+        "seasons": [
+            (seasons.get(number), list(group))
+            for number, group in groupby(episodes, key=lambda e: e.season_number)
+        ],
+        **progress_context(viewing),
+    }
+
+
+@require_GET
+def show_list(request: HttpRequest) -> HttpResponse:
+    shows = list(Show.objects.all())
+    progress = progress_for(request.user, shows)
+    for show in shows:
+        show.progress = progress[show.pk]
+        show.percent = round(100 * show.progress["watched"] / show.progress["total"]) if show.progress["total"] else 0
+        show.safe_point = show.safe_point_for(request.user) if request.user.is_authenticated else None
+    return render(request, "companion/show_list.html", {"shows": shows})
+
+
+@require_GET
+def show_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    show = get_object_or_404(Show, slug=slug)
+    return render(request, "companion/show_detail.html", show_context(viewing_for(request, show)))
+
+
+@require_GET
+def episode_detail(request: HttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+    show = get_object_or_404(Show, slug=slug)
+    episode = get_episode(show, season, number)
+    return render(request, "companion/episode_detail.html", episode_context(request, show, episode))
+
+
+def episode_context(request: HttpRequest, show: Show, episode: Episode) -> dict:
+    viewing = viewing_for(request, show)
+    viewing.decorate([episode])
+    episode.watched = request.user.is_authenticated and Watch.objects.filter(
+        user=request.user, episode=episode
+    ).exists()
+    context = {"show": show, "episode": episode, "viewing": viewing, **progress_context(viewing)}
+    if episode.revealed:
+        safe = viewing.safe_point
+        context |= {
+            "recap": Recap.objects.visible_at(safe).filter(episode=episode).first(),
+            "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode=episode),
+            "debuts": Character.objects.filter(show=show).visible_at(safe).filter(first_appearance=episode),
+            "state_changes": CharacterState.objects.visible_at(safe)
+            .filter(reveal_at=episode)
+            .select_related("character__show"),
+        }
+    neighbours = show.episodes.order_by("sequence")
+    context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
+    context["next"] = neighbours.filter(sequence__gt=episode.sequence).first()
+    viewing.decorate([e for e in (context["previous"], context["next"]) if e])
+    return context
+
+
+@require_GET
+def cast(request: HttpRequest, slug: str) -> HttpResponse:
+    show = get_object_or_404(Show, slug=slug)
+    viewing = viewing_for(request, show)
+    characters = Character.objects.filter(show=show).with_states_at(viewing.safe_point)
+    return render(request, "companion/cast.html", {"show": show, "viewing": viewing, "characters": characters})
+
+
+@require_GET
+def character_detail(request: HttpRequest, slug: str, character_slug: str) -> HttpResponse:
+    show = get_object_or_404(Show, slug=slug)
+    viewing = viewing_for(request, show)
+    # A character who has not appeared yet is a 404, exactly like one who does not exist.
+    character = get_object_or_404(
+        Character.objects.filter(show=show).with_states_at(viewing.safe_point), slug=character_slug
+    )
+    return render(
+        request, "companion/character_detail.html", {"show": show, "viewing": viewing, "character": character}
+    )
+
+
+@require_GET
+def story(request: HttpRequest, slug: str) -> HttpResponse:
+    show = get_object_or_404(Show, slug=slug)
+    viewing = viewing_for(request, show)
+    safe = viewing.safe_point
+    notes_by_episode = {}
+    for note in ReviewerNote.objects.for_show(show).visible_at(safe).order_by("episode__sequence", "pk"):
+        notes_by_episode.setdefault(note.episode_id, []).append(note)
+    recaps = list(Recap.objects.for_show(show).visible_at(safe))
+    for recap in recaps:
+        recap.notes = notes_by_episode.pop(recap.episode_id, [])
+    context = {
+        "show": show,
+        "viewing": viewing,
+        "recaps": recaps,
+        "other_notes": [note for notes in notes_by_episode.values() for note in notes],
+        "characters": Character.objects.filter(show=show).with_states_at(safe),
+    }
+    return render(request, "companion/story.html", context)
+
+
+@require_GET
+def search(request: HttpRequest, slug: str) -> HttpResponse:
+    show = get_object_or_404(Show, slug=slug)
+    viewing = viewing_for(request, show)
+    query = request.GET.get("q", "").strip()[:100]
+    results = {}
+    if len(query) >= 2:
+        safe = viewing.safe_point
+        titled = show.episodes.filter(title__icontains=query)
+        results = {
+            "characters": Character.objects.filter(show=show).visible_at(safe).filter(name__icontains=query)[:20],
+            "episodes": [
+                e for e in viewing.decorate(list(titled.order_by("sequence")[:20])) if not e.title_hidden
+            ],
+            "recaps": Recap.objects.for_show(show).visible_at(safe).filter(text__icontains=query)[:20],
+            "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(text__icontains=query)[:20],
+            "states": CharacterState.objects.visible_at(safe)
+            .filter(character__show=show, description__icontains=query)
+            .select_related("character__show", "reveal_at")[:20],
+        }
+    context = {"show": show, "viewing": viewing, "query": query, "results": results}
+    if request.htmx:
+        return render(request, "companion/search.html#results", context)
+    return render(request, "companion/search.html", context)
+
+
+def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = fallback
+    return redirect(target)
+
+
+@require_POST
+@login_required_htmx
+def change_watch(request: HttpRequest, slug: str, season: int, number: int, action: str) -> HttpResponse:
+    show = get_object_or_404(Show, slug=slug)
+    episode = get_episode(show, season, number)
+    before = show.safe_point_for(request.user)
+    if action == "watch":
+        Watch.objects.mark_watched(user=request.user, episode=episode)
+    elif action == "up-to":
+        added = Watch.objects.mark_watched_up_to(user=request.user, episode=episode)
+        messages.success(request, f"Marked {added} more episode{'s' if added != 1 else ''} watched, up to {episode.short_label}.")
+    else:
+        Watch.objects.unmark(user=request.user, episode=episode)
+    if not request.htmx:
+        return _redirect_back(request, show.get_absolute_url())
+
+    if request.POST.get("from") == "episode":
+        response = render(request, "companion/episode_detail.html#episode-main", episode_context(request, show, episode))
+    else:
+        response = render(request, "companion/show_detail.html#watch-response", show_context(viewing_for(request, show)))
+    after = show.safe_point_for(request.user)
+    if after != before:
+        trigger_client_event(response, "safe-point-changed", {"safe_point": after.short_label if after else ""})
+    return response
+
+
+@require_POST
+@login_required_htmx
+def set_as_of(request: HttpRequest, slug: str) -> HttpResponse:
+    """Rewatch mode (or, for editors, a preview): look at the show as of another episode."""
+    show = get_object_or_404(Show, slug=slug)
+    stored = dict(request.session.get(AS_OF_SESSION_KEY, {}))
+    code = request.POST.get("episode", "")
+    if code in ("", "now"):
+        stored.pop(str(show.pk), None)
+        messages.info(request, "Back to your own progress.")
+    else:
+        try:
+            season, number = (int(part) for part in code.lower().split("x"))
+        except ValueError:
+            messages.error(request, "Pick an episode like 2x5.")
+            return _redirect_back(request, show.get_absolute_url())
+        episode = get_episode(show, season, number)
+        if not request.user.is_staff and show.safe_point_for(request.user, as_of=episode) != episode:
+            messages.error(request, "You can only look back at episodes you have already watched.")
+            return _redirect_back(request, show.get_absolute_url())
+        stored[str(show.pk)] = episode.pk
+        messages.info(request, f"Showing {show.title} as of {episode.short_label}.")
+    request.session[AS_OF_SESSION_KEY] = stored
+    return _redirect_back(request, show.get_absolute_url())
+
+
+@require_GET
+@login_required_htmx
+def preview(request: HttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+    """A confirmation page linked from the admin; the switch itself is a POST to set_as_of."""
+    show = get_object_or_404(Show, slug=slug)
+    episode = get_episode(show, season, number)
+    return render(request, "companion/preview.html", {"show": show, "episode": episode})
