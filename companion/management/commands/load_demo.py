@@ -7,7 +7,7 @@ from companion.models import Episode, Watch
 
 DEMO_FILE = settings.BASE_DIR / "fixtures" / "for-all-mankind.yaml"
 DEMO_ACCOUNTS = {
-    "viewer": {"password": "watching-at-1x05", "is_staff": False},
+    "viewer": {"password": "watching-at-3x10", "is_staff": False},
     "editor": {"password": "editing-the-show", "is_staff": True},
 }
 
@@ -27,9 +27,9 @@ class Command(BaseCommand):
                 user.set_password(spec["password"])
                 user.save()
         viewer = User.objects.get(username="viewer")
-        fifth = Episode.objects.get(show__slug="for-all-mankind", sequence=1005)
+        fifth = Episode.objects.get(show__slug="for-all-mankind", sequence=3010)
         Watch.objects.mark_watched_up_to(user=viewer, episode=fifth)
         self.stdout.write("Demo accounts (username / password):")
         for username, spec in DEMO_ACCOUNTS.items():
-            role = "editor, can use /admin/" if spec["is_staff"] else "viewer, has watched up to 1x05"
+            role = "editor, can use /admin/" if spec["is_staff"] else "viewer, has watched up to 3x10"
             self.stdout.write(f"  {username} / {spec['password']}  ({role})")

@@ -1,0 +1,64 @@
+import re
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import make_character, make_show, make_user, watch
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Fragments are cached by safe point; each test starts with an empty cache.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def show(db):
+    """Two seasons of five episodes; Ada is there from 1x01 and dies in 2x02; Zed first appears in 1x04."""
+    saga = make_show("saga", seasons=2, episodes=5)
+    make_character(saga, "Ada", "1x01", {"1x01": "alive", "1x03": "missing", "2x02": "dead"})
+    make_character(saga, "Zed", "1x04", {"1x04": "alive"})
+    return saga
+
+
+@pytest.fixture
+def alice(show):
+    """A viewer who has watched 1x01 to 1x03."""
+    user = make_user("alice")
+    watch(user, show, "1x01", "1x02", "1x03")
+    return user
+
+
+@pytest.fixture
+def bob(show):
+    """A viewer who has watched everything."""
+    user = make_user("bob")
+    watch(user, show, *[f"{s}x{e}" for s in (1, 2) for e in range(1, 6)])
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, has watched nothing."""
+    return make_user("outsider")
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("editor", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def markers_in(response) -> str:
+    return response.content.decode() + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+
+
+def mask_csrf(html: str) -> str:
+    return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1<csrf>", html)

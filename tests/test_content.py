@@ -1,0 +1,143 @@
+"""The For All Mankind content file, and the import that loads it."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from companion.content import ContentError, dump_show, load_show
+from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show
+
+FAM = Path(__file__).resolve().parent.parent / "fixtures" / "for-all-mankind.yaml"
+
+
+def snapshot():
+    """Every row of content, with primary keys, so a no-op import is provably a no-op."""
+    return [
+        list(model.objects.order_by("pk").values())
+        for model in (Show, Season, Episode, Character, CharacterState, Recap, ReviewerNote)
+    ]
+
+
+@pytest.fixture
+def fam(db):
+    return load_show(FAM.read_text())
+
+
+def test_for_all_mankind_has_four_seasons_of_ten(fam):
+    assert list(fam.seasons.values_list("number", flat=True)) == [1, 2, 3, 4]
+    assert fam.episodes.regular().count() == 40
+    assert all(season.episodes.count() == 10 for season in fam.seasons.all())
+
+
+def test_for_all_mankind_has_the_promised_content(fam):
+    assert ReviewerNote.objects.filter(episode__show=fam).count() >= 30
+    assert Character.objects.filter(show=fam).count() >= 10
+    assert Recap.objects.filter(episode__show=fam).exists()
+    assert fam.seasons.get(number=1).premiere_date is not None
+
+
+def test_loading_the_content_twice_changes_nothing(fam):
+    before = snapshot()
+    load_show(FAM.read_text())
+    assert snapshot() == before
+
+
+def test_load_demo_command_is_idempotent(db):
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    before = snapshot()
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    assert snapshot() == before
+
+
+def test_every_reveal_point_is_in_its_own_show(fam):
+    for state in CharacterState.objects.select_related("character", "reveal_at"):
+        assert state.reveal_at.show_id == state.character.show_id
+    for note in ReviewerNote.objects.select_related("episode", "reveal_at"):
+        assert note.reveal_at.show_id == note.episode.show_id
+        assert note.reveal_at.sequence >= note.episode.sequence
+
+
+def test_no_character_state_before_the_characters_first_appearance(fam):
+    for state in CharacterState.objects.select_related("character__first_appearance", "reveal_at"):
+        assert state.reveal_at.sequence >= state.character.first_appearance.sequence, state
+
+
+def test_every_note_has_a_source(fam):
+    for note in ReviewerNote.objects.all():
+        assert note.outlet or note.author or note.article_title
+
+
+def test_untitled_episodes_display_as_episode_n(fam):
+    untitled = fam.episodes.filter(title="").first()
+    assert untitled.display_title == f"Episode {untitled.number}"
+
+
+def test_export_round_trips(fam):
+    exported = yaml.safe_dump(dump_show(fam), sort_keys=False, allow_unicode=True)
+    before = snapshot()
+    load_show(exported)
+    assert snapshot() == before
+
+
+BROKEN = """\
+show:
+  title: Broken
+  slug: broken
+seasons:
+  - number: 1
+    episodes:
+      - number: 1
+      - number: 2
+characters:
+  - name: Early Bird
+    first_appearance: "1x02"
+    states:
+      - as_of: "1x01"
+        status: alive
+  - name: Nowhere
+    first_appearance: "7x01"
+notes:
+  - episode: "1x01"
+    reveal: "1x01"
+    text: no source here
+"""
+
+
+def test_a_bad_file_names_each_problem_with_its_line(db):
+    with pytest.raises(ContentError) as error:
+        load_show(BROKEN)
+    problems = "\n".join(error.value.problems)
+    assert "characters[0].states[0].as_of (line 13): 1x01 is earlier" in problems
+    assert "characters[1].first_appearance (line 16): episode 7x01 is not in this show" in problems
+    assert "notes[0] (line 18): a note needs a source" in problems
+
+
+def test_a_bad_file_changes_nothing(fam):
+    before = snapshot()
+    broken = FAM.read_text().replace('reveal: "4x10"', 'reveal: "4x99"', 1)
+    with pytest.raises(ContentError):
+        load_show(broken)
+    assert snapshot() == before
+
+
+def test_malformed_yaml_is_a_clear_error(db):
+    with pytest.raises(ContentError, match="line 3: not valid YAML"):
+        load_show("show:\n  title: [unclosed\n")
+
+
+def test_import_command_reports_problems_and_exits_nonzero(db, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BROKEN)
+    with pytest.raises(CommandError, match="nothing changed"):
+        call_command("import_show", str(bad))
+    assert not Show.objects.exists()
+
+
+def test_export_command_prints_the_import_format(fam, capsys):
+    call_command("export_show", "for-all-mankind")
+    data = yaml.safe_load(capsys.readouterr().out)
+    assert data["show"]["title"] == "For All Mankind"
+    assert len(data["seasons"]) == 4

@@ -1,0 +1,128 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Watch
+from tests.factories import episode, make_show
+
+
+@pytest.fixture
+def other(db):
+    return make_show("other", seasons=1, episodes=2)
+
+
+def test_recaps_visible_only_up_to_the_safe_point(show):
+    texts = set(Recap.objects.visible_at(episode(show, "1x03")).values_list("text", flat=True))
+    assert texts == {"RECAP-saga-1x1", "RECAP-saga-1x2", "RECAP-saga-1x3"}
+
+
+def test_notes_follow_their_own_reveal_point_not_their_episode(show):
+    late = ReviewerNote.objects.create(
+        episode=episode(show, "1x01"), reveal_at=episode(show, "2x01"), text="LATE", outlet="Paper"
+    )
+    assert late not in ReviewerNote.objects.visible_at(episode(show, "1x05"))
+    assert late in ReviewerNote.objects.visible_at(episode(show, "2x01"))
+
+
+def test_characters_hidden_until_first_appearance(show):
+    names = set(Character.objects.visible_at(episode(show, "1x03")).values_list("name", flat=True))
+    assert names == {"Ada"}
+
+
+def test_character_states_visible_up_to_safe_point(show):
+    statuses = list(
+        CharacterState.objects.visible_at(episode(show, "1x05"))
+        .filter(character__name="Ada").values_list("status", flat=True)
+    )
+    assert statuses == ["alive", "missing"]
+
+
+def test_latest_state_is_the_newest_safe_one(show):
+    ada = Character.objects.with_states_at(episode(show, "2x01")).get(name="Ada")
+    assert ada.latest_state.status == "missing"
+    ada = Character.objects.with_states_at(episode(show, "2x02")).get(name="Ada")
+    assert ada.latest_state.status == "dead"
+
+
+def test_nothing_is_visible_without_a_safe_point(show):
+    for model in (Recap, ReviewerNote, Character, CharacterState):
+        assert not model.objects.visible_at(None).exists()
+
+
+def test_another_shows_safe_point_reveals_nothing_here(show, other):
+    assert not Recap.objects.for_show(show).visible_at(episode(other, "1x02")).exists()
+    assert not Character.objects.filter(show=show).visible_at(episode(other, "1x02")).exists()
+
+
+def test_reveal_point_from_another_show_is_rejected(show, other):
+    note = ReviewerNote(episode=episode(show, "1x01"), reveal_at=episode(other, "1x02"), text="x", outlet="Paper")
+    with pytest.raises(ValidationError) as error:
+        note.full_clean()
+    assert "belongs to Other" in str(error.value)
+
+
+def test_state_before_first_appearance_is_rejected(show):
+    zed = Character.objects.get(name="Zed")
+    state = CharacterState(character=zed, reveal_at=episode(show, "1x02"), status="alive")
+    with pytest.raises(ValidationError, match="cannot be earlier than 1x4"):
+        state.full_clean()
+
+
+def test_character_first_appearance_in_another_show_is_rejected(show, other):
+    character = Character(show=show, name="Stray", slug="stray", first_appearance=episode(other, "1x01"))
+    with pytest.raises(ValidationError, match="Pick an episode of Saga"):
+        character.full_clean()
+
+
+def test_recap_reveal_defaults_to_its_episode_and_cannot_be_earlier(show):
+    recap = Recap.objects.get(episode=episode(show, "1x02"))
+    assert recap.reveal_at == recap.episode
+    recap.reveal_at = episode(show, "1x01")
+    with pytest.raises(ValidationError):
+        recap.full_clean()
+
+
+def test_database_allows_one_watch_per_user_and_episode(show, alice):
+    with pytest.raises(IntegrityError):
+        Watch.objects.create(user=alice, episode=episode(show, "1x01"))
+
+
+def test_database_requires_a_source_on_every_note(show):
+    with pytest.raises(IntegrityError):
+        ReviewerNote.objects.create(episode=episode(show, "1x01"), reveal_at=episode(show, "1x01"), text="anonymous")
+
+
+def test_untitled_episode_displays_its_number(show):
+    first = episode(show, "1x01")
+    first.title = ""
+    assert first.display_title == "Episode 1"
+    assert Episode.objects.get(pk=first.pk).code == "1x1"
+
+
+def test_admin_rejects_a_cross_show_reveal_point_with_a_message(client, editor, show, other):
+    client.force_login(editor)
+    ada = Character.objects.get(name="Ada")
+    response = client.post(
+        f"/admin/companion/characterstate/add/",
+        {"character": ada.pk, "reveal_at": episode(other, "1x01").pk, "status": "alive"},
+    )
+    assert response.status_code == 200
+    assert "belongs to Other, not Saga" in response.content.decode()
+    assert CharacterState.objects.filter(character=ada).count() == 3
+
+
+def test_admin_inline_offers_only_the_shows_episodes(client, editor, show, other):
+    client.force_login(editor)
+    ada = Character.objects.get(name="Ada")
+    page = client.get(f"/admin/companion/character/{ada.pk}/change/").content.decode()
+    assert "Saga 2x5" in page
+    assert "Other 1x1" not in page
+
+
+def test_admin_finds_episodes_by_code(client, editor, show):
+    client.force_login(editor)
+    response = client.get(
+        "/admin/autocomplete/",
+        {"term": "2x3", "app_label": "companion", "model_name": "characterstate", "field_name": "reveal_at"},
+    )
+    assert [r["text"] for r in response.json()["results"]] == ["Saga 2x3"]

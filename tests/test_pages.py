@@ -1,0 +1,163 @@
+"""What each page and htmx fragment shows a viewer at 1x03 (alice), and what it must not."""
+
+import pytest
+
+from companion.models import ReviewerNote, Watch
+from tests.conftest import markers_in, mask_csrf
+from tests.factories import episode
+
+SAFE = ["RECAP-saga-1x1", "RECAP-saga-1x3", "NOTE-saga-1x2", "STATE-Ada-1x03"]
+SPOILERS = [
+    "RECAP-saga-1x4", "RECAP-saga-2x5", "NOTE-saga-1x4", "NOTE-saga-2x1", "STATE-Ada-2x02",
+    "PLACE-Ada-2x02", "Zed", "STATE-Zed",
+]
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/shows/saga/"}
+
+PAGES = [
+    "/", "/shows/saga/", "/shows/saga/cast/", "/shows/saga/story/", "/shows/saga/search/?q=saga",
+    "/shows/saga/s1/e3/", "/shows/saga/s1/e4/", "/shows/saga/s2/e5/", "/shows/saga/cast/ada/",
+    "/shows/saga/cast/zed/", "/shows/saga/search/?q=STATE", "/shows/saga/search/?q=NOTE",
+    "/shows/saga/s2/e2/preview/", "/accounts/export/", "/accounts/preferences/", "/no-such-page/",
+]
+
+
+def assert_no_spoilers(response):
+    body = markers_in(response)
+    leaked = [marker for marker in SPOILERS if marker in body]
+    assert not leaked, f"{response.request['PATH_INFO']} leaked {leaked}"
+
+
+@pytest.mark.parametrize("url", PAGES)
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_no_page_or_fragment_shows_anything_past_the_safe_point(alice_client, url, htmx):
+    response = alice_client.get(url, **(HTMX if htmx else {}))
+    assert response.status_code in (200, 404)
+    assert_no_spoilers(response)
+
+
+def test_story_so_far_shows_everything_safe(alice_client):
+    body = alice_client.get("/shows/saga/story/").content.decode()
+    for marker in ["RECAP-saga-1x1", "RECAP-saga-1x2", "RECAP-saga-1x3", "NOTE-saga-1x3", "STATE-Ada-1x03"]:
+        assert marker in body
+    assert "STATE-Ada-1x01" not in body, "only the latest state stands in 'where everyone stands'"
+
+
+def test_episode_page_of_watched_episode_has_recap_and_notes(alice_client):
+    body = alice_client.get("/shows/saga/s1/e3/").content.decode()
+    assert "RECAP-saga-1x3" in body and "NOTE-saga-1x3" in body and "STATE-Ada-1x03" in body
+
+
+def test_episode_page_past_safe_point_says_watch_to_unlock(alice_client):
+    body = alice_client.get("/shows/saga/s1/e4/").content.decode()
+    assert "Watch this episode to unlock" in body
+    assert_no_spoilers(alice_client.get("/shows/saga/s1/e4/"))
+
+
+def test_late_note_about_a_watched_episode_stays_hidden(alice_client, show):
+    ReviewerNote.objects.create(episode=episode(show, "1x01"), reveal_at=episode(show, "2x03"), text="LATE-NOTE", outlet="Paper")
+    for url in ["/shows/saga/s1/e1/", "/shows/saga/story/", "/shows/saga/search/?q=LATE"]:
+        assert "LATE-NOTE" not in alice_client.get(url).content.decode()
+
+
+def test_cast_lists_only_characters_who_have_appeared_with_latest_state(alice_client):
+    body = alice_client.get("/shows/saga/cast/").content.decode()
+    assert "Ada" in body and "Missing" in body
+    assert "Zed" not in body
+
+
+def test_unappeared_character_is_the_same_404_as_a_missing_one(alice_client):
+    hidden = alice_client.get("/shows/saga/cast/zed/")
+    missing = alice_client.get("/shows/saga/cast/nobody/")
+    assert hidden.status_code == missing.status_code == 404
+    assert mask_csrf(hidden.content.decode()) == mask_csrf(missing.content.decode())
+
+
+def test_searching_for_an_unappeared_character_finds_nothing(alice_client):
+    body = alice_client.get("/shows/saga/search/?q=Zed").content.decode()
+    assert "Nothing found for “Zed”" in body
+    assert "/cast/zed/" not in body and "STATE-Zed" not in body
+
+
+def test_character_timeline_stops_at_safe_point(alice_client):
+    body = alice_client.get("/shows/saga/cast/ada/").content.decode()
+    assert "STATE-Ada-1x01" in body and "STATE-Ada-1x03" in body
+    assert "STATE-Ada-2x02" not in body
+
+
+def test_search_finds_safe_content_only(alice_client):
+    body = alice_client.get("/shows/saga/search/?q=RECAP").content.decode()
+    assert "RECAP-saga-1x2" in body
+    assert "RECAP-saga-1x4" not in body
+
+
+def test_search_fragment_for_htmx(alice_client):
+    response = alice_client.get("/shows/saga/search/?q=RECAP", **HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="results"')
+    assert "RECAP-saga-1x2" in body and "RECAP-saga-1x4" not in body
+
+
+def test_anonymous_visitor_sees_nothing_gated_and_a_login_prompt(client, show):
+    body = client.get("/shows/saga/").content.decode()
+    assert "Log in</a> to mark episodes watched" in body
+    for marker in SAFE + SPOILERS:
+        assert marker not in body
+
+
+def test_hidden_titles_preference_hides_unwatched_titles_everywhere(alice_client, alice):
+    alice.hide_unwatched_titles = True
+    alice.save()
+    for url in ["/shows/saga/", "/shows/saga/s1/e4/", "/shows/saga/s1/e3/", "/shows/saga/search/?q=TITLE"]:
+        body = alice_client.get(url).content.decode()
+        assert "TITLE-saga-1x4" not in body and "TITLE-saga-2x1" not in body, url
+    assert "TITLE-saga-1x3" in alice_client.get("/shows/saga/").content.decode()
+
+
+def test_synopses_of_unwatched_episodes_hidden_by_default(alice_client, alice):
+    body = alice_client.get("/shows/saga/").content.decode()
+    assert "SYNOPSIS-saga-1x3" in body and "SYNOPSIS-saga-1x4" not in body
+    alice.hide_unwatched_synopses = False
+    alice.save()
+    assert "SYNOPSIS-saga-1x4" in alice_client.get("/shows/saga/").content.decode()
+
+
+def test_unknown_show_and_episode_are_404(alice_client):
+    assert alice_client.get("/shows/nope/").status_code == 404
+    assert alice_client.get("/shows/saga/s9/e1/").status_code == 404
+    assert alice_client.get("/shows/saga/s1/e99/").status_code == 404
+
+
+def test_progress_on_show_list(alice_client):
+    body = alice_client.get("/").content.decode()
+    assert "S1E3 · 3 of 10 watched" in " ".join(body.split())
+
+
+def test_pages_are_private_to_the_viewer(alice_client):
+    response = alice_client.get("/shows/saga/story/")
+    assert "private" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+
+
+@pytest.mark.parametrize("url", ["/shows/saga/", "/shows/saga/story/", "/shows/saga/cast/", "/shows/saga/s1/e2/"])
+def test_time_travel_shows_the_earlier_point_and_a_way_back(alice_client, url):
+    alice_client.post("/shows/saga/as-of/", {"episode": "1x1"})
+    body = alice_client.get(url).content.decode()
+    assert "as of <strong>S1E1</strong>" in body and "Back to my progress" in body
+    assert "RECAP-saga-1x2" not in body and "STATE-Ada-1x03" not in body
+    alice_client.post("/shows/saga/as-of/", {"episode": "now"})
+    assert "Back to my progress" not in alice_client.get(url).content.decode()
+
+
+def test_viewer_cannot_time_travel_ahead(alice_client, alice, show):
+    alice_client.post("/shows/saga/as-of/", {"episode": "2x5"})
+    body = alice_client.get("/shows/saga/story/").content.decode()
+    assert "RECAP-saga-2x5" not in body
+    assert Watch.objects.filter(user=alice).count() == 3
+
+
+def test_editor_preview_shows_the_chosen_point(client, editor, show):
+    client.force_login(editor)
+    client.post("/shows/saga/as-of/", {"episode": "2x2"})
+    body = client.get("/shows/saga/story/").content.decode()
+    assert "RECAP-saga-2x2" in body and "STATE-Ada-2x02" in body
+    assert "RECAP-saga-2x3" not in body
