@@ -283,7 +283,7 @@ class CharacterState(GatedContent):
 
 class RecapQuerySet(GatedQuerySet):
     def for_show(self, show: Show):
-        return self.filter(episode__show=show).select_related("episode")
+        return self.filter(episode__show=show).select_related("episode__show")
 
 
 class Recap(GatedContent):
@@ -317,7 +317,7 @@ class Recap(GatedContent):
 
 class ReviewerNoteQuerySet(GatedQuerySet):
     def for_show(self, show: Show):
-        return self.filter(episode__show=show).select_related("episode", "reveal_at")
+        return self.filter(episode__show=show).select_related("episode__show", "reveal_at")
 
 
 class ReviewerNote(GatedContent):

@@ -98,11 +98,13 @@ def episode_context(request: HttpRequest, show: Show, episode: Episode) -> dict:
         safe = viewing.safe_point
         context |= {
             "recap": Recap.objects.visible_at(safe).filter(episode=episode).first(),
-            "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode=episode),
-            "debuts": Character.objects.filter(show=show).visible_at(safe).filter(first_appearance=episode),
-            "state_changes": CharacterState.objects.visible_at(safe)
-            .filter(reveal_at=episode)
-            .select_related("character__show"),
+            "notes": list(ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode=episode)),
+            "debuts": list(
+                Character.objects.filter(show=show).visible_at(safe).filter(first_appearance=episode).select_related("show")
+            ),
+            "state_changes": list(
+                CharacterState.objects.visible_at(safe).filter(reveal_at=episode).select_related("character__show")
+            ),
         }
     neighbours = show.episodes.order_by("sequence")
     context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
@@ -163,7 +165,7 @@ def search(request: HttpRequest, slug: str) -> HttpResponse:
         safe = viewing.safe_point
         titled = show.episodes.filter(title__icontains=query)
         results = {
-            "characters": Character.objects.filter(show=show).visible_at(safe).filter(name__icontains=query)[:20],
+            "characters": Character.objects.filter(show=show).visible_at(safe).filter(name__icontains=query).select_related("show")[:20],
             "episodes": [
                 e for e in viewing.decorate(list(titled.order_by("sequence")[:20])) if not e.title_hidden
             ],

@@ -1,0 +1,15 @@
+"""The site's URLs plus /bench/ok/, the floor that `manage.py bench` compares page throughput with."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+
+def ok(request: HttpRequest) -> HttpResponse:
+    """The cheapest Django response: the full middleware stack, no database, no template."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/ok/", ok),
+    path("", include("companion.urls")),
+]

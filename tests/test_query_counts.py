@@ -1,0 +1,75 @@
+"""Queries per page stay flat as content and progress grow."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from companion.models import SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Season, Watch
+from tests.factories import make_user
+
+PAGES = [
+    "/", "/shows/saga/", "/shows/saga/s1/e2/", "/shows/saga/cast/", "/shows/saga/cast/ada/",
+    "/shows/saga/story/", "/shows/saga/search/?q=RECAP",
+]
+
+
+def grow(show, items: int) -> None:
+    """Add about `items` pieces of content: episodes with recaps, characters with states, notes."""
+    seasons = max(1, items // 200)
+    episodes = []
+    for number in range(show.seasons.count() + 1, show.seasons.count() + seasons + 1):
+        season = Season.objects.create(show=show, number=number)
+        episodes += Episode.objects.bulk_create(
+            Episode(show=show, season=season, number=n, title=f"T{n}", sequence=number * SEASON_STRIDE + n)
+            for n in range(1, 11)
+        )
+    all_episodes = list(show.episodes.order_by("sequence"))
+    Recap.objects.bulk_create(Recap(episode=e, reveal_at=e, text=f"RECAP {e.code}") for e in episodes)
+    start = Character.objects.count()
+    characters = Character.objects.bulk_create(
+        Character(show=show, name=f"Person {i}", slug=f"person-{i}", first_appearance=all_episodes[i % len(all_episodes)])
+        for i in range(start, start + items // 10)
+    )
+    CharacterState.objects.bulk_create(
+        CharacterState(character=c, reveal_at=all_episodes[(i + k) % len(all_episodes)], description="x")
+        for i, c in enumerate(characters) for k in range(3)
+    )
+    ReviewerNote.objects.bulk_create(
+        ReviewerNote(episode=all_episodes[i % len(all_episodes)], reveal_at=all_episodes[-1], text=f"RECAP note {i}", outlet="P")
+        for i in range(items // 2)
+    )
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_queries_do_not_grow_with_content(alice_client, show, url, django_assert_max_num_queries):
+    small = count_queries(alice_client, url)
+    grow(show, 1000)
+    with django_assert_max_num_queries(small):
+        alice_client.get(url)
+    assert small <= 16
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_queries_do_not_grow_with_progress(client, show, url):
+    viewer = make_user("viewer")
+    client.force_login(viewer)
+    Watch.objects.mark_watched_up_to(user=viewer, episode=show.episodes.get(sequence=1002))
+    early = count_queries(client, url)
+    Watch.objects.mark_watched_up_to(user=viewer, episode=show.episodes.order_by("sequence").last())
+    assert count_queries(client, url) == early
+
+
+def test_marking_watched_costs_the_same_at_any_size(alice_client, show):
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    with CaptureQueriesContext(connection) as small:
+        alice_client.post("/shows/saga/s1/e4/watch/", **htmx)
+    grow(show, 1000)
+    with CaptureQueriesContext(connection) as large:
+        alice_client.post("/shows/saga/s1/e5/watch/", **htmx)
+    assert len(large) == len(small)
