@@ -8,7 +8,6 @@ file changes nothing. Importing the same file twice changes nothing the second t
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import yaml
@@ -16,9 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from .models import SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show
+from .models import SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show, sequence_from_code
 
-EPISODE_REF = re.compile(r"^(\d+)x(\d+)$")
 STATUSES = {choice.value for choice in CharacterState.Status}
 
 
@@ -100,13 +98,6 @@ class _Checker:
         return True
 
 
-def _sequence(ref) -> int | None:
-    match = EPISODE_REF.match(str(ref or "").strip())
-    if not match:
-        return None
-    return int(match[1]) * SEASON_STRIDE + int(match[2])
-
-
 def load_show(text: str) -> Show:
     """Validate and import a content document; returns the show."""
     data, lines = parse(text)
@@ -179,7 +170,7 @@ def _plan(data: dict, check: _Checker) -> dict:
         value = item.get(key)
         if value is None and not required:
             return None
-        sequence = _sequence(value)
+        sequence = sequence_from_code(value)
         if sequence is None:
             check.fail(f"{path}.{key}", f"must be an episode like \"3x10\", not {value!r}")
         elif sequence not in episodes:

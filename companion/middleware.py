@@ -1,19 +1,57 @@
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django_htmx.http import reswap, retarget
+
+ERROR_MESSAGES = {
+    400: "That request could not be understood, so nothing was changed.",
+    403: "You cannot do that, or the page was out of date. Nothing was changed; reload and try again.",
+    404: "There is nothing here, or nothing you can see yet.",
+    405: "That cannot be done this way, so nothing was changed.",
+    413: "That request was too large, so nothing was changed.",
+    429: "Too many attempts. Please wait a few minutes and try again.",
+}
 
 
 class PrivateCacheMiddleware:
     """Every page depends on who is asking, so no shared cache may keep one and serve it to another.
 
-    Pages are `private, no-cache` (a browser may keep them but must ask again) and vary on the
+    `no-store` also keeps pages out of the back/forward cache, so the back button after
+    "unwatch" or logging out cannot show content that is no longer safe. Responses vary on the
     cookie and on HX-Request, since a URL can answer with a page or with an htmx fragment.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         response = self.get_response(request)
-        if not request.path.startswith("/static/"):
-            patch_cache_control(response, private=True, no_cache=True, must_revalidate=True)
-            patch_vary_headers(response, ["Cookie", "HX-Request"])
+        patch_cache_control(response, private=True, no_store=True)
+        patch_vary_headers(response, ["Cookie", "HX-Request"])
+        return response
+
+
+class FriendlyErrorsMiddleware:
+    """Client errors get a page for browsers and a short message fragment for htmx requests.
+
+    The htmx fragment is retargeted at the page's message area, so a failed click explains itself
+    instead of swapping an error page into the middle of the episode list.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        message = ERROR_MESSAGES.get(response.status_code)
+        if message is None or response.streaming:
+            return response
+        if getattr(request, "htmx", False):
+            response.content = render_to_string("_error_fragment.html", {"message": message})
+            response["Content-Type"] = "text/html; charset=utf-8"
+            retarget(response, "#messages")
+            reswap(response, "innerHTML")
+        elif not response.content:
+            response.content = render_to_string(f"{response.status_code}.html", request=request)
+            response["Content-Type"] = "text/html; charset=utf-8"
         return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -12,6 +14,13 @@ from django.utils import timezone
 # An episode's place in canonical order is season * SEASON_STRIDE + number, so one integer
 # comparison (and one index) answers "is this at or before that?".
 SEASON_STRIDE = 1000
+EPISODE_CODE = re.compile(r"^(\d+)x(\d+)$", re.ASCII | re.IGNORECASE)
+
+
+def sequence_from_code(code) -> int | None:
+    """ "3x10" -> 3010; None for anything that is not such a code."""
+    match = EPISODE_CODE.match(str(code or "").strip())
+    return int(match[1]) * SEASON_STRIDE + int(match[2]) if match else None
 
 
 # --- The spoiler rule -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from .models import (
     SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Show, Watch, progress_for,
+    sequence_from_code,
 )
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for
 
@@ -191,6 +192,8 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
 @require_POST
 @login_required_htmx
 def change_watch(request: HttpRequest, slug: str, season: int, number: int, action: str) -> HttpResponse:
+    # Read the form before writing anything: an oversized or malformed body fails here, not halfway.
+    origin = request.POST.get("from")
     show = get_object_or_404(Show, slug=slug)
     episode = get_episode(show, season, number)
     before = show.safe_point_for(request.user)
@@ -204,7 +207,7 @@ def change_watch(request: HttpRequest, slug: str, season: int, number: int, acti
     if not request.htmx:
         return _redirect_back(request, show.get_absolute_url())
 
-    if request.POST.get("from") == "episode":
+    if origin == "episode":
         response = render(request, "companion/episode_detail.html#episode-main", episode_context(request, show, episode))
     else:
         response = render(request, "companion/show_detail.html#watch-response", show_context(viewing_for(request, show)))
@@ -225,12 +228,11 @@ def set_as_of(request: HttpRequest, slug: str) -> HttpResponse:
         stored.pop(str(show.pk), None)
         messages.info(request, "Back to your own progress.")
     else:
-        try:
-            season, number = (int(part) for part in code.lower().split("x"))
-        except ValueError:
+        sequence = sequence_from_code(code)
+        if sequence is None:
             messages.error(request, "Pick an episode like 2x5.")
             return _redirect_back(request, show.get_absolute_url())
-        episode = get_episode(show, season, number)
+        episode = get_episode(show, sequence // SEASON_STRIDE, sequence % SEASON_STRIDE)
         if not request.user.is_staff and show.safe_point_for(request.user, as_of=episode) != episode:
             messages.error(request, "You can only look back at episodes you have already watched.")
             return _redirect_back(request, show.get_absolute_url())

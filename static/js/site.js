@@ -7,3 +7,23 @@ document.addEventListener("submit", function (event) {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// A server or network failure on an htmx request: say so where messages appear. Client errors
+// (4xx) arrive as a message fragment from the server and are swapped there by htmx itself.
+function showFailure(text) {
+  var box = document.getElementById("messages");
+  if (!box) return;
+  var message = document.createElement("p");
+  message.className = "message error";
+  message.setAttribute("role", "alert");
+  message.textContent = text;
+  box.replaceChildren(message);
+}
+document.addEventListener("htmx:responseError", function (event) {
+  if (event.detail.xhr.status >= 500) {
+    showFailure("Something went wrong and nothing was changed. Please try again.");
+  }
+});
+document.addEventListener("htmx:sendError", function () {
+  showFailure("Could not reach the server. Check your connection and try again.");
+});
