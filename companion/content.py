@@ -230,12 +230,12 @@ def _plan(data: dict, check: _Checker) -> dict:
 
 
 def _apply(plan: dict) -> Show:
-    show, _ = Show.objects.update_or_create(slug=plan["show"]["slug"], defaults=plan["show"])
+    show = _upsert(Show, {"slug": plan["show"]["slug"]}, plan["show"])
     by_sequence: dict[int, Episode] = {}
     for planned in plan["seasons"]:
-        season, _ = Season.objects.update_or_create(
-            show=show, number=planned["number"],
-            defaults={"period": planned["period"], "premiere_date": planned["premiere_date"]},
+        season = _upsert(
+            Season, {"show": show, "number": planned["number"]},
+            {"period": planned["period"], "premiere_date": planned["premiere_date"]},
         )
         for item in planned["episodes"]:
             episode = _upsert(

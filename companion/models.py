@@ -84,6 +84,9 @@ class Show(models.Model):
     slug = models.SlugField(unique=True)
     network = models.CharField(max_length=100, blank=True)
     premise = models.TextField(blank=True, help_text="Spoiler-free: only what the first episode sets up.")
+    # Bumped whenever any of the show's content changes; cached fragments are keyed on it. It lives
+    # in the database, not the cache, so every worker process sees an edit at once.
+    content_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["title"]
@@ -93,6 +96,9 @@ class Show(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("show-detail", args=[self.slug])
+
+    def content_changed(self) -> None:
+        Show.objects.filter(pk=self.pk).update(content_version=models.F("content_version") + 1)
 
     def safe_point_for(self, user, *, as_of: Episode | None = None) -> Episode | None:
         """The last episode of the unbroken run of watched regular episodes from the first one.

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from .models import Episode, Show, is_revealed
 
 AS_OF_SESSION_KEY = "as_of"
+FRAGMENT_TTL = 60 * 60
 
 
 @dataclass
@@ -22,6 +26,20 @@ class Viewing:
 
     def is_revealed(self, episode: Episode) -> bool:
         return is_revealed(episode, self.safe_point)
+
+    def cached_fragment(self, name: str, template: str, build_context) -> SafeString:
+        """Render a gated fragment once per (show, content version, safe point) and share it.
+
+        Everyone at the same safe point sees the same gated content, so the fragment may be shared
+        between viewers. It must not contain anything personal (watch marks, preferences, tokens).
+        """
+        point = self.safe_point.pk if self.safe_point else 0
+        key = f"fragment:{name}:{self.show.pk}:{self.show.content_version}:{point}"
+        html = cache.get(key)
+        if html is None:
+            html = render_to_string(template, build_context())
+            cache.set(key, html, FRAGMENT_TTL)
+        return mark_safe(html)
 
     def decorate(self, episodes):
         """Set revealed, shown_title and shown_synopsis on each episode for the templates."""

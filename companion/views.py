@@ -97,16 +97,17 @@ def episode_context(request: HttpRequest, show: Show, episode: Episode) -> dict:
     context = {"show": show, "episode": episode, "viewing": viewing, **progress_context(viewing)}
     if episode.revealed:
         safe = viewing.safe_point
-        context |= {
-            "recap": Recap.objects.visible_at(safe).filter(episode=episode).first(),
-            "notes": list(ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode=episode)),
-            "debuts": list(
-                Character.objects.filter(show=show).visible_at(safe).filter(first_appearance=episode).select_related("show")
-            ),
-            "state_changes": list(
-                CharacterState.objects.visible_at(safe).filter(reveal_at=episode).select_related("character__show")
-            ),
-        }
+        context["unlocked"] = viewing.cached_fragment(
+            f"episode:{episode.pk}", "companion/episode_detail.html#unlocked",
+            lambda: {
+                "recap": Recap.objects.visible_at(safe).filter(episode=episode).first(),
+                "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode=episode),
+                "debuts": Character.objects.filter(show=show).visible_at(safe).filter(first_appearance=episode)
+                .select_related("show"),
+                "state_changes": CharacterState.objects.visible_at(safe).filter(reveal_at=episode)
+                .select_related("character__show", "reveal_at"),
+            },
+        )
     neighbours = show.episodes.order_by("sequence")
     context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
     context["next"] = neighbours.filter(sequence__gt=episode.sequence).first()
@@ -118,8 +119,11 @@ def episode_context(request: HttpRequest, show: Show, episode: Episode) -> dict:
 def cast(request: HttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
     viewing = viewing_for(request, show)
-    characters = Character.objects.filter(show=show).with_states_at(viewing.safe_point)
-    return render(request, "companion/cast.html", {"show": show, "viewing": viewing, "characters": characters})
+    cast_list = viewing.cached_fragment(
+        "cast", "companion/cast.html#cast-list",
+        lambda: {"characters": Character.objects.filter(show=show).with_states_at(viewing.safe_point)},
+    )
+    return render(request, "companion/cast.html", {"show": show, "viewing": viewing, "cast_list": cast_list})
 
 
 @require_GET
@@ -128,32 +132,39 @@ def character_detail(request: HttpRequest, slug: str, character_slug: str) -> Ht
     viewing = viewing_for(request, show)
     # A character who has not appeared yet is a 404, exactly like one who does not exist.
     character = get_object_or_404(
-        Character.objects.filter(show=show).with_states_at(viewing.safe_point), slug=character_slug
+        Character.objects.filter(show=show).visible_at(viewing.safe_point).select_related("first_appearance"),
+        slug=character_slug,
     )
-    return render(
-        request, "companion/character_detail.html", {"show": show, "viewing": viewing, "character": character}
+    timeline = viewing.cached_fragment(
+        f"character:{character.pk}", "companion/character_detail.html#timeline",
+        lambda: {"states": CharacterState.objects.visible_at(viewing.safe_point).filter(character=character)
+                 .select_related("reveal_at")},
     )
+    context = {"show": show, "viewing": viewing, "character": character, "timeline": timeline}
+    return render(request, "companion/character_detail.html", context)
 
 
 @require_GET
 def story(request: HttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
     viewing = viewing_for(request, show)
-    safe = viewing.safe_point
-    notes_by_episode = {}
-    for note in ReviewerNote.objects.for_show(show).visible_at(safe).order_by("episode__sequence", "pk"):
-        notes_by_episode.setdefault(note.episode_id, []).append(note)
-    recaps = list(Recap.objects.for_show(show).visible_at(safe))
-    for recap in recaps:
-        recap.notes = notes_by_episode.pop(recap.episode_id, [])
-    context = {
-        "show": show,
-        "viewing": viewing,
-        "recaps": recaps,
-        "other_notes": [note for notes in notes_by_episode.values() for note in notes],
-        "characters": Character.objects.filter(show=show).with_states_at(safe),
-    }
-    return render(request, "companion/story.html", context)
+
+    def build():
+        safe = viewing.safe_point
+        notes_by_episode = {}
+        for note in ReviewerNote.objects.for_show(show).visible_at(safe).order_by("episode__sequence", "pk"):
+            notes_by_episode.setdefault(note.episode_id, []).append(note)
+        recaps = list(Recap.objects.for_show(show).visible_at(safe))
+        for recap in recaps:
+            recap.notes = notes_by_episode.pop(recap.episode_id, [])
+        return {
+            "recaps": recaps,
+            "other_notes": [note for notes in notes_by_episode.values() for note in notes],
+            "characters": Character.objects.filter(show=show).with_states_at(safe),
+        }
+
+    body = viewing.cached_fragment("story", "companion/story.html#story-body", build) if viewing.safe_point else ""
+    return render(request, "companion/story.html", {"show": show, "viewing": viewing, "story_body": body})
 
 
 @require_GET

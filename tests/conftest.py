@@ -7,6 +7,12 @@ from tests.factories import make_character, make_show, make_user, watch
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Production hashing costs ~0.3 s per password; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Fragments are cached by safe point; each test starts with an empty cache.
     cache.clear()
