@@ -1,0 +1,196 @@
+"""Headless Chromium (Debian's package, driven by Playwright) against a live server of the app.
+
+One browser per session; every test gets fresh contexts, and every page records console errors,
+uncaught exceptions and Content-Security-Policy violations, which fail the test at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium")
+NO_CHROMIUM = "install Debian's chromium: apt-get install chromium (or make browsers)"
+
+# Without the networking switches Chromium keeps trying to reach Google, which the closed
+# network here turns into slow starts and stray errors.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "correct-horse-battery"
+REPO = Path(__file__).resolve().parents[2]
+AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
+
+# Runs in every document before the page's own scripts; the binding survives navigations, so a
+# violation on any page visited reaches Python.
+RECORD_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const violation = {directive: event.violatedDirective, blocked: event.blockedURI, url: document.URL,
+                     sample: event.sample};
+  window.__cspViolations.push(violation);
+  window.__reportCspViolation(violation);
+});
+"""
+
+
+def pytest_collection_modifyitems(config, items):
+    # Skip before any fixture starts a live server; a conftest hook sees the whole session's items.
+    if CHROMIUM is None:
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip(NO_CHROMIUM)
+    from playwright.sync_api import expect, sync_playwright
+
+    # Generous for a busy two-core machine; a passing step never waits this long.
+    expect.set_options(timeout=10_000)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Every test here creates users and logs in through the form; the real hasher's deliberate
+    # slowness would be most of the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Problems:
+    """Console errors, uncaught exceptions and CSP violations seen by every page of a test."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+        self.allowed: list[re.Pattern] = []
+
+    def allow(self, pattern: str) -> None:
+        """Expect a problem matching this pattern (a test that visits a 404 on purpose)."""
+        self.allowed.append(re.compile(pattern))
+
+    def record(self, kind: str, text: str, url: str = "") -> None:
+        self.seen.append(f"{kind}: {text}" + (f" (on {url})" if url else ""))
+
+    def unexpected(self) -> list[str]:
+        return [p for p in self.seen if not any(pattern.search(p) for pattern in self.allowed)]
+
+
+@pytest.fixture
+def problems():
+    return Problems()
+
+
+@pytest.fixture
+def new_context(browser, live_server, problems):
+    """Open a browser context on the live server: a separate cookie jar, as a second person would have."""
+    contexts = []
+
+    def open_context(*, viewport: dict = DESKTOP, **options):
+        context = browser.new_context(base_url=live_server.url, viewport=viewport, **options)
+        context.set_default_timeout(10_000)
+        context.expose_function(
+            "__reportCspViolation",
+            lambda v: problems.record("CSP violation", f"{v['directive']} blocked {v['blocked'] or v['sample']!r}", v["url"]),
+        )
+        context.add_init_script(RECORD_CSP)
+
+        def watch_page(page):
+            page.on("console", lambda m: m.type == "error" and problems.record(
+                "console error", f"{m.text} [{m.location.get('url', '')}]", page.url))
+            page.on("pageerror", lambda error: problems.record("uncaught exception", str(error), page.url))
+
+        context.on("page", watch_page)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+    unexpected = problems.unexpected()
+    assert not unexpected, "the browser reported problems:\n" + "\n".join(unexpected)
+
+
+@pytest.fixture
+def context(new_context):
+    return new_context()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+# The main pages, as a viewer at 1x3 (alice) sees them; sign-up and log-in as a visitor does.
+VISITOR_PAGES = {"login": "/accounts/login/", "signup": "/accounts/signup/"}
+VIEWER_PAGES = {
+    "show-list": "/",
+    "show": "/shows/saga/",
+    "episode": "/shows/saga/s1/e3/",
+    "locked-episode": "/shows/saga/s1/e4/",
+    "cast": "/shows/saga/cast/",
+    "character": "/shows/saga/cast/ada/",
+    "story": "/shows/saga/story/",
+    "search": "/shows/saga/search/?q=saga",
+    "preferences": "/accounts/preferences/",
+}
+
+
+@pytest.fixture
+def main_pages(new_context, alice, show):
+    """Visit every main page at a viewport: yields (name, page) once each page has loaded."""
+
+    def visit(viewport: dict = DESKTOP, **options):
+        visitor = new_context(viewport=viewport, **options).new_page()
+        for name, url in VISITOR_PAGES.items():
+            visitor.goto(url)
+            yield name, visitor
+        viewer = new_context(viewport=viewport, **options).new_page()
+        log_in(viewer, "alice")
+        for name, url in VIEWER_PAGES.items():
+            viewer.goto(url)
+            yield name, viewer
+
+    return visit
+
+
+def log_in(page, username: str, password: str = PASSWORD, *, next: str = "") -> None:
+    """Log in through the form, as a person would (django-axes watches this path)."""
+    page.goto("/accounts/login/" + (f"?next={next}" if next else ""))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Account").wait_for()
+
+
+def mark_button(page, code: str):
+    """The show page's "Mark watched" button of one episode (its code is visually hidden)."""
+    return page.get_by_role("button", name=re.compile(rf"^Mark watched\W+{code}$"))
+
+
+def unmark_button(page, code: str):
+    return page.get_by_role("button", name=re.compile(rf"^Watched\W+{code}, click to unmark$"))
+
+
+def no_reload_marker(page) -> None:
+    """Plant a value that only survives if the next change happens in place, without a page load."""
+    page.evaluate("window.__marker = 1")
+
+
+def still_same_page(page) -> bool:
+    return page.evaluate("window.__marker") == 1

@@ -1,0 +1,88 @@
+"""Every main page fits a phone and a desktop: no sideways scrolling, no controls drawn over each other.
+
+Each run also leaves full-page screenshots of them in screenshots/ (ignored by git) to look at.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, PHONE, REPO, log_in, mark_button
+
+pytestmark = pytest.mark.browser
+
+# Pairs of visible controls whose boxes intersect. Each line of a wrapped link is its own box, so
+# two links on neighbouring lines are not mistaken for an overlap.
+OVERLAPS = """(selector) => {
+  const boxes = [];
+  for (const element of document.querySelectorAll(selector)) {
+    const style = getComputedStyle(element);
+    if (style.visibility === "hidden" || element.closest("[hidden], details:not([open]) > :not(summary)")) continue;
+    for (const r of element.getClientRects()) {
+      if (r.width > 1 && r.height > 1 && r.right > 0 && r.bottom > 0) boxes.push({element, r});
+    }
+  }
+  const describe = (e) => `${e.tagName.toLowerCase()} "${e.textContent.trim().replace(/\\s+/g, " ").slice(0, 40)}"`;
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (a.element === b.element || a.element.contains(b.element) || b.element.contains(a.element)) continue;
+      const across = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const down = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (across > 1 && down > 1) overlaps.push(`${describe(a.element)} and ${describe(b.element)}`);
+    }
+  }
+  return overlaps;
+}"""
+CONTROLS = "a, button, input:not([type=hidden]), select, textarea, summary, label, progress, h1, h2"
+
+
+def assert_fits(page, where: str) -> None:
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{where} scrolls sideways: {width[0]}px of content in a {width[1]}px window"
+    overlaps = page.evaluate(OVERLAPS, CONTROLS)
+    assert not overlaps, f"{where}: " + "; ".join(overlaps)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_main_pages_fit_without_sideways_scrolling_or_overlaps(main_pages, viewport):
+    folder = REPO / "screenshots" / ("phone" if viewport == PHONE else "desktop")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, page in main_pages(viewport):
+        assert_fits(page, f"{name} at {viewport['width']}px")
+        page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+
+def intersect(a: dict, b: dict) -> bool:
+    across = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    down = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return across > 1 and down > 1
+
+
+ROW_CONTROLS = """(rows) => rows.map((row) => [...row.querySelectorAll(".episode-line button, .episode-line a")].map(
+  (control) => { const r = control.getBoundingClientRect();
+                 return {name: control.innerText, x: r.x, y: r.y, width: r.width, height: r.height}; }))"""
+
+
+def assert_rows_apart(page) -> None:
+    """In each episode row, the watch button, the title link and "all up to here" have boxes of their own."""
+    rows = page.locator("li.episode").evaluate_all(ROW_CONTROLS)
+    assert len(rows) == 10
+    for controls in rows:
+        assert all(box["width"] and box["height"] for box in controls), f"an invisible control in {controls}"
+        for i, a in enumerate(controls):
+            for b in controls[i + 1:]:
+                assert not intersect(a, b), f"{a['name']!r} overlaps {b['name']!r}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_episode_rows_keep_their_controls_apart_as_they_change(page, alice, show, viewport):
+    page.set_viewport_size(viewport)
+    log_in(page, "alice")
+    page.goto("/shows/saga/")
+    assert_rows_apart(page)
+    mark_button(page, "S1E4").click()
+    page.get_by_text("Recap of S1E4").click()
+    expect(page.get_by_text("RECAP-saga-1x4")).to_be_visible()
+    assert_rows_apart(page)
+    assert_fits(page, f"show page at {viewport['width']}px after marking 1x4 and opening its recap")
