@@ -1,17 +1,32 @@
-import re
-
-from django.contrib import admin
-from django.urls import reverse
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from .content import ContentError, load_show
 from .models import (
-    SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show, Watch,
+    Character,
+    CharacterState,
+    Episode,
+    Party,
+    Recap,
+    ReviewerNote,
+    Season,
+    Show,
+    SpoilerReport,
+    Watch,
+    sequence_from_code,
 )
 
 admin.site.site_header = "Spoilerfree editors"
 admin.site.site_title = "Spoilerfree admin"
 
-EPISODE_CODE = re.compile(r"^(?:s(\d+)e(\d+)|(\d+)x(\d+))$", re.IGNORECASE)
+
+
+class ImportShowForm(forms.Form):
+    file = forms.FileField(help_text="A YAML or JSON content file; see docs/CONTENT_FORMAT.md.")
 
 
 class ParentShowInlineMixin:
@@ -47,6 +62,31 @@ class ShowAdmin(admin.ModelAdmin):
     search_fields = ["title"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [SeasonInline]
+    change_list_template = "admin/companion/show/change_list.html"
+
+    def get_urls(self):
+        return [path("import/", self.admin_site.admin_view(self.import_view), name="companion_show_import")] + super().get_urls()
+
+    def import_view(self, request):
+        """Upload a content file; a bad one changes nothing and lists every problem."""
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            raise PermissionDenied
+        form = ImportShowForm(request.POST or None, request.FILES or None)
+        problems = []
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                show = load_show(upload.read().decode("utf-8"))
+            except UnicodeDecodeError:
+                problems = ["The file is not UTF-8 text."]
+            except ContentError as error:
+                problems = error.problems
+            else:
+                self.message_user(request, f"Imported {show.title}.", messages.SUCCESS)
+                return redirect("admin:companion_show_change", show.pk)
+        context = {**self.admin_site.each_context(request), "form": form, "problems": problems,
+                   "title": "Import a show", "opts": self.model._meta}
+        return render(request, "admin/companion/show/import.html", context)
 
 
 class EpisodeInline(admin.TabularInline):
@@ -98,10 +138,12 @@ class EpisodeAdmin(RememberParentMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Let editors find reveal points by code: "3x10" or "S3E10"."""
-        match = EPISODE_CODE.match(search_term.strip())
-        if match:
-            season, number = (int(g) for g in match.groups() if g is not None)
-            return queryset.filter(sequence=season * SEASON_STRIDE + number), False
+        term = search_term.strip().lower()
+        if term.startswith("s") and "e" in term:
+            term = term[1:].replace("e", "x", 1)
+        sequence = sequence_from_code(term)
+        if sequence is not None:
+            return queryset.filter(sequence=sequence), False
         return super().get_search_results(request, queryset, search_term)
 
 
@@ -167,3 +209,43 @@ class WatchAdmin(admin.ModelAdmin):
     list_select_related = ["user", "episode__show"]
     search_fields = ["user__username"]
     raw_id_fields = ["user", "episode"]
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["name", "show", "created_by", "created_at"]
+    list_filter = ["show"]
+    search_fields = ["name"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(SpoilerReport)
+class SpoilerReportAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "reported_content", "current_reveal", "reporter_point", "reporter", "resolved"]
+    list_filter = ["resolved", "kind", "reporter_safe_point__show"]
+    list_select_related = ["reporter", "reporter_safe_point", "recap__reveal_at", "note__reveal_at", "state__reveal_at", "state__character"]
+    readonly_fields = ["reporter", "kind", "recap", "note", "state", "reporter_safe_point", "message", "created_at"]
+    actions = ["move_reveal_later"]
+
+    @admin.display(description="Content")
+    def reported_content(self, obj):
+        content = obj.content
+        text = f"{content.character.name}: {content.description}" if obj.kind == "state" else content.text
+        return text[:160]
+
+    @admin.display(description="Reveal now")
+    def current_reveal(self, obj):
+        return obj.content.reveal_at.code
+
+    @admin.display(description="Reporter's point", ordering="reporter_safe_point__sequence")
+    def reporter_point(self, obj):
+        return obj.reporter_safe_point.code
+
+    @admin.action(description="Move the reveal point to just after the reporter's point")
+    def move_reveal_later(self, request, queryset):
+        for report in queryset.select_related("reporter_safe_point"):
+            moved = report.move_reveal_after_reporter()
+            if moved is None:
+                self.message_user(request, f"{report}: the reporter is at the last episode; edit the content instead.", messages.WARNING)
+            else:
+                self.message_user(request, f"{report.get_kind_display()} now revealed at {moved.code}.", messages.SUCCESS)

@@ -427,3 +427,113 @@ def progress_for(user, shows) -> dict[int, dict]:
             .annotate(n=Count("pk"))
         )
     return {show.pk: {"watched": watched.get(show.pk, 0), "total": totals.get(show.pk, 0)} for show in shows}
+
+
+# --- Watch parties ------------------------------------------------------------------------------
+
+PARTY_SIZE_LIMIT = 12
+
+
+def _invite_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+class Party(models.Model):
+    """Friends watching a show together; the party sees only what is safe for every member."""
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="parties")
+    name = models.CharField(max_length=100)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="parties")
+    invite_token = models.CharField(max_length=32, unique=True, default=_invite_token, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "parties"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.show})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("party-detail", args=[self.pk])
+
+    def progress(self) -> tuple[Episode | None, list[dict]]:
+        """The party's safe point (the lowest of its members') and each member's standing."""
+        members = list(self.members.order_by("username"))
+        points = {member.pk: self.show.safe_point_for(member) for member in members}
+        positions = dict(
+            (sequence, index + 1)
+            for index, sequence in enumerate(self.show.episodes.regular().order_by("sequence").values_list("sequence", flat=True))
+        )
+        standing = [
+            {"member": m, "safe_point": points[m.pk], "watched": positions.get(points[m.pk].sequence, 0) if points[m.pk] else 0}
+            for m in members
+        ]
+        leader = max((s["watched"] for s in standing), default=0)
+        for s in standing:
+            s["behind"] = leader - s["watched"]
+        lowest = min(standing, key=lambda s: s["watched"], default=None)
+        return (lowest["safe_point"] if lowest else None), standing
+
+
+# --- Spoiler reports ----------------------------------------------------------------------------
+
+
+class SpoilerReport(models.Model):
+    """A viewer's flag that some content spoiled something at their point."""
+
+    class Kind(models.TextChoices):
+        RECAP = "recap", "Recap"
+        NOTE = "note", "Reviewer note"
+        STATE = "state", "Character state"
+
+    MODELS = {Kind.RECAP: Recap, Kind.NOTE: ReviewerNote, Kind.STATE: CharacterState}
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spoiler_reports")
+    kind = models.CharField(max_length=10, choices=Kind)
+    recap = models.ForeignKey(Recap, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    note = models.ForeignKey(ReviewerNote, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    state = models.ForeignKey(CharacterState, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    reporter_safe_point = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="+")
+    message = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["resolved", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="recap", recap__isnull=False, note__isnull=True, state__isnull=True)
+                    | Q(kind="note", note__isnull=False, recap__isnull=True, state__isnull=True)
+                    | Q(kind="state", state__isnull=False, recap__isnull=True, note__isnull=True)
+                ),
+                name="report_points_at_its_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} reported by {self.reporter} at {self.reporter_safe_point.code}"
+
+    @property
+    def content(self):
+        return getattr(self, self.kind)
+
+    def move_reveal_after_reporter(self) -> Episode | None:
+        """Push the content's reveal point to just after the reporter's point; returns the new point."""
+        content = self.content
+        after = (
+            Episode.objects.filter(show_id=self.reporter_safe_point.show_id, sequence__gt=self.reporter_safe_point.sequence)
+            .regular().order_by("sequence").first()
+        )
+        if after is None:
+            return None
+        if content.reveal_at.sequence < after.sequence:
+            content.reveal_at = after
+            content.full_clean()
+            content.save()
+        SpoilerReport.objects.filter(kind=self.kind, **{self.kind: content}).update(resolved=True)
+        return content.reveal_at

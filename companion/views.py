@@ -5,18 +5,32 @@ from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from .models import (
-    SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Show, Watch, progress_for,
+    PARTY_SIZE_LIMIT,
+    SEASON_STRIDE,
+    Character,
+    CharacterState,
+    Episode,
+    Party,
+    Recap,
+    ReviewerNote,
+    Show,
+    SpoilerReport,
+    Watch,
+    progress_for,
     sequence_from_code,
 )
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for
+
+
+PREVIOUSLY_EPISODES = 3
 
 
 def login_required_htmx(view):
@@ -53,9 +67,11 @@ def show_context(viewing: Viewing) -> dict:
     for episode in episodes:
         episode.visible_recap = recaps.get(episode.pk)
     seasons = {season.number: season for season in show.seasons.all()}
+    user = viewing.user
     return {
         "show": show,
         "viewing": viewing,
+        "parties": list(user.parties.filter(show=show)) if user.is_authenticated else [],
         "seasons": [
             (seasons.get(number), list(group))
             for number, group in groupby(episodes, key=lambda e: e.season_number)
@@ -144,27 +160,53 @@ def character_detail(request: HttpRequest, slug: str, character_slug: str) -> Ht
     return render(request, "companion/character_detail.html", context)
 
 
+def story_context(show: Show, safe: Episode | None) -> dict:
+    """Recaps in order with their notes, other notes, and where everyone stands: all safe at `safe`."""
+    notes_by_episode = {}
+    for note in ReviewerNote.objects.for_show(show).visible_at(safe).order_by("episode__sequence", "pk"):
+        notes_by_episode.setdefault(note.episode_id, []).append(note)
+    recaps = list(Recap.objects.for_show(show).visible_at(safe))
+    for recap in recaps:
+        recap.notes = notes_by_episode.pop(recap.episode_id, [])
+    return {
+        "recaps": recaps,
+        "other_notes": [note for notes in notes_by_episode.values() for note in notes],
+        "characters": Character.objects.filter(show=show).with_states_at(safe),
+    }
+
+
+def story_body(viewing: Viewing) -> str:
+    if viewing.safe_point is None:
+        return ""
+    return viewing.cached_fragment(
+        "story", "companion/story.html#story-body", lambda: story_context(viewing.show, viewing.safe_point)
+    )
+
+
 @require_GET
 def story(request: HttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
     viewing = viewing_for(request, show)
+    return render(request, "companion/story.html", {"show": show, "viewing": viewing, "story_body": story_body(viewing)})
 
-    def build():
-        safe = viewing.safe_point
-        notes_by_episode = {}
-        for note in ReviewerNote.objects.for_show(show).visible_at(safe).order_by("episode__sequence", "pk"):
-            notes_by_episode.setdefault(note.episode_id, []).append(note)
-        recaps = list(Recap.objects.for_show(show).visible_at(safe))
-        for recap in recaps:
-            recap.notes = notes_by_episode.pop(recap.episode_id, [])
-        return {
-            "recaps": recaps,
-            "other_notes": [note for notes in notes_by_episode.values() for note in notes],
-            "characters": Character.objects.filter(show=show).with_states_at(safe),
-        }
 
-    body = viewing.cached_fragment("story", "companion/story.html#story-body", build) if viewing.safe_point else ""
-    return render(request, "companion/story.html", {"show": show, "viewing": viewing, "story_body": body})
+@require_GET
+def previously(request: HttpRequest, slug: str) -> HttpResponse:
+    """Catch-up before the next episode: the last few watched, who changed in them, notes on them."""
+    show = get_object_or_404(Show, slug=slug)
+    viewing = viewing_for(request, show)
+    safe = viewing.safe_point
+    recent = list(show.episodes.regular().visible_at(safe).order_by("-sequence")[:PREVIOUSLY_EPISODES])[::-1]
+    upcoming = show.episodes.regular().filter(sequence__gt=safe.sequence if safe else 0).order_by("sequence").first()
+    viewing.decorate(recent + ([upcoming] if upcoming else []))
+    context = {
+        "show": show, "viewing": viewing, "recent": recent, "upcoming": upcoming,
+        "recaps": Recap.objects.for_show(show).visible_at(safe).filter(episode__in=recent),
+        "changes": CharacterState.objects.visible_at(safe).filter(reveal_at__in=recent)
+        .select_related("character__show", "reveal_at").order_by("reveal_at__sequence", "character__name"),
+        "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode__in=recent),
+    }
+    return render(request, "companion/previously.html", context)
 
 
 @require_GET
@@ -260,3 +302,85 @@ def preview(request: HttpRequest, slug: str, season: int, number: int) -> HttpRe
     show = get_object_or_404(Show, slug=slug)
     episode = get_episode(show, season, number)
     return render(request, "companion/preview.html", {"show": show, "episode": episode})
+
+
+# --- Watch parties ------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required_htmx
+def party_create(request: HttpRequest, slug: str) -> HttpResponse:
+    show = get_object_or_404(Show, slug=slug)
+    name = request.POST.get("name", "").strip()[:100]
+    if not name:
+        messages.error(request, "Give the watch party a name.")
+        return redirect(show.get_absolute_url())
+    party = Party.objects.create(show=show, name=name, created_by=request.user)
+    party.members.add(request.user)
+    messages.success(request, "Watch party created. Share the invite link with your friends.")
+    return redirect(party)
+
+
+@require_GET
+@login_required_htmx
+def party_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    # Looked up through the viewer's own parties: someone else's party is a plain 404.
+    party = get_object_or_404(request.user.parties.select_related("show"), pk=pk)
+    party_point, standing = party.progress()
+    viewing = viewing_for(request, party.show)
+    viewing.safe_point, viewing.time_travel = party_point, False
+    context = {
+        "party": party, "show": party.show, "viewing": viewing, "standing": standing,
+        "story_body": story_body(viewing),
+        "invite_url": request.build_absolute_uri(reverse("party-join", args=[party.invite_token])),
+    }
+    return render(request, "companion/party_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required_htmx
+def party_join(request: HttpRequest, token: str) -> HttpResponse:
+    party = get_object_or_404(Party.objects.select_related("show"), invite_token=token)
+    if request.method == "POST":
+        if party.members.count() >= PARTY_SIZE_LIMIT:
+            messages.error(request, f"This watch party is full ({PARTY_SIZE_LIMIT} members).")
+            return redirect("show-list")
+        party.members.add(request.user)
+        messages.success(request, f"You joined {party.name}.")
+        return redirect(party)
+    return render(request, "companion/party_join.html", {"party": party})
+
+
+@require_POST
+@login_required_htmx
+def party_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    party = get_object_or_404(request.user.parties, pk=pk)
+    party.members.remove(request.user)
+    if not party.members.exists():
+        party.delete()
+    messages.info(request, "You left the watch party.")
+    return redirect("show-list")
+
+
+# --- Spoiler reports ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required_htmx
+def report_spoiler(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    model = SpoilerReport.MODELS.get(kind)
+    if model is None:
+        raise Http404
+    show_field = "character__show_id" if kind == SpoilerReport.Kind.STATE else "episode__show_id"
+    show = get_object_or_404(Show, pk=model.objects.filter(pk=pk).values_list(show_field, flat=True).first() or 0)
+    viewing = viewing_for(request, show)
+    # Only what this viewer can see can be reported; anything else is the same 404 as nothing.
+    content = get_object_or_404(model.objects.visible_at(viewing.safe_point), pk=pk)
+    if request.method == "POST":
+        SpoilerReport.objects.create(
+            reporter=request.user, kind=kind, **{kind: content},
+            reporter_safe_point=viewing.safe_point, message=request.POST.get("message", "")[:2000],
+        )
+        messages.success(request, "Thank you. An editor will look at it and move it later if it spoils.")
+        return redirect(show.get_absolute_url())
+    return render(request, "companion/report.html", {"show": show, "viewing": viewing, "content": content, "kind": kind})
