@@ -6,15 +6,11 @@ uncaught exceptions and Content-Security-Policy violations, which fail the test 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium")
 NO_CHROMIUM = "install Debian's chromium: apt-get install chromium (or make browsers)"
@@ -52,15 +48,20 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for all browser tests, closed after the last of them."""
     if CHROMIUM is None:
         pytest.skip(NO_CHROMIUM)
     from playwright.sync_api import expect, sync_playwright
 
     # Generous for a busy two-core machine; a passing step never waits this long.
     expect.set_options(timeout=10_000)
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # While Playwright's sync API is alive its event loop counts as running in this thread, and
+        # Django refuses ORM calls next to one. Package scope takes the switch away with the browser,
+        # so later tests, and the subprocesses they start, run without it.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
