@@ -474,9 +474,16 @@ def measure(stdout, requests: int, budget: float) -> dict:
 
         with CaptureQueriesContext(connection) as context, connection.execute_wrapper(timer):
             response = send(client, path, **kwargs)
-        slowest = max(timings, default=(0.0, ""))
         return response, {"count": len(context.captured_queries), "sql_ms": sum(t for t, _ in timings),
-                          "slowest_ms": slowest[0], "slowest_sql": slowest[1][:600]}
+                          "timings": timings}
+
+    def slowest_query(captures: list[dict]) -> tuple[float, str]:
+        """The query that is slowest in its best run: one slow run of a fast query is the machine, not the query."""
+        runs = [c["timings"] for c in captures]
+        if len({len(r) for r in runs}) != 1:
+            runs = runs[-1:]
+        best = [(min(run[i][0] for run in runs), runs[0][i][1]) for i in range(len(runs[0]))]
+        return max(best, default=(0.0, ""))
 
     def timed(send, n: int, limit: float, before=None) -> list[tuple[float, float]]:
         """(wall, CPU) milliseconds of up to n requests; CPU time is this process's, so other load barely moves it."""
@@ -508,11 +515,11 @@ def measure(stdout, requests: int, budget: float) -> dict:
         warm = [captured(mid, get, path)[1] for _ in range(3)]
         warm_times = timed(lambda i: get(mid, path), requests, budget)
         cold_times = timed(lambda i: get(mid, path), max(5, requests // 3), budget / 2, before=lambda i: cache.clear())
-        slowest = max(warm, key=lambda q: q["slowest_ms"])
+        slowest_ms, slowest_sql = slowest_query(warm)
         page = {
             "key": key, "name": names[key], "path": path, "queries": counts, "warm_queries": warm[-1]["count"],
             "sql_ms": statistics.median(q["sql_ms"] for q in warm), "kb": len(response.content) / 1024,
-            "slowest_ms": slowest["slowest_ms"], "slowest_sql": slowest["slowest_sql"],
+            "slowest_ms": slowest_ms, "slowest_sql": slowest_sql[:600],
             **summary(warm_times), "cold_median_ms": summary(cold_times)["median_ms"], "cold_n": len(cold_times),
         }
         pages.append(page)
@@ -815,7 +822,7 @@ def render_report(vendor: str, built: dict, measured: dict, served: dict | None,
                    "no growth" if not grown else "grow: " + ", ".join(grown), not grown))
     lines += ["", "**Against the targets**", "", "| target | measured | met |", "| --- | --- | :-: |"]
     lines += [f"| {target} | {result} | {mark(ok)} |" for target, result, ok in checks]
-    lines += ["", "<details><summary>Slowest query of each page (mid viewer)</summary>", ""]
+    lines += ["", "<details><summary>Slowest query of each page (mid viewer, best of three warm runs)</summary>", ""]
     for p in pages:
         sql = " ".join(p["slowest_sql"].split())[:400]
         lines += [f"- {p['name']}: {ms(p['slowest_ms'])} ms — `{sql}`"]
