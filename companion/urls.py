@@ -8,6 +8,7 @@ episode = "shows/<slug:slug>/s<int:season>/e<int:number>/"
 urlpatterns = [
     path("", views.show_list, name="show-list"),
     path("shows/<slug:slug>/", views.show_detail, name="show-detail"),
+    path("shows/<slug:slug>/seasons/<int:number>/", views.season_episodes, name="season-episodes"),
     path("shows/<slug:slug>/cast/", views.cast, name="cast"),
     path("shows/<slug:slug>/cast/<slug:character_slug>/", views.character_detail, name="character-detail"),
     path("shows/<slug:slug>/story/", views.story, name="story"),

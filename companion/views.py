@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from functools import wraps
-from itertools import groupby
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -21,6 +20,7 @@ from .models import (
     Party,
     Recap,
     ReviewerNote,
+    Season,
     Show,
     SpoilerReport,
     Watch,
@@ -31,6 +31,7 @@ from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for
 
 
 PREVIOUSLY_EPISODES = 3
+OPEN_ALL_SEASONS_UP_TO = 60
 
 
 def login_required_htmx(view):
@@ -56,27 +57,61 @@ def get_episode(show: Show, season: int, number: int) -> Episode:
 def progress_context(viewing: Viewing) -> dict:
     progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
     percent = round(100 * progress["watched"] / progress["total"]) if progress["total"] else 0
-    return {"progress": progress, "percent": percent}
+    return {"progress": progress, "percent": percent, "look_back_points": LookBackPoints(viewing)}
 
 
-def show_context(viewing: Viewing) -> dict:
-    """Everything the show page and its fragments render."""
-    show = viewing.show
-    episodes = viewing.decorate(list(show.episodes.with_watched(viewing.user).order_by("sequence")))
-    recaps = {r.episode_id: r for r in Recap.objects.for_show(show).visible_at(viewing.safe_point)}
+class LookBackPoints:
+    """The episodes a viewer can look back to, fetched only if the template lists them."""
+
+    def __init__(self, viewing: Viewing):
+        self.viewing = viewing
+
+    def __iter__(self):
+        sequences = self.viewing.show.episodes.regular().visible_at(self.viewing.safe_point).values_list("sequence", flat=True)
+        selected = self.viewing.safe_point.sequence if self.viewing.safe_point else None
+        for sequence in sequences.order_by("sequence"):
+            season, number = divmod(sequence, SEASON_STRIDE)
+            yield {"code": f"{season}x{number}", "label": f"S{season}E{number}", "selected": sequence == selected}
+
+
+def season_context(viewing: Viewing, seasons: list[Season]) -> None:
+    """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
+    show, safe = viewing.show, viewing.safe_point
+    episodes = viewing.decorate(list(show.episodes.filter(season__in=seasons).with_watched(viewing.user)))
+    recaps = {r.episode_id: r for r in Recap.objects.for_show(show).visible_at(safe).filter(episode__season__in=seasons)}
+    by_season = {season.pk: season for season in seasons}
+    for season in seasons:
+        season.rows = []
     for episode in episodes:
         episode.visible_recap = recaps.get(episode.pk)
-    seasons = {season.number: season for season in show.seasons.all()}
-    user = viewing.user
+        by_season[episode.season_id].rows.append(episode)
+
+
+def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
+    """The show page: every season, with episode rows for the open ones.
+
+    A short show opens every season. A long-running one opens only the season the viewer is in
+    (and one they asked for); the others load when unfolded, so the page stays small.
+    """
+    show, user = viewing.show, viewing.user
+    seasons = list(show.seasons.all())
+    progress = progress_context(viewing)
+    if progress["progress"]["total"] <= OPEN_ALL_SEASONS_UP_TO:
+        open_seasons = seasons
+    else:
+        after = viewing.safe_point.sequence if viewing.safe_point else 0
+        upcoming = show.episodes.regular().filter(sequence__gt=after).order_by("sequence").values_list("sequence", flat=True).first()
+        current = upcoming // SEASON_STRIDE if upcoming else seasons[-1].number if seasons else None
+        open_seasons = [s for s in seasons if s.number in (current, also_open)]
+    for season in seasons:
+        season.rows = None
+    season_context(viewing, open_seasons)
     return {
         "show": show,
         "viewing": viewing,
         "parties": list(user.parties.filter(show=show)) if user.is_authenticated else [],
-        "seasons": [
-            (seasons.get(number), list(group))
-            for number, group in groupby(episodes, key=lambda e: e.season_number)
-        ],
-        **progress_context(viewing),
+        "seasons": seasons,
+        **progress,
     }
 
 
@@ -94,7 +129,21 @@ def show_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def show_detail(request: HttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
-    return render(request, "companion/show_detail.html", show_context(viewing_for(request, show)))
+    asked = request.GET.get("season", "")
+    context = show_context(viewing_for(request, show), also_open=int(asked) if asked.isdecimal() else None)
+    return render(request, "companion/show_detail.html", context)
+
+
+@require_GET
+def season_episodes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """One season's episode rows, for unfolding a season or refreshing it after progress changed."""
+    show = get_object_or_404(Show, slug=slug)
+    season = get_object_or_404(show.seasons, number=number)
+    if not request.htmx:
+        return redirect(f"{show.get_absolute_url()}?season={number}#season-{number}")
+    viewing = viewing_for(request, show)
+    season_context(viewing, [season])
+    return render(request, "companion/show_detail.html#season-episodes", {"show": show, "viewing": viewing, "season": season})
 
 
 @require_GET
@@ -263,7 +312,10 @@ def change_watch(request: HttpRequest, slug: str, season: int, number: int, acti
     if origin == "episode":
         response = render(request, "companion/episode_detail.html#episode-main", episode_context(request, show, episode))
     else:
-        response = render(request, "companion/show_detail.html#watch-response", show_context(viewing_for(request, show)))
+        viewing = viewing_for(request, show)
+        season_context(viewing, [episode.season])
+        context = {"show": show, "viewing": viewing, "season": episode.season, **progress_context(viewing)}
+        response = render(request, "companion/show_detail.html#watch-response", context)
     after = show.safe_point_for(request.user)
     if after != before:
         trigger_client_event(response, "safe-point-changed", {"safe_point": after.short_label if after else ""})

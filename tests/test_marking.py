@@ -17,7 +17,7 @@ def test_htmx_mark_returns_the_episode_list_with_what_it_unlocked(alice_client, 
     response = alice_client.post("/shows/saga/s1/e4/watch/", **HTMX)
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.lstrip().startswith('<div id="episodes"')
+    assert body.lstrip().startswith('<ol class="episodes" id="season-1-episodes"')
     assert "RECAP-saga-1x4" in body
     assert 'id="progress" class="progress" hx-swap-oob="true"' in body
     assert "4 of 10 watched" in body
@@ -114,3 +114,13 @@ def test_get_never_changes_progress(alice_client, alice, url):
 def test_marking_a_missing_episode_is_404_and_changes_nothing(alice_client, alice, url):
     assert alice_client.post(url, **HTMX).status_code == 404
     assert watched_codes(alice) == ["1x1", "1x2", "1x3"]
+
+
+def test_marking_in_a_long_show_returns_just_that_season(client, outsider, db):
+    from tests.factories import make_show
+
+    make_show("epic", seasons=7, episodes=10)
+    client.force_login(outsider)
+    body = client.post("/shows/epic/s3/e2/watch-up-to/", **HTMX).content.decode()
+    assert 'id="season-3-episodes"' in body and "RECAP-epic-3x2" in body
+    assert 'id="season-2-episodes"' not in body and "RECAP-epic-2x1" not in body

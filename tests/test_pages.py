@@ -18,6 +18,7 @@ PAGES = [
     "/shows/saga/s1/e3/", "/shows/saga/s1/e4/", "/shows/saga/s2/e5/", "/shows/saga/cast/ada/",
     "/shows/saga/cast/zed/", "/shows/saga/search/?q=STATE", "/shows/saga/search/?q=NOTE",
     "/shows/saga/s2/e2/preview/", "/accounts/export/", "/accounts/preferences/", "/no-such-page/",
+    "/shows/saga/seasons/1/", "/shows/saga/seasons/2/", "/shows/saga/previously/",
 ]
 
 
@@ -42,7 +43,7 @@ def test_no_page_or_fragment_shows_anything_past_the_safe_point(client, alice, b
     client.get(url)
     client.force_login(alice)
     response = client.get(url, **(HTMX if htmx else {}))
-    assert response.status_code in (200, 404)
+    assert response.status_code in (200, 302, 404)
     assert_no_spoilers(response)
 
 
@@ -172,3 +173,38 @@ def test_editor_preview_shows_the_chosen_point(client, editor, show):
     body = client.get("/shows/saga/story/").content.decode()
     assert "RECAP-saga-2x2" in body and "STATE-Ada-2x02" in body
     assert "RECAP-saga-2x3" not in body
+
+
+@pytest.fixture
+def epic(db):
+    from tests.factories import make_show
+
+    return make_show("epic", seasons=7, episodes=10)
+
+
+def test_long_show_opens_only_the_season_the_viewer_is_in(client, epic):
+    from tests.factories import make_user, watch
+
+    viewer = make_user("viewer")
+    watch(viewer, epic, *[f"1x{n}" for n in range(1, 11)], *[f"2x{n}" for n in range(1, 4)])
+    client.force_login(viewer)
+    body = client.get("/shows/epic/").content.decode()
+    assert 'id="season-2-episodes"' in body and "RECAP-epic-2x3" in body
+    assert 'id="season-1-episodes"' not in body and 'id="season-5-episodes"' not in body
+    assert 'hx-get="/shows/epic/seasons/5/"' in body and 'href="?season=5#season-5"' in body
+
+
+def test_a_folded_season_opens_with_htmx_or_without(client, epic):
+    from tests.factories import make_user, watch
+
+    viewer = make_user("viewer")
+    watch(viewer, epic, *[f"1x{n}" for n in range(1, 11)], "2x1")
+    client.force_login(viewer)
+    fragment = client.get("/shows/epic/seasons/1/", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<ol class="episodes" id="season-1-episodes"') and "RECAP-epic-1x10" in fragment
+    assert client.get("/shows/epic/seasons/1/")["Location"] == "/shows/epic/?season=1#season-1"
+    page = client.get("/shows/epic/?season=1").content.decode()
+    assert 'id="season-1-episodes"' in page and 'id="season-2-episodes"' in page
+    locked = client.get("/shows/epic/seasons/4/", HTTP_HX_REQUEST="true").content.decode()
+    assert "TITLE-epic-4x1" in locked and "RECAP-epic-4x1" not in locked and "SYNOPSIS-epic-4x1" not in locked
+    assert client.get("/shows/epic/seasons/9/", HTTP_HX_REQUEST="true").status_code == 404
