@@ -7,7 +7,8 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -333,6 +334,14 @@ class Recap(GatedContent):
 class ReviewerNoteQuerySet(GatedQuerySet):
     def for_show(self, show: Show):
         return self.filter(episode__show=show).select_related("episode__show", "reveal_at")
+
+    def first_per_episode(self, count: int):
+        """At most `count` notes for each episode discussed, oldest first (one query, any size)."""
+        rank = Window(RowNumber(), partition_by=[F("episode_id")], order_by=[F("pk").asc()])
+        return self.annotate(rank_in_episode=rank).filter(rank_in_episode__lte=count)
+
+    def count_per_episode(self) -> dict[int, int]:
+        return dict(self.order_by().values_list("episode_id").annotate(n=Count("pk")))
 
 
 class ReviewerNote(GatedContent):

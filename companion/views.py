@@ -31,6 +31,7 @@ from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for
 
 
 PREVIOUSLY_EPISODES = 3
+STORY_NOTES_PER_EPISODE = 3
 OPEN_ALL_SEASONS_UP_TO = 60
 
 
@@ -211,12 +212,15 @@ def character_detail(request: HttpRequest, slug: str, character_slug: str) -> Ht
 
 def story_context(show: Show, safe: Episode | None) -> dict:
     """Recaps in order with their notes, other notes, and where everyone stands: all safe at `safe`."""
+    visible_notes = ReviewerNote.objects.for_show(show).visible_at(safe)
+    totals = visible_notes.count_per_episode()
     notes_by_episode = {}
-    for note in ReviewerNote.objects.for_show(show).visible_at(safe).order_by("episode__sequence", "pk"):
+    for note in visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE).order_by("episode__sequence", "pk"):
         notes_by_episode.setdefault(note.episode_id, []).append(note)
     recaps = list(Recap.objects.for_show(show).visible_at(safe))
     for recap in recaps:
         recap.notes = notes_by_episode.pop(recap.episode_id, [])
+        recap.more_notes = totals.get(recap.episode_id, 0) - len(recap.notes)
     return {
         "recaps": recaps,
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],

@@ -208,3 +208,14 @@ def test_a_folded_season_opens_with_htmx_or_without(client, epic):
     locked = client.get("/shows/epic/seasons/4/", HTTP_HX_REQUEST="true").content.decode()
     assert "TITLE-epic-4x1" in locked and "RECAP-epic-4x1" not in locked and "SYNOPSIS-epic-4x1" not in locked
     assert client.get("/shows/epic/seasons/9/", HTTP_HX_REQUEST="true").status_code == 404
+
+
+def test_story_keeps_a_few_notes_per_episode_and_links_to_the_rest(alice_client, show):
+    first = episode(show, "1x01")
+    for n in range(5):
+        ReviewerNote.objects.create(episode=first, reveal_at=first, text=f"EXTRA-NOTE-{n}", outlet="Paper")
+    ReviewerNote.objects.create(episode=first, reveal_at=episode(show, "2x01"), text="LATE-EXTRA", outlet="Paper")
+    body = alice_client.get("/shows/saga/story/").content.decode()
+    assert "NOTE-saga-1x1" in body and "EXTRA-NOTE-1" in body and "EXTRA-NOTE-2" not in body
+    assert "3 more reviewer notes on S1E1" in body
+    assert "LATE-EXTRA" not in body
