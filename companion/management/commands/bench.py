@@ -108,7 +108,7 @@ class Command(BaseCommand):
     # --- The parent process --------------------------------------------------------------------
 
     def orchestrate(self, options) -> None:
-        started = time.monotonic()
+        started, code = time.monotonic(), code_version()
         load = os.getloadavg()[0]
         if load > 0.5:
             self.stdout.write(self.style.WARNING(
@@ -150,7 +150,9 @@ class Command(BaseCommand):
                 drop_database()
                 shutil.rmtree(tmp, ignore_errors=True)
         loads = {"start": load, "measure": load_measured, "served": served["load"] if served else None}
-        report = render_report(vendor, built, measured, served, time.monotonic() - started, loads)
+        if code_version() != code:
+            code += f" (the code changed during the run: {code_version()} at the end)"
+        report = render_report(vendor, built, measured, served, time.monotonic() - started, loads, code)
         self.stdout.write("\n" + report)
         if options["no_docs"] or options["scale"] != 1.0:
             self.stdout.write("docs/PERFORMANCE.md left unchanged (--no-docs or --scale).")
@@ -718,11 +720,13 @@ def mark(ok: bool) -> str:
     return "✅" if ok else "❌"
 
 
-def render_report(vendor: str, built: dict, measured: dict, served: dict | None, seconds: float, loads: dict) -> str:
+def render_report(
+    vendor: str, built: dict, measured: dict, served: dict | None, seconds: float, loads: dict, code: str
+) -> str:
     label = LABELS[vendor]
     pages, posts = measured["pages"], measured["posts"]
     lines = [
-        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {code_version()} · {label} "
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {code} · {label} "
         f"{measured['db_version']} · Python {platform.python_version()} · Django {django.get_version()}"
         + (f" · gunicorn {served['gunicorn']} · wrk {served['wrk']}" if served else ""),
         f"Machine: {machine()}. The whole run took {seconds:.0f} s (building the data {built['seconds']:.0f} s). "
