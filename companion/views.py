@@ -302,7 +302,7 @@ def change_watch(request: HttpRequest, slug: str, season: int, number: int, acti
     origin = request.POST.get("from")
     show = get_object_or_404(Show, slug=slug)
     episode = get_episode(show, season, number)
-    before = show.safe_point_for(request.user)
+    before = viewing_for(request, show).safe_point
     if action == "watch":
         Watch.objects.mark_watched(user=request.user, episode=episode)
     elif action == "up-to":
@@ -314,14 +314,16 @@ def change_watch(request: HttpRequest, slug: str, season: int, number: int, acti
         return _redirect_back(request, show.get_absolute_url())
 
     if origin == "episode":
-        response = render(request, "companion/episode_detail.html#episode-main", episode_context(request, show, episode))
+        context = episode_context(request, show, episode)
+        response = render(request, "companion/episode_detail.html#episode-main", context)
     else:
         viewing = viewing_for(request, show)
         season_context(viewing, [episode.season])
         context = {"show": show, "viewing": viewing, "season": episode.season, **progress_context(viewing)}
         response = render(request, "companion/show_detail.html#watch-response", context)
-    after = show.safe_point_for(request.user)
+    after = context["viewing"].safe_point
     if after != before:
+        # Other open seasons on the page listen for this and refresh themselves.
         trigger_client_event(response, "safe-point-changed", {"safe_point": after.short_label if after else ""})
     return response
 
