@@ -50,4 +50,4 @@ def test_state_added_in_admin_appears_for_viewer_only_after_its_reveal_episode(n
 
     viewer.goto("/shows/saga/cast/ada/")
     expect(viewer.get_by_text(NEW_STATE)).to_be_visible()
-    expect(viewer.get_by_text("in the brig")).to_be_visible()
+    expect(viewer.get_by_text("· the brig")).to_be_visible()
