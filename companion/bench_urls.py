@@ -9,7 +9,13 @@ def ok(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+def ok_user(request: HttpRequest) -> HttpResponse:
+    """The same, plus what every page pays first: loading the session and the logged-in user."""
+    return HttpResponse(f"ok {request.user.pk}", content_type="text/plain")
+
+
 urlpatterns = [
     path("bench/ok/", ok),
+    path("bench/ok-user/", ok_user),
     path("", include("companion.urls")),
 ]
