@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -11,6 +12,20 @@ ERROR_MESSAGES = {
     413: "That request was too large, so nothing was changed.",
     429: "Too many attempts. Please wait a few minutes and try again.",
 }
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address for login rate limiting.
+
+    With PROXY_COUNT reverse proxies in front, each appends the address it saw to X-Forwarded-For,
+    so the client is that many entries from the right; entries further left are whatever the client
+    sent and cannot be trusted.
+    """
+    if settings.PROXY_COUNT:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= settings.PROXY_COUNT:
+            return forwarded[-settings.PROXY_COUNT]
+    return request.META.get("REMOTE_ADDR")
 
 
 class PrivateCacheMiddleware:

@@ -115,7 +115,6 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; the busy timeout and IMMEDIATE
     # transactions make concurrent writers wait instead of failing with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -161,6 +160,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Behind reverse proxies every request comes from the proxy's address; without this, five wrong
+# passwords from anyone would lock a username for everyone. See companion.middleware.client_ip.
+PROXY_COUNT = int(env("DJANGO_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "companion.middleware.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

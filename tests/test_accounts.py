@@ -106,3 +106,17 @@ def test_password_change(alice_client, alice):
     })
     alice.refresh_from_db()
     assert alice.check_password("another-fine-secret")
+
+
+def test_behind_a_proxy_lockout_is_per_client_not_for_everyone(client, alice, settings):
+    settings.PROXY_COUNT = 1
+    attacker = {"HTTP_X_FORWARDED_FOR": "203.0.113.9", "REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"}, **attacker)
+    assert client.post("/accounts/login/", {"username": "alice", "password": "correct-horse-battery"}, **attacker).status_code == 429
+    # The attacker cannot dodge the lock by claiming another address: our proxy's entry comes last.
+    spoofed = {"HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.9", "REMOTE_ADDR": "10.0.0.2"}
+    assert client.post("/accounts/login/", {"username": "alice", "password": "wrong"}, **spoofed).status_code == 429
+    real = {"HTTP_X_FORWARDED_FOR": "198.51.100.7", "REMOTE_ADDR": "10.0.0.2"}
+    response = client.post("/accounts/login/", {"username": "alice", "password": "correct-horse-battery"}, **real)
+    assert response.status_code == 302
