@@ -120,10 +120,11 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
 def show_list(request: HttpRequest) -> HttpResponse:
     shows = list(Show.objects.all())
     progress = progress_for(request.user, shows)
+    safe_points = Show.safe_points_for(request.user, shows)
     for show in shows:
         show.progress = progress[show.pk]
         show.percent = round(100 * show.progress["watched"] / show.progress["total"]) if show.progress["total"] else 0
-        show.safe_point = show.safe_point_for(request.user) if request.user.is_authenticated else None
+        show.safe_point = safe_points[show.pk]
     return render(request, "companion/show_list.html", {"shows": shows})
 
 

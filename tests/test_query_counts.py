@@ -73,3 +73,15 @@ def test_marking_watched_costs_the_same_at_any_size(alice_client, show):
     with CaptureQueriesContext(connection) as large:
         alice_client.post("/shows/saga/s1/e5/watch/", **htmx)
     assert len(large) == len(small)
+
+
+def test_shows_list_costs_the_same_with_more_shows(alice_client, alice, show):
+    from tests.factories import make_show, watch
+
+    few = count_queries(alice_client, "/")
+    for n in range(5):
+        other = make_show(f"extra{n}", seasons=1, episodes=3)
+        watch(alice, other, "1x1", "1x3")
+    body = alice_client.get("/").content.decode()
+    assert count_queries(alice_client, "/") == few
+    assert "S1E1 · 2 of 3 watched" in " ".join(body.split())
