@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
 
 from .models import (
     PARTY_SIZE_LIMIT,
@@ -319,9 +319,16 @@ def change_watch(request: HttpRequest, slug: str, season: int, number: int, acti
         response = render(request, "companion/episode_detail.html#episode-main", context)
     else:
         viewing = viewing_for(request, show)
-        season_context(viewing, [episode.season])
         context = {"show": show, "viewing": viewing, "season": episode.season, **progress_context(viewing)}
-        response = render(request, "companion/show_detail.html#watch-response", context)
+        if viewing.safe_point == before:
+            # Nothing was unlocked or locked: only this row's mark changed.
+            row = viewing.decorate([show.episodes.with_watched(request.user).get(pk=episode.pk)])[0]
+            row.visible_recap = Recap.objects.visible_at(viewing.safe_point).filter(episode=row).first()
+            response = render(request, "companion/show_detail.html#row-response", context | {"episode": row})
+            retarget(response, f"#episode-{episode.pk}")
+        else:
+            season_context(viewing, [episode.season])
+            response = render(request, "companion/show_detail.html#watch-response", context)
     after = context["viewing"].safe_point
     if after != before:
         # Other open seasons on the page listen for this and refresh themselves.

@@ -124,3 +124,13 @@ def test_marking_in_a_long_show_returns_just_that_season(client, outsider, db):
     body = client.post("/shows/epic/s3/e2/watch-up-to/", **HTMX).content.decode()
     assert 'id="season-3-episodes"' in body and "RECAP-epic-3x2" in body
     assert 'id="season-2-episodes"' not in body and "RECAP-epic-2x1" not in body
+
+
+def test_marking_past_a_gap_returns_just_that_row(alice_client, alice, show):
+    target = episode(show, "2x2")
+    response = alice_client.post("/shows/saga/s2/e2/watch/", **HTMX)
+    body = response.content.decode()
+    assert response["HX-Retarget"] == f"#episode-{target.pk}"
+    assert body.lstrip().startswith(f'<li class="episode watched" id="episode-{target.pk}"')
+    assert "4 of 10 watched" in body and "Safe up to <strong>S1E3</strong>" in body
+    assert "RECAP-saga-2x2" not in body and "HX-Trigger" not in response
