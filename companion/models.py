@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 # An episode's place in canonical order is season * SEASON_STRIDE + number, so one integer
 # comparison (and one index) answers "is this at or before that?".
@@ -95,8 +96,12 @@ class Show(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self) -> str:
+    @cached_property
+    def url(self) -> str:
         return reverse("show-detail", args=[self.slug])
+
+    def get_absolute_url(self) -> str:
+        return self.url
 
     def content_changed(self) -> None:
         Show.objects.filter(pk=self.pk).update(content_version=models.F("content_version") + 1)
@@ -200,8 +205,13 @@ class Episode(models.Model):
         self._derive_position()
         super().save(*args, **kwargs)
 
-    def get_absolute_url(self) -> str:
+    @cached_property
+    def url(self) -> str:
+        # Reversed once per object: a season's rows link here and post to actions beneath it.
         return reverse("episode-detail", args=[self.show.slug, self.season_number, self.number])
+
+    def get_absolute_url(self) -> str:
+        return self.url
 
     @property
     def season_number(self) -> int:
