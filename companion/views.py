@@ -58,7 +58,12 @@ def get_episode(show: Show, season: int, number: int) -> Episode:
 def progress_context(viewing: Viewing) -> dict:
     progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
     percent = round(100 * progress["watched"] / progress["total"]) if progress["total"] else 0
-    return {"progress": progress, "percent": percent, "look_back_points": LookBackPoints(viewing)}
+    after = viewing.safe_point.sequence if viewing.safe_point else 0
+    upcoming = viewing.show.episodes.regular().filter(sequence__gt=after).order_by("sequence").first()
+    viewing.decorate([upcoming] if upcoming else [])
+    return {
+        "progress": progress, "percent": percent, "upcoming": upcoming, "look_back_points": LookBackPoints(viewing),
+    }
 
 
 class LookBackPoints:
@@ -97,12 +102,11 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     show, user = viewing.show, viewing.user
     seasons = list(show.seasons.all())
     progress = progress_context(viewing)
+    upcoming = progress["upcoming"]
     if progress["progress"]["total"] <= OPEN_ALL_SEASONS_UP_TO:
         open_seasons = seasons
     else:
-        after = viewing.safe_point.sequence if viewing.safe_point else 0
-        upcoming = show.episodes.regular().filter(sequence__gt=after).order_by("sequence").values_list("sequence", flat=True).first()
-        current = upcoming // SEASON_STRIDE if upcoming else seasons[-1].number if seasons else None
+        current = upcoming.season_number if upcoming else seasons[-1].number if seasons else None
         open_seasons = [s for s in seasons if s.number in (current, also_open)]
     for season in seasons:
         season.rows = None

@@ -134,3 +134,9 @@ def test_marking_past_a_gap_returns_just_that_row(alice_client, alice, show):
     assert body.lstrip().startswith(f'<li class="episode watched" id="episode-{target.pk}"')
     assert "4 of 10 watched" in body and "Safe up to <strong>S1E3</strong>" in body
     assert "RECAP-saga-2x2" not in body and "HX-Trigger" not in response
+
+
+def test_progress_says_what_is_up_next_and_keeps_it_current(alice_client):
+    assert 'Up next: <a href="/shows/saga/s1/e4/">S1E4 TITLE-saga-1x4</a>' in alice_client.get("/shows/saga/").content.decode()
+    body = alice_client.post("/shows/saga/s1/e4/watch/", **HTMX).content.decode()
+    assert 'Up next: <a href="/shows/saga/s1/e5/">S1E5 TITLE-saga-1x5</a>' in body
