@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -43,7 +44,8 @@ def login_required_htmx(view):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
         if request.htmx:
-            return HttpResponseClientRedirect(f"{reverse('login')}?next={request.htmx.current_url_abs_path or '/'}")
+            back = quote(request.htmx.current_url_abs_path or "/", safe="/")
+            return HttpResponseClientRedirect(f"{reverse('login')}?next={back}")
         return redirect_to_login(request.get_full_path())
 
     return wrapper

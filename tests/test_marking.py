@@ -140,3 +140,11 @@ def test_progress_says_what_is_up_next_and_keeps_it_current(alice_client):
     assert 'Up next: <a href="/shows/saga/s1/e4/">S1E4 TITLE-saga-1x4</a>' in alice_client.get("/shows/saga/").content.decode()
     body = alice_client.post("/shows/saga/s1/e4/watch/", **HTMX).content.decode()
     assert 'Up next: <a href="/shows/saga/s1/e5/">S1E5 TITLE-saga-1x5</a>' in body
+
+
+def test_anonymous_htmx_redirect_keeps_the_whole_page_address(client, show):
+    response = client.post(
+        "/shows/saga/s1/e1/watch/", HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/shows/saga/search/?q=a&b=c",
+    )
+    assert response["HX-Redirect"] == "/accounts/login/?next=/shows/saga/search/%3Fq%3Da%26b%3Dc"
