@@ -155,3 +155,18 @@ def test_production_has_no_debug_page_and_secure_cookies():
     )
     result = run_manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
     assert result.stdout.split() == ["False", "True", "True", "True", "True"], result.stderr
+
+
+def test_server_error_page_shows_nothing_gated(alice, show, monkeypatch):
+    from companion import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("RECAP-saga-2x5 in an exception message")
+
+    monkeypatch.setattr(views, "story_context", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    response = client.get("/shows/saga/story/")
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "Something went wrong" in body and "RECAP" not in body and "Traceback" not in body
