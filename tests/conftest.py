@@ -30,6 +30,12 @@ def show(db):
 
 
 @pytest.fixture
+def epic(db):
+    """Seven seasons of ten: long enough that the show page opens only the viewer's season."""
+    return make_show("epic", seasons=7, episodes=10)
+
+
+@pytest.fixture
 def alice(show):
     """A viewer who has watched 1x01 to 1x03."""
     user = make_user("alice")

@@ -116,10 +116,7 @@ def test_marking_a_missing_episode_is_404_and_changes_nothing(alice_client, alic
     assert watched_codes(alice) == ["1x1", "1x2", "1x3"]
 
 
-def test_marking_in_a_long_show_returns_just_that_season(client, outsider, db):
-    from tests.factories import make_show
-
-    make_show("epic", seasons=7, episodes=10)
+def test_marking_in_a_long_show_returns_just_that_season(client, outsider, epic):
     client.force_login(outsider)
     body = client.post("/shows/epic/s3/e2/watch-up-to/", **HTMX).content.decode()
     assert 'id="season-3-episodes"' in body and "RECAP-epic-3x2" in body

@@ -175,13 +175,6 @@ def test_editor_preview_shows_the_chosen_point(client, editor, show):
     assert "RECAP-saga-2x3" not in body
 
 
-@pytest.fixture
-def epic(db):
-    from tests.factories import make_show
-
-    return make_show("epic", seasons=7, episodes=10)
-
-
 def test_long_show_opens_only_the_season_the_viewer_is_in(client, epic):
     from tests.factories import make_user, watch
 

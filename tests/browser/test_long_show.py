@@ -4,15 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, mark_button, no_reload_marker, still_same_page
-from tests.factories import make_show, make_user, watch
+from tests.factories import make_user, watch
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def epic(transactional_db):
-    """Seven seasons of ten: over the size where every season opens at once."""
-    return make_show("epic", seasons=7, episodes=10)
 
 
 def test_unfolding_a_season_and_closing_a_gap_updates_every_open_season(page, epic):
