@@ -27,3 +27,12 @@ document.addEventListener("htmx:responseError", function (event) {
 document.addEventListener("htmx:sendError", function () {
   showFailure("Could not reach the server. Check your connection and try again.");
 });
+
+// "Watched all up to here" disappears once its episode is watched; keep keyboard focus in the row
+// by moving it to that episode's watch button after the swap.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  var targetId = source && source.getAttribute && source.getAttribute("data-focus-after");
+  var target = targetId && document.getElementById(targetId);
+  if (target) target.focus();
+});

@@ -56,6 +56,8 @@ def test_marking_and_navigating_with_tab_and_enter_only(page, outsider, show):
     tab_to(page, page.get_by_role("button", name="Watched all up to here (S1E4)"))
     page.keyboard.press("Enter")
     expect(page.get_by_text("Safe up to S1E4 · 4 of 10 watched")).to_be_visible()
+    # The "up to here" button is gone with its episode watched; focus lands on that episode's toggle.
+    expect(unmark_button(page, "S1E4")).to_be_focused()
 
     tab_to(page, page.locator("#episodes").get_by_role("link", name="S1E5 TITLE-saga-1x5"))
     page.keyboard.press("Enter")
