@@ -154,3 +154,12 @@ def test_a_bad_file_in_the_admin_lists_problems_and_changes_nothing(client, edit
 def test_viewers_cannot_import(alice_client, tmp_path):
     response = alice_client.get("/admin/companion/show/import/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_recaps_can_be_reported_from_the_episode_page(alice_client, alice, show):
+    from companion.models import Recap
+
+    recap = Recap.objects.get(text="RECAP-saga-1x3")
+    assert f'href="/report/recap/{recap.pk}/"' in alice_client.get("/shows/saga/s1/e3/").content.decode()
+    alice_client.post(f"/report/recap/{recap.pk}/", {"message": "names the culprit"})
+    assert SpoilerReport.objects.get().recap == recap
