@@ -163,9 +163,6 @@ class CharacterAdmin(RememberParentMixin, ParentShowInlineMixin, admin.ModelAdmi
     reveal_fields = ("first_appearance",)
     inlines = [CharacterStateInline]
 
-    def show_of(self, parent):
-        return parent.show
-
 
 @admin.register(CharacterState)
 class CharacterStateAdmin(admin.ModelAdmin):

@@ -446,7 +446,7 @@ class Watch(models.Model):
 
 
 def progress_for(user, shows) -> dict[int, dict]:
-    """Per show: episodes watched and the total, counted in one query each."""
+    """Per show: episodes watched, the total and the percentage, in two queries for any number of shows."""
     totals = dict(
         Episode.objects.regular().filter(show__in=shows).values_list("show_id").annotate(n=Count("pk"))
     )
@@ -457,7 +457,11 @@ def progress_for(user, shows) -> dict[int, dict]:
             .values_list("episode__show_id")
             .annotate(n=Count("pk"))
         )
-    return {show.pk: {"watched": watched.get(show.pk, 0), "total": totals.get(show.pk, 0)} for show in shows}
+    progress = {}
+    for show in shows:
+        done, total = watched.get(show.pk, 0), totals.get(show.pk, 0)
+        progress[show.pk] = {"watched": done, "total": total, "percent": round(100 * done / total) if total else 0}
+    return progress
 
 
 # --- Watch parties ------------------------------------------------------------------------------

@@ -59,12 +59,11 @@ def get_episode(show: Show, season: int, number: int) -> Episode:
 
 def progress_context(viewing: Viewing) -> dict:
     progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
-    percent = round(100 * progress["watched"] / progress["total"]) if progress["total"] else 0
     after = viewing.safe_point.sequence if viewing.safe_point else 0
     upcoming = viewing.show.episodes.regular().filter(sequence__gt=after).order_by("sequence").first()
     viewing.decorate([upcoming] if upcoming else [])
     return {
-        "progress": progress, "percent": percent, "upcoming": upcoming, "look_back_points": LookBackPoints(viewing),
+        "progress": progress, "upcoming": upcoming, "look_back_points": LookBackPoints(viewing),
     }
 
 
@@ -75,11 +74,10 @@ class LookBackPoints:
         self.viewing = viewing
 
     def __iter__(self):
-        sequences = self.viewing.show.episodes.regular().visible_at(self.viewing.safe_point).values_list("sequence", flat=True)
-        selected = self.viewing.safe_point.sequence if self.viewing.safe_point else None
-        for sequence in sequences.order_by("sequence"):
-            season, number = divmod(sequence, SEASON_STRIDE)
-            yield {"code": f"{season}x{number}", "label": f"S{season}E{number}", "selected": sequence == selected}
+        safe = self.viewing.safe_point
+        points = self.viewing.show.episodes.regular().visible_at(safe).only("pk", "show_id", "sequence", "number")
+        for episode in points.order_by("sequence"):
+            yield {"code": episode.code, "label": episode.short_label, "selected": episode == safe}
 
 
 def season_context(viewing: Viewing, seasons: list[Season]) -> None:
@@ -129,7 +127,6 @@ def show_list(request: HttpRequest) -> HttpResponse:
     safe_points = Show.safe_points_for(request.user, shows)
     for show in shows:
         show.progress = progress[show.pk]
-        show.percent = round(100 * show.progress["watched"] / show.progress["total"]) if show.progress["total"] else 0
         show.safe_point = safe_points[show.pk]
     return render(request, "companion/show_list.html", {"shows": shows})
 
