@@ -6,7 +6,9 @@ from .models import User
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(required=False, help_text="Optional; only used to reset a forgotten password.")
+    email = forms.EmailField(
+        required=False, help_text="Optional; only used to reset a forgotten password."
+    )
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -20,7 +22,9 @@ class PreferencesForm(forms.ModelForm):
 
 
 class DeleteAccountForm(forms.Form):
-    password = forms.CharField(widget=forms.PasswordInput, help_text="Type your password to confirm.")
+    password = forms.CharField(
+        widget=forms.PasswordInput, help_text="Type your password to confirm."
+    )
 
     def __init__(self, *args, user, **kwargs):
         self.user = user

@@ -124,7 +124,9 @@ def parse(data: bytes, fmt: str = "auto") -> Parsed:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise HistoryError(f"The file is not UTF-8 text (byte {error.start + 1} cannot be read).") from None
+        raise HistoryError(
+            f"The file is not UTF-8 text (byte {error.start + 1} cannot be read)."
+        ) from None
     if not text.strip():
         raise HistoryError("The file is empty.")
     if fmt == "auto":
@@ -149,12 +151,18 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.found:
-            more = [f"Stopped after {MAX_PROBLEMS} problems."] if len(self.found) >= MAX_PROBLEMS else []
+            more = (
+                [f"Stopped after {MAX_PROBLEMS} problems."]
+                if len(self.found) >= MAX_PROBLEMS
+                else []
+            )
             raise HistoryError(self.found + more)
 
 
 def _too_many_rows() -> HistoryError:
-    return HistoryError(f"The file has more than {MAX_ROWS:,} episodes; split it into smaller files.")
+    return HistoryError(
+        f"The file has more than {MAX_ROWS:,} episodes; split it into smaller files."
+    )
 
 
 def parse_when(value, where: str, problems: _Problems) -> datetime | None:
@@ -200,11 +208,17 @@ def parse_trakt(text: str) -> Parsed:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise HistoryError(f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.") from None
+        raise HistoryError(
+            f"Not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from None
     except (ValueError, RecursionError):
-        raise HistoryError("Not valid JSON: a number is too long or the file is nested too deeply.") from None
+        raise HistoryError(
+            "Not valid JSON: a number is too long or the file is nested too deeply."
+        ) from None
     if not isinstance(data, list):
-        raise HistoryError("The JSON should be a list of shows (Trakt's export), not a single object or value.")
+        raise HistoryError(
+            "The JSON should be a list of shows (Trakt's export), not a single object or value."
+        )
     parsed, problems = Parsed(), _Problems()
     for i, item in enumerate(data):
         where = f"[{i}]"
@@ -215,7 +229,9 @@ def parse_trakt(text: str) -> Parsed:
         elif "movie" in item or item.get("type") == "movie":
             movie = item.get("movie")
             name = movie.get("title") if isinstance(movie, dict) else None
-            parsed.unmatched.append(Unmatched(where, str(name or "a movie"), "a movie, not a TV episode"))
+            parsed.unmatched.append(
+                Unmatched(where, str(name or "a movie"), "a movie, not a TV episode")
+            )
         elif "episode" in item:
             _trakt_history_entry(item, where, parsed, problems)
         else:
@@ -229,7 +245,9 @@ def parse_trakt(text: str) -> Parsed:
 
 def _trakt_title(item: dict, where: str, problems: _Problems) -> str | None:
     show = item.get("show")
-    return _title(show.get("title") if isinstance(show, dict) else None, f"{where}.show.title", problems)
+    return _title(
+        show.get("title") if isinstance(show, dict) else None, f"{where}.show.title", problems
+    )
 
 
 def _add_row(parsed: Parsed, row: Row) -> None:
@@ -303,7 +321,9 @@ def parse_tvtime(text: str) -> Parsed:
         # A short row lacks its last cells: those read as None and are reported as missing.
         cell = dict(zip(header_names, record))
         title = _title(cell.get("tv_show_name"), f"{where}, tv_show_name", problems)
-        season = _whole_number(cell.get("episode_season_number"), f"{where}, episode_season_number", problems)
+        season = _whole_number(
+            cell.get("episode_season_number"), f"{where}, episode_season_number", problems
+        )
         number = _whole_number(cell.get("episode_number"), f"{where}, episode_number", problems)
         when = parse_when(cell.get("updated_at"), f"{where}, updated_at", problems)
         _add_row(parsed, Row(where, title, season, number, when))
@@ -327,9 +347,13 @@ def match(parsed: Parsed, *, user) -> ImportPreview:
     shows = {key: found[0] for key, found in by_title.items() if key in wanted and len(found) == 1}
     matched = list(shows.values())
     episodes: dict[tuple[int, int, int], int] = {}
-    for pk, show_id, sequence in Episode.objects.filter(show__in=matched).values_list("pk", "show_id", "sequence"):
+    for pk, show_id, sequence in Episode.objects.filter(show__in=matched).values_list(
+        "pk", "show_id", "sequence"
+    ):
         episodes[show_id, sequence // SEASON_STRIDE, sequence % SEASON_STRIDE] = pk
-    watched = set(user.watches.filter(episode__show__in=matched).values_list("episode_id", flat=True))
+    watched = set(
+        user.watches.filter(episode__show__in=matched).values_list("episode_id", flat=True)
+    )
 
     previews: dict[int, ShowPreview] = {}
     unmatched = list(parsed.unmatched)
@@ -396,7 +420,9 @@ def _micros(when: datetime) -> int:
 
 def sign(preview: ImportPreview, *, user) -> str:
     """The preview's new watches, bound to this user, as a tamper-proof token for the confirm form."""
-    watches = [[pk, None if when is None else _micros(when)] for pk, when in preview.watches.items()]
+    watches = [
+        [pk, None if when is None else _micros(when)] for pk, when in preview.watches.items()
+    ]
     payload = {"u": user.pk, "w": watches}
     return signing.dumps(payload, salt=TOKEN_SALT, compress=True)
 
@@ -405,7 +431,9 @@ def unsign(token: str, *, user) -> dict[int, datetime | None]:
     try:
         payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
     except signing.SignatureExpired:
-        raise HistoryError("This preview is more than an hour old. Upload the file again.") from None
+        raise HistoryError(
+            "This preview is more than an hour old. Upload the file again."
+        ) from None
     except signing.BadSignature:
         raise HistoryError(
             "This confirmation was not one we made, so nothing was imported. Upload the file again."
@@ -418,7 +446,9 @@ def unsign(token: str, *, user) -> dict[int, datetime | None]:
             for pk, micros in payload["w"]
         }
     except (KeyError, TypeError, ValueError, OverflowError):
-        raise HistoryError("This confirmation does not belong to you, so nothing was imported.") from None
+        raise HistoryError(
+            "This confirmation does not belong to you, so nothing was imported."
+        ) from None
 
 
 def apply(token: str, *, user) -> int:
@@ -433,13 +463,15 @@ def apply(token: str, *, user) -> int:
                 "Some of these episodes no longer exist, so nothing was imported. Upload the file again."
             )
         already = {
-            pk for chunk in chunks
+            pk
+            for chunk in chunks
             for pk in user.watches.filter(episode_id__in=chunk).values_list("episode_id", flat=True)
         }
         now = timezone.now()
         new = [
             Watch(user=user, episode_id=pk, watched_at=when or now)
-            for pk, when in watches.items() if pk not in already
+            for pk, when in watches.items()
+            if pk not in already
         ]
         # ignore_conflicts: a watch marked in another tab since the preview stays as it was.
         Watch.objects.bulk_create(new, ignore_conflicts=True)
@@ -454,10 +486,9 @@ def _iso(when: datetime) -> str:
 
 
 def _watch_rows(user):
-    return (
-        user.watches.order_by("episode__show__title", "episode__show_id", "episode__sequence")
-        .values_list("episode__show_id", "episode__show__title", "episode__sequence", "watched_at")
-    )
+    return user.watches.order_by(
+        "episode__show__title", "episode__show_id", "episode__sequence"
+    ).values_list("episode__show_id", "episode__show__title", "episode__sequence", "watched_at")
 
 
 def export_trakt(user) -> str:
@@ -467,19 +498,27 @@ def export_trakt(user) -> str:
         show_rows = list(show_rows)
         seasons = []
         for season, season_rows in groupby(show_rows, key=lambda row: row[2] // SEASON_STRIDE):
-            seasons.append({
-                "number": season,
-                "episodes": [
-                    {"number": sequence % SEASON_STRIDE, "plays": 1, "last_watched_at": _iso(at)}
-                    for _, _, sequence, at in season_rows
-                ],
-            })
-        shows.append({
-            "plays": len(show_rows),
-            "last_watched_at": _iso(max(row[3] for row in show_rows)),
-            "show": {"title": show_rows[0][1]},
-            "seasons": seasons,
-        })
+            seasons.append(
+                {
+                    "number": season,
+                    "episodes": [
+                        {
+                            "number": sequence % SEASON_STRIDE,
+                            "plays": 1,
+                            "last_watched_at": _iso(at),
+                        }
+                        for _, _, sequence, at in season_rows
+                    ],
+                }
+            )
+        shows.append(
+            {
+                "plays": len(show_rows),
+                "last_watched_at": _iso(max(row[3] for row in show_rows)),
+                "show": {"title": show_rows[0][1]},
+                "seasons": seasons,
+            }
+        )
     return json.dumps(shows, indent=2, ensure_ascii=False)
 
 

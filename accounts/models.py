@@ -7,10 +7,12 @@ class User(AbstractUser):
 
     email = models.EmailField("email address", blank=True)
     hide_unwatched_titles = models.BooleanField(
-        "Hide titles of unwatched episodes", default=False,
+        "Hide titles of unwatched episodes",
+        default=False,
         help_text="Some titles give away what happens.",
     )
     hide_unwatched_synopses = models.BooleanField(
-        "Hide synopses of unwatched episodes", default=True,
+        "Hide synopses of unwatched episodes",
+        default=True,
         help_text="Teasers can hint at what is coming.",
     )

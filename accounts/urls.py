@@ -8,20 +8,40 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path(
+        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
     path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
     path(
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("preferences/", views.preferences, name="preferences"),
     path("export/", views.export_data, name="export-data"),
     path("delete/", views.delete_account, name="delete-account"),
     path("history/", views.history_import, name="history"),
     path("history/confirm/", views.history_confirm, name="history-confirm"),
-    path("history/export/trakt.json", views.history_export, {"fmt": "trakt.json"}, name="history-export-trakt"),
-    path("history/export/tvtime.csv", views.history_export, {"fmt": "tvtime.csv"}, name="history-export-tvtime"),
+    path(
+        "history/export/trakt.json",
+        views.history_export,
+        {"fmt": "trakt.json"},
+        name="history-export-trakt",
+    ),
+    path(
+        "history/export/tvtime.csv",
+        views.history_export,
+        {"fmt": "tvtime.csv"},
+        name="history-export-tvtime",
+    ),
 ]

@@ -22,7 +22,9 @@ def signup(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Mark the episodes you have seen and the companion opens up.")
+        messages.success(
+            request, "Welcome! Mark the episodes you have seen and the companion opens up."
+        )
         return redirect("show-list")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -52,9 +54,14 @@ def export_data(request: HttpRequest) -> HttpResponse:
             "hide_unwatched_synopses": user.hide_unwatched_synopses,
         },
         "watched": [
-            {"show": show_slug, "episode": f"{sequence // SEASON_STRIDE}x{sequence % SEASON_STRIDE}", "watched_at": at.isoformat()}
-            for show_slug, sequence, at in user.watches.order_by("episode__show__slug", "episode__sequence")
-            .values_list("episode__show__slug", "episode__sequence", "watched_at")
+            {
+                "show": show_slug,
+                "episode": f"{sequence // SEASON_STRIDE}x{sequence % SEASON_STRIDE}",
+                "watched_at": at.isoformat(),
+            }
+            for show_slug, sequence, at in user.watches.order_by(
+                "episode__show__slug", "episode__sequence"
+            ).values_list("episode__show__slug", "episode__sequence", "watched_at")
         ],
         "exported_at": timezone.now().isoformat(),
     }
@@ -98,7 +105,9 @@ def history_confirm(request: HttpRequest) -> HttpResponse:
     except history.HistoryError as error:
         context = {"form": HistoryImportForm(), "error": str(error)}
         return render(request, "accounts/history.html", context, status=400)
-    messages.success(request, f"Imported: {added} episode{'' if added == 1 else 's'} marked watched.")
+    messages.success(
+        request, f"Imported: {added} episode{'' if added == 1 else 's'} marked watched."
+    )
     return redirect("history")
 
 
@@ -107,8 +116,12 @@ def history_confirm(request: HttpRequest) -> HttpResponse:
 def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The viewer's watches as a download that history_import reads back."""
     if fmt == "trakt.json":
-        response = HttpResponse(history.export_trakt(request.user), content_type="application/json; charset=utf-8")
+        response = HttpResponse(
+            history.export_trakt(request.user), content_type="application/json; charset=utf-8"
+        )
     else:
-        response = HttpResponse(history.export_tvtime(request.user), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            history.export_tvtime(request.user), content_type="text/csv; charset=utf-8"
+        )
     response["Content-Disposition"] = f'attachment; filename="spoilerfree-history-{fmt}"'
     return response

@@ -1,6 +1,6 @@
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -24,7 +24,6 @@ admin.site.site_header = "Spoilerfree editors"
 admin.site.site_title = "Spoilerfree admin"
 
 
-
 class ImportShowForm(forms.Form):
     file = forms.FileField(help_text="A YAML or JSON content file; see docs/CONTENT_FORMAT.md.")
 
@@ -40,7 +39,9 @@ class ParentShowInlineMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         parent = getattr(request, "_admin_parent", None)
         if db_field.name in self.reveal_fields and parent is not None:
-            kwargs["queryset"] = Episode.objects.filter(show=self.show_of(parent)).select_related("show")
+            kwargs["queryset"] = Episode.objects.filter(show=self.show_of(parent)).select_related(
+                "show"
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -65,7 +66,13 @@ class ShowAdmin(admin.ModelAdmin):
     change_list_template = "admin/companion/show/change_list.html"
 
     def get_urls(self):
-        return [path("import/", self.admin_site.admin_view(self.import_view), name="companion_show_import")] + super().get_urls()
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="companion_show_import",
+            )
+        ] + super().get_urls()
 
     def import_view(self, request):
         """Upload a content file; a bad one changes nothing and lists every problem."""
@@ -84,8 +91,13 @@ class ShowAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Imported {show.title}.", messages.SUCCESS)
                 return redirect("admin:companion_show_change", show.pk)
-        context = {**self.admin_site.each_context(request), "form": form, "problems": problems,
-                   "title": "Import a show", "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "problems": problems,
+            "title": "Import a show",
+            "opts": self.model._meta,
+        }
         return render(request, "admin/companion/show/import.html", context)
 
 
@@ -218,16 +230,44 @@ class PartyAdmin(admin.ModelAdmin):
 
 @admin.register(SpoilerReport)
 class SpoilerReportAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "reported_content", "current_reveal", "reporter_point", "reporter", "resolved"]
+    list_display = [
+        "created_at",
+        "kind",
+        "reported_content",
+        "current_reveal",
+        "reporter_point",
+        "reporter",
+        "resolved",
+    ]
     list_filter = ["resolved", "kind", "reporter_safe_point__show"]
-    list_select_related = ["reporter", "reporter_safe_point", "recap__reveal_at", "note__reveal_at", "state__reveal_at", "state__character"]
-    readonly_fields = ["reporter", "kind", "recap", "note", "state", "reporter_safe_point", "message", "created_at"]
+    list_select_related = [
+        "reporter",
+        "reporter_safe_point",
+        "recap__reveal_at",
+        "note__reveal_at",
+        "state__reveal_at",
+        "state__character",
+    ]
+    readonly_fields = [
+        "reporter",
+        "kind",
+        "recap",
+        "note",
+        "state",
+        "reporter_safe_point",
+        "message",
+        "created_at",
+    ]
     actions = ["move_reveal_later"]
 
     @admin.display(description="Content")
     def reported_content(self, obj):
         content = obj.content
-        text = f"{content.character.name}: {content.description}" if obj.kind == "state" else content.text
+        text = (
+            f"{content.character.name}: {content.description}"
+            if obj.kind == "state"
+            else content.text
+        )
         return text[:160]
 
     @admin.display(description="Reveal now")
@@ -243,6 +283,14 @@ class SpoilerReportAdmin(admin.ModelAdmin):
         for report in queryset.select_related("reporter_safe_point"):
             moved = report.move_reveal_after_reporter()
             if moved is None:
-                self.message_user(request, f"{report}: the reporter is at the last episode; edit the content instead.", messages.WARNING)
+                self.message_user(
+                    request,
+                    f"{report}: the reporter is at the last episode; edit the content instead.",
+                    messages.WARNING,
+                )
             else:
-                self.message_user(request, f"{report.get_kind_display()} now revealed at {moved.code}.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"{report.get_kind_display()} now revealed at {moved.code}.",
+                    messages.SUCCESS,
+                )

@@ -15,7 +15,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from .models import SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show, sequence_from_code
+from .models import (
+    SEASON_STRIDE,
+    Character,
+    CharacterState,
+    Episode,
+    Recap,
+    ReviewerNote,
+    Season,
+    Show,
+    sequence_from_code,
+)
 
 STATUSES = {choice.value for choice in CharacterState.Status}
 
@@ -36,7 +46,9 @@ def parse(text: str) -> tuple[dict, dict[str, int]]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
-        raise ContentError([f"{where}not valid YAML or JSON ({getattr(error, 'problem', error)})"]) from None
+        raise ContentError(
+            [f"{where}not valid YAML or JSON ({getattr(error, 'problem', error)})"]
+        ) from None
     lines: dict[str, int] = {}
 
     def walk(n, path):
@@ -103,7 +115,9 @@ def load_show(text: str) -> Show:
     data, lines = parse(text)
     check = _Checker(lines, [])
     if not isinstance(data, dict):
-        raise ContentError(["the document must be a mapping with show, seasons, characters and notes"])
+        raise ContentError(
+            ["the document must be a mapping with show, seasons, characters and notes"]
+        )
     plan = _plan(data, check)
     if check.problems:
         raise ContentError(check.problems)
@@ -121,7 +135,8 @@ def _plan(data: dict, check: _Checker) -> dict:
     plan = {
         "show": {
             "title": check.text(show, "title", "show", required=True, max_length=200),
-            "slug": check.text(show, "slug", "show", max_length=50) or slugify(show.get("title") or ""),
+            "slug": check.text(show, "slug", "show", max_length=50)
+            or slugify(show.get("title") or ""),
             "network": check.text(show, "network", "show", max_length=100),
             "premise": check.text(show, "premise", "show"),
         },
@@ -157,13 +172,15 @@ def _plan(data: dict, check: _Checker) -> dict:
             if sequence in episodes:
                 check.fail(f"{e_path}.number", f"episode {number}x{e_number} is listed twice")
             episodes.add(sequence)
-            planned["episodes"].append({
-                "number": e_number,
-                "title": check.text(episode, "title", e_path, max_length=200),
-                "synopsis": check.text(episode, "synopsis", e_path),
-                "air_date": check.date(episode, "air_date", e_path),
-                "recap": check.text(episode, "recap", e_path),
-            })
+            planned["episodes"].append(
+                {
+                    "number": e_number,
+                    "title": check.text(episode, "title", e_path, max_length=200),
+                    "synopsis": check.text(episode, "synopsis", e_path),
+                    "air_date": check.date(episode, "air_date", e_path),
+                    "recap": check.text(episode, "recap", e_path),
+                }
+            )
         plan["seasons"].append(planned)
 
     def ref(item, key, path, *, not_before=None, required=True):
@@ -172,7 +189,7 @@ def _plan(data: dict, check: _Checker) -> dict:
             return None
         sequence = sequence_from_code(value)
         if sequence is None:
-            check.fail(f"{path}.{key}", f"must be an episode like \"3x10\", not {value!r}")
+            check.fail(f"{path}.{key}", f'must be an episode like "3x10", not {value!r}')
         elif sequence not in episodes:
             check.fail(f"{path}.{key}", f"episode {value} is not in this show's seasons")
         elif not_before is not None and sequence < not_before:
@@ -198,17 +215,24 @@ def _plan(data: dict, check: _Checker) -> dict:
             status = state.get("status", "alive")
             if status not in STATUSES:
                 check.fail(f"{st_path}.status", f"must be one of {', '.join(sorted(STATUSES))}")
-            states.append({
-                "reveal": ref(state, "as_of", st_path, not_before=first),
-                "status": status,
-                "location": check.text(state, "location", st_path, max_length=200),
-                "affiliation": check.text(state, "affiliation", st_path, max_length=200),
-                "description": check.text(state, "description", st_path),
-            })
-        plan["characters"].append({
-            "name": name, "slug": slug, "first": first, "states": states,
-            "actor": check.text(character, "actor", path, max_length=200),
-        })
+            states.append(
+                {
+                    "reveal": ref(state, "as_of", st_path, not_before=first),
+                    "status": status,
+                    "location": check.text(state, "location", st_path, max_length=200),
+                    "affiliation": check.text(state, "affiliation", st_path, max_length=200),
+                    "description": check.text(state, "description", st_path),
+                }
+            )
+        plan["characters"].append(
+            {
+                "name": name,
+                "slug": slug,
+                "first": first,
+                "states": states,
+                "actor": check.text(character, "actor", path, max_length=200),
+            }
+        )
 
     for n_index, note in enumerate(check.items(data, "notes", "")):
         path = f"notes[{n_index}]"
@@ -234,13 +258,19 @@ def _apply(plan: dict) -> Show:
     by_sequence: dict[int, Episode] = {}
     for planned in plan["seasons"]:
         season = _upsert(
-            Season, {"show": show, "number": planned["number"]},
+            Season,
+            {"show": show, "number": planned["number"]},
             {"period": planned["period"], "premiere_date": planned["premiere_date"]},
         )
         for item in planned["episodes"]:
             episode = _upsert(
-                Episode, {"season": season, "number": item["number"]},
-                {"title": item["title"], "synopsis": item["synopsis"], "air_date": item["air_date"]},
+                Episode,
+                {"season": season, "number": item["number"]},
+                {
+                    "title": item["title"],
+                    "synopsis": item["synopsis"],
+                    "air_date": item["air_date"],
+                },
             )
             by_sequence[episode.sequence] = episode
             if item["recap"]:
@@ -251,28 +281,44 @@ def _apply(plan: dict) -> Show:
     kept_characters, kept_states = [], []
     for item in plan["characters"]:
         character = _upsert(
-            Character, {"show": show, "slug": item["slug"]},
-            {"name": item["name"], "actor": item["actor"], "first_appearance": by_sequence[item["first"]]},
+            Character,
+            {"show": show, "slug": item["slug"]},
+            {
+                "name": item["name"],
+                "actor": item["actor"],
+                "first_appearance": by_sequence[item["first"]],
+            },
         )
         kept_characters.append(character.pk)
         for state in item["states"]:
-            kept_states.append(_upsert(
-                CharacterState, {"character": character, "reveal_at": by_sequence[state["reveal"]]},
-                {key: state[key] for key in ("status", "location", "affiliation", "description")},
-            ).pk)
+            kept_states.append(
+                _upsert(
+                    CharacterState,
+                    {"character": character, "reveal_at": by_sequence[state["reveal"]]},
+                    {
+                        key: state[key]
+                        for key in ("status", "location", "affiliation", "description")
+                    },
+                ).pk
+            )
     CharacterState.objects.filter(character__show=show).exclude(pk__in=kept_states).delete()
     Character.objects.filter(show=show).exclude(pk__in=kept_characters).delete()
 
     kept_notes = []
     for item in plan["notes"]:
-        kept_notes.append(_upsert(
-            ReviewerNote,
-            {
-                "episode": by_sequence[item["episode"]], "text": item["text"], "outlet": item["outlet"],
-                "author": item["author"], "article_title": item["article_title"],
-            },
-            {"reveal_at": by_sequence[item["reveal"]]},
-        ).pk)
+        kept_notes.append(
+            _upsert(
+                ReviewerNote,
+                {
+                    "episode": by_sequence[item["episode"]],
+                    "text": item["text"],
+                    "outlet": item["outlet"],
+                    "author": item["author"],
+                    "article_title": item["article_title"],
+                },
+                {"reveal_at": by_sequence[item["reveal"]]},
+            ).pk
+        )
     ReviewerNote.objects.filter(episode__show=show).exclude(pk__in=kept_notes).delete()
     return show
 
@@ -282,7 +328,9 @@ def _upsert(model, lookup: dict, values: dict):
     obj = model.objects.filter(**lookup).first() or model(**lookup)
     changed = obj.pk is None
     for key, value in values.items():
-        current = getattr(obj, key, None) if not hasattr(value, "pk") else getattr(obj, f"{key}_id", None)
+        current = (
+            getattr(obj, key, None) if not hasattr(value, "pk") else getattr(obj, f"{key}_id", None)
+        )
         new = value.pk if hasattr(value, "pk") else value
         if current != new:
             setattr(obj, key, value)
@@ -299,33 +347,65 @@ def dump_show(show: Show) -> dict:
     for season in show.seasons.prefetch_related("episodes__recap"):
         episodes = []
         for episode in season.episodes.all():
-            item = {"number": episode.number, "title": episode.title, "air_date": episode.air_date,
-                    "synopsis": episode.synopsis}
+            item = {
+                "number": episode.number,
+                "title": episode.title,
+                "air_date": episode.air_date,
+                "synopsis": episode.synopsis,
+            }
             recap = getattr(episode, "recap", None)
             if recap is not None:
                 item["recap"] = recap.text
             episodes.append(item)
-        seasons.append({"number": season.number, "period": season.period,
-                        "premiere_date": season.premiere_date, "episodes": episodes})
+        seasons.append(
+            {
+                "number": season.number,
+                "period": season.period,
+                "premiere_date": season.premiere_date,
+                "episodes": episodes,
+            }
+        )
     characters = [
         {
-            "name": c.name, "actor": c.actor, "first_appearance": c.first_appearance.code,
+            "name": c.name,
+            "actor": c.actor,
+            "first_appearance": c.first_appearance.code,
             "states": [
-                {"as_of": s.reveal_at.code, "status": s.status, "location": s.location,
-                 "affiliation": s.affiliation, "description": s.description}
+                {
+                    "as_of": s.reveal_at.code,
+                    "status": s.status,
+                    "location": s.location,
+                    "affiliation": s.affiliation,
+                    "description": s.description,
+                }
                 for s in c.states.select_related("reveal_at")
             ],
         }
         for c in show.characters.select_related("first_appearance")
     ]
     notes = [
-        {"episode": n.episode.code, "reveal": n.reveal_at.code, "outlet": n.outlet, "author": n.author,
-         "article_title": n.article_title, "text": n.text}
-        for n in ReviewerNote.objects.filter(episode__show=show).select_related("episode", "reveal_at")
+        {
+            "episode": n.episode.code,
+            "reveal": n.reveal_at.code,
+            "outlet": n.outlet,
+            "author": n.author,
+            "article_title": n.article_title,
+            "text": n.text,
+        }
+        for n in ReviewerNote.objects.filter(episode__show=show).select_related(
+            "episode", "reveal_at"
+        )
     ]
     return {
-        "show": {"title": show.title, "slug": show.slug, "network": show.network, "premise": show.premise},
-        "seasons": seasons, "characters": characters, "notes": notes,
+        "show": {
+            "title": show.title,
+            "slug": show.slug,
+            "network": show.network,
+            "premise": show.premise,
+        },
+        "seasons": seasons,
+        "characters": characters,
+        "notes": notes,
     }
 
 

@@ -22,7 +22,11 @@ def client_ip(request: HttpRequest) -> str | None:
     sent and cannot be trusted.
     """
     if settings.PROXY_COUNT:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
         if len(forwarded) >= settings.PROXY_COUNT:
             return forwarded[-settings.PROXY_COUNT]
     return request.META.get("REMOTE_ADDR")

@@ -36,7 +36,9 @@ def revealed_q(safe_point: Episode | None, field: str = "") -> Q:
     if safe_point is None:
         return Q(pk__in=[])
     prefix = f"{field}__" if field else ""
-    return Q(**{f"{prefix}show_id": safe_point.show_id, f"{prefix}sequence__lte": safe_point.sequence})
+    return Q(
+        **{f"{prefix}show_id": safe_point.show_id, f"{prefix}sequence__lte": safe_point.sequence}
+    )
 
 
 def is_revealed(episode: Episode, safe_point: Episode | None) -> bool:
@@ -66,16 +68,22 @@ class GatedContent(models.Model):
     def show_for_validation(self) -> Show | None:
         raise NotImplementedError
 
-    def check_reveal_point(self, field: str, episode: Episode | None, *, not_before: Episode | None = None):
+    def check_reveal_point(
+        self, field: str, episode: Episode | None, *, not_before: Episode | None = None
+    ):
         if episode is None:
             return
         show = self.show_for_validation()
         if show is not None and episode.show_id != show.pk:
             raise ValidationError(
-                {field: f"{episode} belongs to {episode.show}, not {show}. Pick an episode of {show}."}
+                {
+                    field: f"{episode} belongs to {episode.show}, not {show}. Pick an episode of {show}."
+                }
             )
         if not_before is not None and episode.sequence < not_before.sequence:
-            raise ValidationError({field: f"The reveal point cannot be earlier than {not_before.code}."})
+            raise ValidationError(
+                {field: f"The reveal point cannot be earlier than {not_before.code}."}
+            )
 
 
 # --- Shows, seasons, episodes -------------------------------------------------------------------
@@ -85,7 +93,9 @@ class Show(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
     network = models.CharField(max_length=100, blank=True)
-    premise = models.TextField(blank=True, help_text="Spoiler-free: only what the first episode sets up.")
+    premise = models.TextField(
+        blank=True, help_text="Spoiler-free: only what the first episode sets up."
+    )
     # Bumped whenever any of the show's content changes; cached fragments are keyed on it. It lives
     # in the database, not the cache, so every worker process sees an edit at once.
     content_version = models.PositiveIntegerField(default=0, editable=False)
@@ -115,7 +125,12 @@ class Show(models.Model):
         if as_of is not None and as_of.show_id == self.pk and getattr(user, "is_staff", False):
             return as_of
         real = Show.safe_points_for(user, [self])[self.pk]
-        if as_of is not None and as_of.show_id == self.pk and real is not None and as_of.sequence <= real.sequence:
+        if (
+            as_of is not None
+            and as_of.show_id == self.pk
+            and real is not None
+            and as_of.sequence <= real.sequence
+        ):
             return as_of
         return real
 
@@ -127,30 +142,44 @@ class Show(models.Model):
             return {show.pk: None for show in shows}
         regular = Episode.objects.regular().filter(show__in=shows)
         first_gaps = dict(
-            regular.exclude(watches__user=user).order_by().values_list("show_id").annotate(first=models.Min("sequence"))
+            regular.exclude(watches__user=user)
+            .order_by()
+            .values_list("show_id")
+            .annotate(first=models.Min("sequence"))
         )
         before_gap = Q(pk__in=[])
         for show in shows:
             gap = first_gaps.get(show.pk)
-            before_gap |= Q(show_id=show.pk, sequence__lt=gap) if gap is not None else Q(show_id=show.pk)
-        latest_first = Window(RowNumber(), partition_by=[F("show_id")], order_by=[F("sequence").desc()])
+            before_gap |= (
+                Q(show_id=show.pk, sequence__lt=gap) if gap is not None else Q(show_id=show.pk)
+            )
+        latest_first = Window(
+            RowNumber(), partition_by=[F("show_id")], order_by=[F("sequence").desc()]
+        )
         found = {
             episode.show_id: episode
-            for episode in Episode.objects.regular().filter(before_gap).select_related("show")
-            .annotate(rank_in_show=latest_first).filter(rank_in_show=1)
+            for episode in Episode.objects.regular()
+            .filter(before_gap)
+            .select_related("show")
+            .annotate(rank_in_show=latest_first)
+            .filter(rank_in_show=1)
         }
         return {show.pk: found.get(show.pk) for show in shows}
 
 
 class Season(models.Model):
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="seasons")
-    number = models.PositiveSmallIntegerField(help_text="0 holds specials, which never block progress.")
+    number = models.PositiveSmallIntegerField(
+        help_text="0 holds specials, which never block progress."
+    )
     period = models.CharField("in-universe period", max_length=100, blank=True)
     premiere_date = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["show", "number"]
-        constraints = [models.UniqueConstraint(fields=["show", "number"], name="unique_season_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["show", "number"], name="unique_season_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.show} season {self.number}" if self.number else f"{self.show} specials"
@@ -167,15 +196,21 @@ class EpisodeQuerySet(models.QuerySet):
         """Annotate `watched` for this user (False for anonymous visitors)."""
         if not getattr(user, "is_authenticated", False):
             return self.annotate(watched=models.Value(False))
-        return self.annotate(watched=Exists(Watch.objects.filter(user=user, episode=OuterRef("pk"))))
+        return self.annotate(
+            watched=Exists(Watch.objects.filter(user=user, episode=OuterRef("pk")))
+        )
 
 
 class Episode(models.Model):
-    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="episodes", editable=False)
+    show = models.ForeignKey(
+        Show, on_delete=models.CASCADE, related_name="episodes", editable=False
+    )
     season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="episodes")
     number = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=200, blank=True, help_text="Leave blank if unknown.")
-    synopsis = models.TextField(blank=True, help_text="A teaser that spoils nothing of this episode.")
+    synopsis = models.TextField(
+        blank=True, help_text="A teaser that spoils nothing of this episode."
+    )
     air_date = models.DateField(null=True, blank=True)
     sequence = models.PositiveIntegerField(editable=False)
 
@@ -242,7 +277,11 @@ class CharacterQuerySet(GatedQuerySet):
 
     def with_states_at(self, safe_point: Episode | None):
         """Visible characters, each with `safe_states`: its states visible at the safe point, oldest first."""
-        states = CharacterState.objects.visible_at(safe_point).select_related("reveal_at").order_by("reveal_at__sequence")
+        states = (
+            CharacterState.objects.visible_at(safe_point)
+            .select_related("reveal_at")
+            .order_by("reveal_at__sequence")
+        )
         return (
             self.visible_at(safe_point)
             .select_related("first_appearance", "show")
@@ -255,7 +294,9 @@ class Character(GatedContent):
     name = models.CharField(max_length=200)
     actor = models.CharField(max_length=200, blank=True)
     first_appearance = models.ForeignKey(
-        Episode, on_delete=models.PROTECT, related_name="+",
+        Episode,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="Who has not appeared yet is itself a spoiler: the character is hidden until then.",
     )
     slug = models.SlugField(max_length=200)
@@ -264,7 +305,9 @@ class Character(GatedContent):
 
     class Meta:
         ordering = ["show", "name"]
-        constraints = [models.UniqueConstraint(fields=["show", "slug"], name="unique_character_slug")]
+        constraints = [
+            models.UniqueConstraint(fields=["show", "slug"], name="unique_character_slug")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -293,7 +336,9 @@ class CharacterState(GatedContent):
         UNKNOWN = "unknown", "Unknown"
 
     character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="states")
-    reveal_at = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="+", verbose_name="as of")
+    reveal_at = models.ForeignKey(
+        Episode, on_delete=models.PROTECT, related_name="+", verbose_name="as of"
+    )
     status = models.CharField(max_length=20, choices=Status, default=Status.ALIVE)
     location = models.CharField(max_length=200, blank=True)
     affiliation = models.CharField(max_length=200, blank=True)
@@ -305,7 +350,9 @@ class CharacterState(GatedContent):
         ordering = ["character", "reveal_at__sequence"]
         verbose_name = "character state"
         constraints = [
-            models.UniqueConstraint(fields=["character", "reveal_at"], name="one_state_per_character_episode")
+            models.UniqueConstraint(
+                fields=["character", "reveal_at"], name="one_state_per_character_episode"
+            )
         ]
 
     def __str__(self) -> str:
@@ -327,7 +374,10 @@ class RecapQuerySet(GatedQuerySet):
 class Recap(GatedContent):
     episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="recap")
     reveal_at = models.ForeignKey(
-        Episode, on_delete=models.PROTECT, related_name="+", blank=True,
+        Episode,
+        on_delete=models.PROTECT,
+        related_name="+",
+        blank=True,
         help_text="Defaults to the episode itself.",
     )
     text = models.TextField()
@@ -368,10 +418,15 @@ class ReviewerNoteQuerySet(GatedQuerySet):
 
 class ReviewerNote(GatedContent):
     episode = models.ForeignKey(
-        Episode, on_delete=models.CASCADE, related_name="notes", help_text="The episode the note discusses."
+        Episode,
+        on_delete=models.CASCADE,
+        related_name="notes",
+        help_text="The episode the note discusses.",
     )
     reveal_at = models.ForeignKey(
-        Episode, on_delete=models.PROTECT, related_name="+",
+        Episode,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="When it is safe to read: later than the episode if the note mentions later events.",
     )
     text = models.TextField()
@@ -401,7 +456,9 @@ class ReviewerNote(GatedContent):
 
     def clean(self):
         if not (self.outlet or self.author or self.article_title):
-            raise ValidationError("Give the note a source: an outlet, an author or an article title.")
+            raise ValidationError(
+                "Give the note a source: an outlet, an author or an article title."
+            )
         episode = self.episode if self.episode_id else None
         self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=episode)
 
@@ -417,8 +474,14 @@ class WatchQuerySet(models.QuerySet):
     @transaction.atomic
     def mark_watched_up_to(self, *, user, episode: Episode) -> int:
         """Mark every regular episode up to and including this one; returns how many were new."""
-        prefix = Episode.objects.filter(show_id=episode.show_id).regular().filter(sequence__lte=episode.sequence)
-        already = set(self.filter(user=user, episode__in=prefix).values_list("episode_id", flat=True))
+        prefix = (
+            Episode.objects.filter(show_id=episode.show_id)
+            .regular()
+            .filter(sequence__lte=episode.sequence)
+        )
+        already = set(
+            self.filter(user=user, episode__in=prefix).values_list("episode_id", flat=True)
+        )
         wanted = [pk for pk in prefix.values_list("pk", flat=True) if pk not in already]
         if episode.is_special and episode.pk not in already:
             wanted.append(episode.pk)
@@ -430,7 +493,9 @@ class WatchQuerySet(models.QuerySet):
 
 
 class Watch(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="watches")
     watched_at = models.DateTimeField(default=timezone.now)
 
@@ -438,7 +503,9 @@ class Watch(models.Model):
 
     class Meta:
         ordering = ["watched_at"]
-        constraints = [models.UniqueConstraint(fields=["user", "episode"], name="one_watch_per_episode")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "episode"], name="one_watch_per_episode")
+        ]
         verbose_name_plural = "watches"
 
     def __str__(self) -> str:
@@ -448,19 +515,28 @@ class Watch(models.Model):
 def progress_for(user, shows) -> dict[int, dict]:
     """Per show: episodes watched, the total and the percentage, in two queries for any number of shows."""
     totals = dict(
-        Episode.objects.regular().filter(show__in=shows).values_list("show_id").annotate(n=Count("pk"))
+        Episode.objects.regular()
+        .filter(show__in=shows)
+        .values_list("show_id")
+        .annotate(n=Count("pk"))
     )
     watched = {}
     if getattr(user, "is_authenticated", False):
         watched = dict(
-            Watch.objects.filter(user=user, episode__show__in=shows, episode__sequence__gte=SEASON_STRIDE)
+            Watch.objects.filter(
+                user=user, episode__show__in=shows, episode__sequence__gte=SEASON_STRIDE
+            )
             .values_list("episode__show_id")
             .annotate(n=Count("pk"))
         )
     progress = {}
     for show in shows:
         done, total = watched.get(show.pk, 0), totals.get(show.pk, 0)
-        progress[show.pk] = {"watched": done, "total": total, "percent": round(100 * done / total) if total else 0}
+        progress[show.pk] = {
+            "watched": done,
+            "total": total,
+            "percent": round(100 * done / total) if total else 0,
+        }
     return progress
 
 
@@ -480,9 +556,13 @@ class Party(models.Model):
 
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="parties")
     name = models.CharField(max_length=100)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="parties")
-    invite_token = models.CharField(max_length=32, unique=True, default=_invite_token, editable=False)
+    invite_token = models.CharField(
+        max_length=32, unique=True, default=_invite_token, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -501,10 +581,16 @@ class Party(models.Model):
         points = {member.pk: self.show.safe_point_for(member) for member in members}
         positions = dict(
             (sequence, index + 1)
-            for index, sequence in enumerate(self.show.episodes.regular().order_by("sequence").values_list("sequence", flat=True))
+            for index, sequence in enumerate(
+                self.show.episodes.regular().order_by("sequence").values_list("sequence", flat=True)
+            )
         )
         standing = [
-            {"member": m, "safe_point": points[m.pk], "watched": positions.get(points[m.pk].sequence, 0) if points[m.pk] else 0}
+            {
+                "member": m,
+                "safe_point": points[m.pk],
+                "watched": positions.get(points[m.pk].sequence, 0) if points[m.pk] else 0,
+            }
             for m in members
         ]
         leader = max((s["watched"] for s in standing), default=0)
@@ -527,11 +613,19 @@ class SpoilerReport(models.Model):
 
     MODELS = {Kind.RECAP: Recap, Kind.NOTE: ReviewerNote, Kind.STATE: CharacterState}
 
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spoiler_reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spoiler_reports"
+    )
     kind = models.CharField(max_length=10, choices=Kind)
-    recap = models.ForeignKey(Recap, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    note = models.ForeignKey(ReviewerNote, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    state = models.ForeignKey(CharacterState, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    recap = models.ForeignKey(
+        Recap, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    note = models.ForeignKey(
+        ReviewerNote, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    state = models.ForeignKey(
+        CharacterState, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     reporter_safe_point = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="+")
     message = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(default=timezone.now)
@@ -561,8 +655,13 @@ class SpoilerReport(models.Model):
         """Push the content's reveal point to just after the reporter's point; returns the new point."""
         content = self.content
         after = (
-            Episode.objects.filter(show_id=self.reporter_safe_point.show_id, sequence__gt=self.reporter_safe_point.sequence)
-            .regular().order_by("sequence").first()
+            Episode.objects.filter(
+                show_id=self.reporter_safe_point.show_id,
+                sequence__gt=self.reporter_safe_point.sequence,
+            )
+            .regular()
+            .order_by("sequence")
+            .first()
         )
         if after is None:
             return None

@@ -5,6 +5,7 @@ from django.dispatch import receiver
 
 from .models import Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show
 
+
 def _show_of_episode(episode_id):
     # After a cascade the episode may be gone; its own post_delete has bumped the version then.
     return Episode.objects.filter(pk=episode_id).values_list("show_id", flat=True).first()
@@ -14,7 +15,9 @@ SHOW_OF = {
     Season: lambda obj: obj.show_id,
     Episode: lambda obj: obj.show_id,
     Character: lambda obj: obj.show_id,
-    CharacterState: lambda obj: Character.objects.filter(pk=obj.character_id).values_list("show_id", flat=True).first(),
+    CharacterState: lambda obj: (
+        Character.objects.filter(pk=obj.character_id).values_list("show_id", flat=True).first()
+    ),
     Recap: lambda obj: _show_of_episode(obj.episode_id),
     ReviewerNote: lambda obj: _show_of_episode(obj.episode_id),
 }

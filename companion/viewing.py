@@ -46,7 +46,9 @@ class Viewing:
         for episode in episodes:
             episode.revealed = self.is_revealed(episode)
             hidden_title = self.hide_titles and not episode.revealed
-            episode.shown_title = f"Episode {episode.number}" if hidden_title else episode.display_title
+            episode.shown_title = (
+                f"Episode {episode.number}" if hidden_title else episode.display_title
+            )
             episode.title_hidden = hidden_title and bool(episode.title)
             hide_synopsis = self.hide_synopses and not episode.revealed
             episode.shown_synopsis = "" if hide_synopsis else episode.synopsis

@@ -30,7 +30,6 @@ from .models import (
 )
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for
 
-
 PREVIOUSLY_EPISODES = 3
 STORY_NOTES_PER_EPISODE = 3
 OPEN_ALL_SEASONS_UP_TO = 60
@@ -53,17 +52,23 @@ def login_required_htmx(view):
 
 def get_episode(show: Show, season: int, number: int) -> Episode:
     return get_object_or_404(
-        Episode.objects.select_related("show", "season"), show=show, sequence=season * SEASON_STRIDE + number
+        Episode.objects.select_related("show", "season"),
+        show=show,
+        sequence=season * SEASON_STRIDE + number,
     )
 
 
 def progress_context(viewing: Viewing) -> dict:
     progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
     after = viewing.safe_point.sequence if viewing.safe_point else 0
-    upcoming = viewing.show.episodes.regular().filter(sequence__gt=after).order_by("sequence").first()
+    upcoming = (
+        viewing.show.episodes.regular().filter(sequence__gt=after).order_by("sequence").first()
+    )
     viewing.decorate([upcoming] if upcoming else [])
     return {
-        "progress": progress, "upcoming": upcoming, "look_back_points": LookBackPoints(viewing),
+        "progress": progress,
+        "upcoming": upcoming,
+        "look_back_points": LookBackPoints(viewing),
     }
 
 
@@ -75,7 +80,11 @@ class LookBackPoints:
 
     def __iter__(self):
         safe = self.viewing.safe_point
-        points = self.viewing.show.episodes.regular().visible_at(safe).only("pk", "show_id", "sequence", "number")
+        points = (
+            self.viewing.show.episodes.regular()
+            .visible_at(safe)
+            .only("pk", "show_id", "sequence", "number")
+        )
         for episode in points.order_by("sequence"):
             yield {"code": episode.code, "label": episode.short_label, "selected": episode == safe}
 
@@ -83,8 +92,13 @@ class LookBackPoints:
 def season_context(viewing: Viewing, seasons: list[Season]) -> None:
     """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
     show, safe = viewing.show, viewing.safe_point
-    episodes = viewing.decorate(list(show.episodes.filter(season__in=seasons).with_watched(viewing.user)))
-    recaps = {r.episode_id: r for r in Recap.objects.for_show(show).visible_at(safe).filter(episode__season__in=seasons)}
+    episodes = viewing.decorate(
+        list(show.episodes.filter(season__in=seasons).with_watched(viewing.user))
+    )
+    recaps = {
+        r.episode_id: r
+        for r in Recap.objects.for_show(show).visible_at(safe).filter(episode__season__in=seasons)
+    }
     by_season = {season.pk: season for season in seasons}
     for season in seasons:
         season.rows = []
@@ -135,7 +149,9 @@ def show_list(request: HttpRequest) -> HttpResponse:
 def show_detail(request: HttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
     asked = request.GET.get("season", "")
-    context = show_context(viewing_for(request, show), also_open=int(asked) if asked.isdecimal() else None)
+    context = show_context(
+        viewing_for(request, show), also_open=int(asked) if asked.isdecimal() else None
+    )
     return render(request, "companion/show_detail.html", context)
 
 
@@ -148,7 +164,11 @@ def season_episodes(request: HttpRequest, slug: str, number: int) -> HttpRespons
         return redirect(f"{show.get_absolute_url()}?season={number}#season-{number}")
     viewing = viewing_for(request, show)
     season_context(viewing, [season])
-    return render(request, "companion/show_detail.html#season-episodes", {"show": show, "viewing": viewing, "season": season})
+    return render(
+        request,
+        "companion/show_detail.html#season-episodes",
+        {"show": show, "viewing": viewing, "season": season},
+    )
 
 
 @require_GET
@@ -161,20 +181,27 @@ def episode_detail(request: HttpRequest, slug: str, season: int, number: int) ->
 def episode_context(request: HttpRequest, show: Show, episode: Episode) -> dict:
     viewing = viewing_for(request, show)
     viewing.decorate([episode])
-    episode.watched = request.user.is_authenticated and Watch.objects.filter(
-        user=request.user, episode=episode
-    ).exists()
+    episode.watched = (
+        request.user.is_authenticated
+        and Watch.objects.filter(user=request.user, episode=episode).exists()
+    )
     context = {"show": show, "episode": episode, "viewing": viewing, **progress_context(viewing)}
     if episode.revealed:
         safe = viewing.safe_point
         context["unlocked"] = viewing.cached_fragment(
-            f"episode:{episode.pk}", "companion/episode_detail.html#unlocked",
+            f"episode:{episode.pk}",
+            "companion/episode_detail.html#unlocked",
             lambda: {
                 "recap": Recap.objects.visible_at(safe).filter(episode=episode).first(),
-                "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode=episode),
-                "debuts": Character.objects.filter(show=show).visible_at(safe).filter(first_appearance=episode)
+                "notes": ReviewerNote.objects.for_show(show)
+                .visible_at(safe)
+                .filter(episode=episode),
+                "debuts": Character.objects.filter(show=show)
+                .visible_at(safe)
+                .filter(first_appearance=episode)
                 .select_related("show"),
-                "state_changes": CharacterState.objects.visible_at(safe).filter(reveal_at=episode)
+                "state_changes": CharacterState.objects.visible_at(safe)
+                .filter(reveal_at=episode)
                 .select_related("character__show", "reveal_at"),
             },
         )
@@ -190,10 +217,15 @@ def cast(request: HttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
     viewing = viewing_for(request, show)
     cast_list = viewing.cached_fragment(
-        "cast", "companion/cast.html#cast-list",
-        lambda: {"characters": Character.objects.filter(show=show).with_states_at(viewing.safe_point)},
+        "cast",
+        "companion/cast.html#cast-list",
+        lambda: {
+            "characters": Character.objects.filter(show=show).with_states_at(viewing.safe_point)
+        },
     )
-    return render(request, "companion/cast.html", {"show": show, "viewing": viewing, "cast_list": cast_list})
+    return render(
+        request, "companion/cast.html", {"show": show, "viewing": viewing, "cast_list": cast_list}
+    )
 
 
 @require_GET
@@ -202,13 +234,19 @@ def character_detail(request: HttpRequest, slug: str, character_slug: str) -> Ht
     viewing = viewing_for(request, show)
     # A character who has not appeared yet is a 404, exactly like one who does not exist.
     character = get_object_or_404(
-        Character.objects.filter(show=show).visible_at(viewing.safe_point).select_related("first_appearance"),
+        Character.objects.filter(show=show)
+        .visible_at(viewing.safe_point)
+        .select_related("first_appearance"),
         slug=character_slug,
     )
     timeline = viewing.cached_fragment(
-        f"character:{character.pk}", "companion/character_detail.html#timeline",
-        lambda: {"states": CharacterState.objects.visible_at(viewing.safe_point).filter(character=character)
-                 .select_related("reveal_at")},
+        f"character:{character.pk}",
+        "companion/character_detail.html#timeline",
+        lambda: {
+            "states": CharacterState.objects.visible_at(viewing.safe_point)
+            .filter(character=character)
+            .select_related("reveal_at")
+        },
     )
     context = {"show": show, "viewing": viewing, "character": character, "timeline": timeline}
     return render(request, "companion/character_detail.html", context)
@@ -219,7 +257,9 @@ def story_context(show: Show, safe: Episode | None) -> dict:
     visible_notes = ReviewerNote.objects.for_show(show).visible_at(safe)
     totals = visible_notes.count_per_episode()
     notes_by_episode = {}
-    for note in visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE).order_by("episode__sequence", "pk"):
+    for note in visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE).order_by(
+        "episode__sequence", "pk"
+    ):
         notes_by_episode.setdefault(note.episode_id, []).append(note)
     recaps = list(Recap.objects.for_show(show).visible_at(safe))
     for recap in recaps:
@@ -236,7 +276,9 @@ def story_body(viewing: Viewing) -> str:
     if viewing.safe_point is None:
         return ""
     return viewing.cached_fragment(
-        "story", "companion/story.html#story-body", lambda: story_context(viewing.show, viewing.safe_point)
+        "story",
+        "companion/story.html#story-body",
+        lambda: story_context(viewing.show, viewing.safe_point),
     )
 
 
@@ -244,7 +286,11 @@ def story_body(viewing: Viewing) -> str:
 def story(request: HttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
     viewing = viewing_for(request, show)
-    return render(request, "companion/story.html", {"show": show, "viewing": viewing, "story_body": story_body(viewing)})
+    return render(
+        request,
+        "companion/story.html",
+        {"show": show, "viewing": viewing, "story_body": story_body(viewing)},
+    )
 
 
 @require_GET
@@ -253,14 +299,26 @@ def previously(request: HttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
     viewing = viewing_for(request, show)
     safe = viewing.safe_point
-    recent = list(show.episodes.regular().visible_at(safe).order_by("-sequence")[:PREVIOUSLY_EPISODES])[::-1]
-    upcoming = show.episodes.regular().filter(sequence__gt=safe.sequence if safe else 0).order_by("sequence").first()
+    recent = list(
+        show.episodes.regular().visible_at(safe).order_by("-sequence")[:PREVIOUSLY_EPISODES]
+    )[::-1]
+    upcoming = (
+        show.episodes.regular()
+        .filter(sequence__gt=safe.sequence if safe else 0)
+        .order_by("sequence")
+        .first()
+    )
     viewing.decorate(recent + ([upcoming] if upcoming else []))
     context = {
-        "show": show, "viewing": viewing, "recent": recent, "upcoming": upcoming,
+        "show": show,
+        "viewing": viewing,
+        "recent": recent,
+        "upcoming": upcoming,
         "recaps": Recap.objects.for_show(show).visible_at(safe).filter(episode__in=recent),
-        "changes": CharacterState.objects.visible_at(safe).filter(reveal_at__in=recent)
-        .select_related("character__show", "reveal_at").order_by("reveal_at__sequence", "character__name"),
+        "changes": CharacterState.objects.visible_at(safe)
+        .filter(reveal_at__in=recent)
+        .select_related("character__show", "reveal_at")
+        .order_by("reveal_at__sequence", "character__name"),
         "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode__in=recent),
     }
     return render(request, "companion/previously.html", context)
@@ -276,12 +334,21 @@ def search(request: HttpRequest, slug: str) -> HttpResponse:
         safe = viewing.safe_point
         titled = show.episodes.filter(title__icontains=query)
         results = {
-            "characters": Character.objects.filter(show=show).visible_at(safe).filter(name__icontains=query).select_related("show")[:20],
+            "characters": Character.objects.filter(show=show)
+            .visible_at(safe)
+            .filter(name__icontains=query)
+            .select_related("show")[:20],
             "episodes": [
-                e for e in viewing.decorate(list(titled.order_by("sequence")[:20])) if not e.title_hidden
+                e
+                for e in viewing.decorate(list(titled.order_by("sequence")[:20]))
+                if not e.title_hidden
             ],
-            "recaps": Recap.objects.for_show(show).visible_at(safe).filter(text__icontains=query)[:20],
-            "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(text__icontains=query)[:20],
+            "recaps": Recap.objects.for_show(show)
+            .visible_at(safe)
+            .filter(text__icontains=query)[:20],
+            "notes": ReviewerNote.objects.for_show(show)
+            .visible_at(safe)
+            .filter(text__icontains=query)[:20],
             "states": CharacterState.objects.visible_at(safe)
             .filter(character__show=show, description__icontains=query)
             .select_related("character__show", "reveal_at")[:20],
@@ -301,7 +368,9 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
 
 @require_POST
 @login_required_htmx
-def change_watch(request: HttpRequest, slug: str, season: int, number: int, action: str) -> HttpResponse:
+def change_watch(
+    request: HttpRequest, slug: str, season: int, number: int, action: str
+) -> HttpResponse:
     # Read the form before writing anything: an oversized or malformed body fails here, not halfway.
     origin = request.POST.get("from")
     show = get_object_or_404(Show, slug=slug)
@@ -311,7 +380,10 @@ def change_watch(request: HttpRequest, slug: str, season: int, number: int, acti
         Watch.objects.mark_watched(user=request.user, episode=episode)
     elif action == "up-to":
         added = Watch.objects.mark_watched_up_to(user=request.user, episode=episode)
-        messages.success(request, f"Marked {added} more episode{'s' if added != 1 else ''} watched, up to {episode.short_label}.")
+        messages.success(
+            request,
+            f"Marked {added} more episode{'s' if added != 1 else ''} watched, up to {episode.short_label}.",
+        )
     else:
         Watch.objects.unmark(user=request.user, episode=episode)
     if not request.htmx:
@@ -322,12 +394,21 @@ def change_watch(request: HttpRequest, slug: str, season: int, number: int, acti
         response = render(request, "companion/episode_detail.html#episode-main", context)
     else:
         viewing = viewing_for(request, show)
-        context = {"show": show, "viewing": viewing, "season": episode.season, **progress_context(viewing)}
+        context = {
+            "show": show,
+            "viewing": viewing,
+            "season": episode.season,
+            **progress_context(viewing),
+        }
         if viewing.safe_point == before:
             # Nothing was unlocked or locked: only this row's mark changed.
             row = viewing.decorate([show.episodes.with_watched(request.user).get(pk=episode.pk)])[0]
-            row.visible_recap = Recap.objects.visible_at(viewing.safe_point).filter(episode=row).first()
-            response = render(request, "companion/show_detail.html#row-response", context | {"episode": row})
+            row.visible_recap = (
+                Recap.objects.visible_at(viewing.safe_point).filter(episode=row).first()
+            )
+            response = render(
+                request, "companion/show_detail.html#row-response", context | {"episode": row}
+            )
             retarget(response, f"#episode-{episode.pk}")
         else:
             season_context(viewing, [episode.season])
@@ -335,7 +416,9 @@ def change_watch(request: HttpRequest, slug: str, season: int, number: int, acti
     after = context["viewing"].safe_point
     if after != before:
         # Other open seasons on the page listen for this and refresh themselves.
-        trigger_client_event(response, "safe-point-changed", {"safe_point": after.short_label if after else ""})
+        trigger_client_event(
+            response, "safe-point-changed", {"safe_point": after.short_label if after else ""}
+        )
     return response
 
 
@@ -355,7 +438,10 @@ def set_as_of(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, "Pick an episode like 2x5.")
             return _redirect_back(request, show.get_absolute_url())
         episode = get_episode(show, sequence // SEASON_STRIDE, sequence % SEASON_STRIDE)
-        if not request.user.is_staff and show.safe_point_for(request.user, as_of=episode) != episode:
+        if (
+            not request.user.is_staff
+            and show.safe_point_for(request.user, as_of=episode) != episode
+        ):
             messages.error(request, "You can only look back at episodes you have already watched.")
             return _redirect_back(request, show.get_absolute_url())
         stored[str(show.pk)] = episode.pk
@@ -399,7 +485,10 @@ def party_detail(request: HttpRequest, pk: int) -> HttpResponse:
     viewing = viewing_for(request, party.show)
     viewing.safe_point, viewing.time_travel = party_point, False
     context = {
-        "party": party, "show": party.show, "viewing": viewing, "standing": standing,
+        "party": party,
+        "show": party.show,
+        "viewing": viewing,
+        "standing": standing,
         "story_body": story_body(viewing),
         "invite_url": request.build_absolute_uri(reverse("party-join", args=[party.invite_token])),
     }
@@ -441,15 +530,26 @@ def report_spoiler(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if model is None:
         raise Http404
     show_field = "character__show_id" if kind == SpoilerReport.Kind.STATE else "episode__show_id"
-    show = get_object_or_404(Show, pk=model.objects.filter(pk=pk).values_list(show_field, flat=True).first() or 0)
+    show = get_object_or_404(
+        Show, pk=model.objects.filter(pk=pk).values_list(show_field, flat=True).first() or 0
+    )
     viewing = viewing_for(request, show)
     # Only what this viewer can see can be reported; anything else is the same 404 as nothing.
     content = get_object_or_404(model.objects.visible_at(viewing.safe_point), pk=pk)
     if request.method == "POST":
         SpoilerReport.objects.create(
-            reporter=request.user, kind=kind, **{kind: content},
-            reporter_safe_point=viewing.safe_point, message=request.POST.get("message", "")[:2000],
+            reporter=request.user,
+            kind=kind,
+            **{kind: content},
+            reporter_safe_point=viewing.safe_point,
+            message=request.POST.get("message", "")[:2000],
         )
-        messages.success(request, "Thank you. An editor will look at it and move it later if it spoils.")
+        messages.success(
+            request, "Thank you. An editor will look at it and move it later if it spoils."
+        )
         return redirect(show.get_absolute_url())
-    return render(request, "companion/report.html", {"show": show, "viewing": viewing, "content": content, "kind": kind})
+    return render(
+        request,
+        "companion/report.html",
+        {"show": show, "viewing": viewing, "content": content, "kind": kind},
+    )

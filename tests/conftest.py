@@ -69,7 +69,11 @@ def alice_client(client, alice):
 
 
 def markers_in(response) -> str:
-    return response.content.decode() + "\n" + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    return (
+        response.content.decode()
+        + "\n"
+        + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    )
 
 
 def mask_csrf(html: str) -> str:

@@ -65,7 +65,9 @@ class _Links(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "form" and self._form is not None:
             for name in self._form["fields"]:
-                self.links.extend(f"{self._form['action']}?{urlencode({name: term})}" for term in self.terms)
+                self.links.extend(
+                    f"{self._form['action']}?{urlencode({name: term})}" for term in self.terms
+                )
             self._form = None
 
 
@@ -112,7 +114,9 @@ def urls_from_urlconf(values: dict[str, list]) -> list[str]:
             if any(name in options[0] for options in groups):
                 continue
             if name not in values:
-                raise AssertionError(f"The leak crawler has nothing to plug into <{name}> in {route!r}.")
+                raise AssertionError(
+                    f"The leak crawler has nothing to plug into <{name}> in {route!r}."
+                )
             groups.append([v if isinstance(v, dict) else {name: v} for v in values[name]])
         filled = []
         for combination in product(*groups):
@@ -129,7 +133,9 @@ def route_of(url: str) -> str | None:
         return None
 
 
-def crawl(client, seeds: list[str], *, referer: str, terms: list[str]) -> dict[tuple[str, bool], Fetched]:
+def crawl(
+    client, seeds: list[str], *, referer: str, terms: list[str]
+) -> dict[tuple[str, bool], Fetched]:
     """GET every seed and every same-site URL reachable from them, each as a page and as an htmx request.
 
     Nothing is POSTed: form actions are fetched with GET too, which state-changing views refuse (405).
@@ -148,7 +154,10 @@ def crawl(client, seeds: list[str], *, referer: str, terms: list[str]) -> dict[t
         assert len(seen) <= MAX_URLS, "the crawl does not converge"
         for htmx in (False, True):
             # What htmx sends: HX-Request, and the page the request was made from.
-            headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": f"http://testserver{came_from}"}
+            headers = {
+                "HTTP_HX_REQUEST": "true",
+                "HTTP_HX_CURRENT_URL": f"http://testserver{came_from}",
+            }
             response = client.get(url, **(headers if htmx else {}))
             fetched[url, htmx] = Fetched(
                 url=url,

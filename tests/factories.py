@@ -4,25 +4,52 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
-from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show, Watch
+from companion.models import (
+    Character,
+    CharacterState,
+    Episode,
+    Recap,
+    ReviewerNote,
+    Season,
+    Show,
+    Watch,
+)
 
 
 def make_user(username: str, *, password: str = "correct-horse-battery", **fields):
-    return get_user_model().objects.create_user(username=username, password=password, email=f"{username}@example.com", **fields)
+    return get_user_model().objects.create_user(
+        username=username, password=password, email=f"{username}@example.com", **fields
+    )
 
 
-def make_show(slug: str = "saga", *, seasons: int = 2, episodes: int = 5, specials: int = 0, title: str | None = None) -> Show:
+def make_show(
+    slug: str = "saga",
+    *,
+    seasons: int = 2,
+    episodes: int = 5,
+    specials: int = 0,
+    title: str | None = None,
+) -> Show:
     """A show with titled, synopsised episodes, each with a recap and a reviewer note."""
-    show = Show.objects.create(title=title or slug.title(), slug=slug, premise=f"The premise of {slug}.")
+    show = Show.objects.create(
+        title=title or slug.title(), slug=slug, premise=f"The premise of {slug}."
+    )
     for number in ([0] if specials else []) + list(range(1, seasons + 1)):
         season = Season.objects.create(show=show, number=number, period=f"Period {number}")
         for n in range(1, (specials if number == 0 else episodes) + 1):
             episode = Episode.objects.create(
-                season=season, number=n, title=f"TITLE-{slug}-{number}x{n}", synopsis=f"SYNOPSIS-{slug}-{number}x{n}"
+                season=season,
+                number=n,
+                title=f"TITLE-{slug}-{number}x{n}",
+                synopsis=f"SYNOPSIS-{slug}-{number}x{n}",
             )
             Recap.objects.create(episode=episode, text=f"RECAP-{slug}-{number}x{n}")
             ReviewerNote.objects.create(
-                episode=episode, reveal_at=episode, text=f"NOTE-{slug}-{number}x{n}", outlet="The Daily Test", author="Critic"
+                episode=episode,
+                reveal_at=episode,
+                text=f"NOTE-{slug}-{number}x{n}",
+                outlet="The Daily Test",
+                author="Critic",
             )
     return show
 
@@ -32,14 +59,24 @@ def episode(show: Show, code: str) -> Episode:
     return Episode.objects.get(show=show, sequence=season * 1000 + number)
 
 
-def make_character(show: Show, name: str, first: str, states: dict[str, str] | None = None) -> Character:
+def make_character(
+    show: Show, name: str, first: str, states: dict[str, str] | None = None
+) -> Character:
     """A character and states keyed by episode code; each state's description is its marker."""
-    character = Character.objects.create(show=show, name=name, slug=name.lower().replace(" ", "-"), actor=f"Actor of {name}",
-                                         first_appearance=episode(show, first))
+    character = Character.objects.create(
+        show=show,
+        name=name,
+        slug=name.lower().replace(" ", "-"),
+        actor=f"Actor of {name}",
+        first_appearance=episode(show, first),
+    )
     for code, status in (states or {}).items():
         CharacterState.objects.create(
-            character=character, reveal_at=episode(show, code), status=status,
-            location=f"PLACE-{name}-{code}", description=f"STATE-{name}-{code}",
+            character=character,
+            reveal_at=episode(show, code),
+            status=status,
+            location=f"PLACE-{name}-{code}",
+            description=f"STATE-{name}-{code}",
         )
     return character
 

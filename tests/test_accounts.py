@@ -1,6 +1,5 @@
 import json
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 
@@ -10,16 +9,24 @@ User = get_user_model()
 
 
 def test_signup_creates_an_account_and_logs_in(client, db):
-    response = client.post("/accounts/signup/", {
-        "username": "newbie", "email": "newbie@example.com",
-        "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase",
-    }, follow=True)
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "newbie",
+            "email": "newbie@example.com",
+            "password1": "a-long-unusual-passphrase",
+            "password2": "a-long-unusual-passphrase",
+        },
+        follow=True,
+    )
     assert response.context["user"].username == "newbie"
     assert "Welcome!" in response.content.decode()
 
 
 def test_signup_rejects_a_weak_password(client, db):
-    response = client.post("/accounts/signup/", {"username": "weak", "password1": "12345678", "password2": "12345678"})
+    response = client.post(
+        "/accounts/signup/", {"username": "weak", "password1": "12345678", "password2": "12345678"}
+    )
     assert "This password is too common" in response.content.decode()
     assert not User.objects.filter(username="weak").exists()
 
@@ -36,7 +43,9 @@ def test_login_rotates_the_session_key(client, alice):
 def test_repeated_failed_logins_are_locked_out_with_a_clear_message(client, alice):
     for _ in range(5):
         client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
-    response = client.post("/accounts/login/", {"username": "alice", "password": "correct-horse-battery"})
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": "correct-horse-battery"}
+    )
     assert response.status_code == 429
     assert "Too many failed attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -58,10 +67,15 @@ def test_password_reset_answers_the_same_for_known_and_unknown_addresses(client,
 
 def test_password_reset_link_sets_a_new_password(client, alice):
     client.post("/accounts/password/reset/", {"email": "alice@example.com"})
-    link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/password/reset/" in line).strip()
+    link = next(
+        line for line in mail.outbox[0].body.splitlines() if "/accounts/password/reset/" in line
+    ).strip()
     path = link.split("testserver", 1)[1]
     form_page = client.get(path, follow=True)
-    client.post(form_page.redirect_chain[-1][0], {"new_password1": "brand-new-secret-42", "new_password2": "brand-new-secret-42"})
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "brand-new-secret-42", "new_password2": "brand-new-secret-42"},
+    )
     alice.refresh_from_db()
     assert alice.check_password("brand-new-secret-42")
 
@@ -101,9 +115,14 @@ def test_delete_account_needs_the_password_and_takes_watches_with_it(alice_clien
 
 
 def test_password_change(alice_client, alice):
-    alice_client.post("/accounts/password/", {
-        "old_password": "correct-horse-battery", "new_password1": "another-fine-secret", "new_password2": "another-fine-secret",
-    })
+    alice_client.post(
+        "/accounts/password/",
+        {
+            "old_password": "correct-horse-battery",
+            "new_password1": "another-fine-secret",
+            "new_password2": "another-fine-secret",
+        },
+    )
     alice.refresh_from_db()
     assert alice.check_password("another-fine-secret")
 
@@ -113,10 +132,24 @@ def test_behind_a_proxy_lockout_is_per_client_not_for_everyone(client, alice, se
     attacker = {"HTTP_X_FORWARDED_FOR": "203.0.113.9", "REMOTE_ADDR": "10.0.0.2"}
     for _ in range(5):
         client.post("/accounts/login/", {"username": "alice", "password": "wrong"}, **attacker)
-    assert client.post("/accounts/login/", {"username": "alice", "password": "correct-horse-battery"}, **attacker).status_code == 429
+    assert (
+        client.post(
+            "/accounts/login/",
+            {"username": "alice", "password": "correct-horse-battery"},
+            **attacker,
+        ).status_code
+        == 429
+    )
     # The attacker cannot dodge the lock by claiming another address: our proxy's entry comes last.
     spoofed = {"HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.9", "REMOTE_ADDR": "10.0.0.2"}
-    assert client.post("/accounts/login/", {"username": "alice", "password": "wrong"}, **spoofed).status_code == 429
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "alice", "password": "wrong"}, **spoofed
+        ).status_code
+        == 429
+    )
     real = {"HTTP_X_FORWARDED_FOR": "198.51.100.7", "REMOTE_ADDR": "10.0.0.2"}
-    response = client.post("/accounts/login/", {"username": "alice", "password": "correct-horse-battery"}, **real)
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": "correct-horse-battery"}, **real
+    )
     assert response.status_code == 302

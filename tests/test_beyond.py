@@ -2,8 +2,8 @@
 
 import pytest
 
-from companion.models import CharacterState, Party, ReviewerNote, Show, SpoilerReport, Watch
-from tests.factories import episode, make_user, watch
+from companion.models import CharacterState, Party, ReviewerNote, Show, SpoilerReport
+from tests.factories import episode
 from tests.test_content import FAM
 
 
@@ -35,7 +35,7 @@ def test_party_page_shows_only_what_is_safe_for_everyone(client, party, bob):
 def test_party_page_says_who_is_behind_and_by_how_much(client, party, bob):
     client.force_login(bob)
     body = " ".join(client.get(f"/parties/{party.pk}/").content.decode().split())
-    assert "<strong>alice</strong>: S1E3 <span class=\"muted\">· 7 episodes behind</span>" in body
+    assert '<strong>alice</strong>: S1E3 <span class="muted">· 7 episodes behind</span>' in body
     assert "furthest along" in body
 
 
@@ -103,7 +103,11 @@ def test_viewer_reports_a_note_they_can_see(alice_client, alice, show):
     assert "NOTE-saga-1x2" in page.content.decode()
     alice_client.post(f"/report/note/{note.pk}/", {"message": "It spoils 1x4"})
     report = SpoilerReport.objects.get()
-    assert report.note == note and report.reporter == alice and report.reporter_safe_point == episode(show, "1x3")
+    assert (
+        report.note == note
+        and report.reporter == alice
+        and report.reporter_safe_point == episode(show, "1x3")
+    )
 
 
 def test_content_past_my_point_cannot_be_reported_or_peeked_at(alice_client, show):
@@ -123,7 +127,10 @@ def test_editor_moves_a_reported_state_later_in_one_click(client, alice_client, 
     client.force_login(editor)
     listing = client.get("/admin/companion/spoilerreport/").content.decode()
     assert "STATE-Ada-1x03" in listing and "1x3" in listing
-    client.post("/admin/companion/spoilerreport/", {"action": "move_reveal_later", "_selected_action": [report.pk]})
+    client.post(
+        "/admin/companion/spoilerreport/",
+        {"action": "move_reveal_later", "_selected_action": [report.pk]},
+    )
     state.refresh_from_db()
     report.refresh_from_db()
     assert state.reveal_at == episode(show, "1x4") and report.resolved
@@ -144,7 +151,7 @@ def test_editor_imports_a_show_in_the_admin(client, editor):
 def test_a_bad_file_in_the_admin_lists_problems_and_changes_nothing(client, editor, tmp_path):
     client.force_login(editor)
     bad = tmp_path / "bad.yaml"
-    bad.write_text('show:\n  title: Bad\nseasons:\n  - number: one\n')
+    bad.write_text("show:\n  title: Bad\nseasons:\n  - number: one\n")
     with open(bad, "rb") as upload:
         response = client.post("/admin/companion/show/import/", {"file": upload})
     assert "seasons[0].number (line 4): must be a whole number" in response.content.decode()
@@ -160,6 +167,9 @@ def test_recaps_can_be_reported_from_the_episode_page(alice_client, alice, show)
     from companion.models import Recap
 
     recap = Recap.objects.get(text="RECAP-saga-1x3")
-    assert f'href="/report/recap/{recap.pk}/"' in alice_client.get("/shows/saga/s1/e3/").content.decode()
+    assert (
+        f'href="/report/recap/{recap.pk}/"'
+        in alice_client.get("/shows/saga/s1/e3/").content.decode()
+    )
     alice_client.post(f"/report/recap/{recap.pk}/", {"message": "names the culprit"})
     assert SpoilerReport.objects.get().recap == recap

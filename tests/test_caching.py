@@ -22,7 +22,10 @@ def queries_for(client, url):
     return len(captured), body
 
 
-@pytest.mark.parametrize("url", ["/shows/saga/story/", "/shows/saga/cast/", "/shows/saga/cast/ada/", "/shows/saga/s1/e2/"])
+@pytest.mark.parametrize(
+    "url",
+    ["/shows/saga/story/", "/shows/saga/cast/", "/shows/saga/cast/ada/", "/shows/saga/s1/e2/"],
+)
 def test_viewers_at_the_same_point_share_the_rendered_fragment(client, alice, carol, url):
     client.force_login(alice)
     cold, first = queries_for(client, url)
@@ -54,7 +57,12 @@ def test_moving_a_reveal_point_later_hides_it_at_once(alice_client, show):
     state = CharacterState.objects.get(description="STATE-Ada-1x03")
     state.reveal_at = episode(show, "2x01")
     state.save()
-    for url in ["/shows/saga/cast/", "/shows/saga/story/", "/shows/saga/cast/ada/", "/shows/saga/s1/e3/"]:
+    for url in [
+        "/shows/saga/cast/",
+        "/shows/saga/story/",
+        "/shows/saga/cast/ada/",
+        "/shows/saga/s1/e3/",
+    ]:
         assert "STATE-Ada-1x03" not in alice_client.get(url).content.decode(), url
 
 

@@ -45,7 +45,9 @@ def test_simultaneous_marks_of_one_episode_leave_one_record():
     show = make_show("race", seasons=1, episodes=3)
     viewer = make_user("racer")
     clients = [logged_in_client(viewer) for _ in range(8)]
-    results = run_together(8, lambda i: clients[i].post("/shows/race/s1/e1/watch/", HTTP_HX_REQUEST="true").status_code)
+    results = run_together(
+        8, lambda i: clients[i].post("/shows/race/s1/e1/watch/", HTTP_HX_REQUEST="true").status_code
+    )
     assert results == [200] * 8
     assert Watch.objects.filter(user=viewer, episode=episode(show, "1x1")).count() == 1
 
@@ -54,7 +56,12 @@ def test_simultaneous_up_to_here_requests_leave_one_record_per_episode():
     show = make_show("race", seasons=2, episodes=5)
     viewer = make_user("racer")
     clients = [logged_in_client(viewer) for _ in range(6)]
-    results = run_together(6, lambda i: clients[i].post("/shows/race/s2/e5/watch-up-to/", HTTP_HX_REQUEST="true").status_code)
+    results = run_together(
+        6,
+        lambda i: (
+            clients[i].post("/shows/race/s2/e5/watch-up-to/", HTTP_HX_REQUEST="true").status_code
+        ),
+    )
     assert results == [200] * 6
     assert Watch.objects.filter(user=viewer).count() == 10
     assert show.safe_point_for(viewer) == episode(show, "2x5")
@@ -68,7 +75,9 @@ def test_readers_and_writers_at_once_never_see_database_locked():
     def work(i):
         codes = []
         for e in range(1, 6):
-            codes.append(clients[i].post(f"/shows/busy/s1/e{e}/watch/", HTTP_HX_REQUEST="true").status_code)
+            codes.append(
+                clients[i].post(f"/shows/busy/s1/e{e}/watch/", HTTP_HX_REQUEST="true").status_code
+            )
             codes.append(clients[i].get("/shows/busy/story/").status_code)
         return codes
 

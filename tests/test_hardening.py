@@ -47,13 +47,17 @@ def test_missing_csrf_token_gets_a_clear_page_and_changes_nothing(alice, show):
 
 
 def test_oversized_post_is_rejected_and_changes_nothing(alice_client, alice):
-    response = alice_client.post("/shows/saga/s2/e5/watch-up-to/", {"padding": "x" * (2 * 1024 * 1024)})
+    response = alice_client.post(
+        "/shows/saga/s2/e5/watch-up-to/", {"padding": "x" * (2 * 1024 * 1024)}
+    )
     assert response.status_code == 400
     assert watched(alice) == [1001, 1002, 1003]
 
 
 def test_too_many_fields_is_rejected(alice_client, alice):
-    response = alice_client.post("/shows/saga/s2/e5/watch-up-to/", {f"f{i}": "1" for i in range(500)})
+    response = alice_client.post(
+        "/shows/saga/s2/e5/watch-up-to/", {f"f{i}": "1" for i in range(500)}
+    )
     assert response.status_code == 400
     assert watched(alice) == [1001, 1002, 1003]
 
@@ -65,9 +69,15 @@ def test_malformed_time_travel_point_changes_nothing(alice_client, alice, value)
     assert "as of <strong>" not in alice_client.get("/shows/saga/").content.decode()
 
 
-@pytest.mark.parametrize("url", [
-    "/shows/saga/s1/e99999999999999999999/", "/shows/saga/s01/e1/x", "/shows/%00/", "/shows/saga/cast/%2e%2e/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/shows/saga/s1/e99999999999999999999/",
+        "/shows/saga/s01/e1/x",
+        "/shows/%00/",
+        "/shows/saga/cast/%2e%2e/",
+    ],
+)
 def test_malformed_urls_are_404(alice_client, url):
     assert alice_client.get(url).status_code == 404
 
@@ -97,7 +107,13 @@ def test_security_headers_on_every_page(alice_client):
 def test_no_inline_scripts_styles_or_handlers_in_our_pages(alice_client):
     import re
 
-    for url in ["/", "/shows/saga/", "/shows/saga/s1/e1/", "/shows/saga/story/", "/accounts/login/"]:
+    for url in [
+        "/",
+        "/shows/saga/",
+        "/shows/saga/s1/e1/",
+        "/shows/saga/story/",
+        "/accounts/login/",
+    ]:
         html = alice_client.get(url).content.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
         assert "<style" not in html and " style=" not in html, url
@@ -131,8 +147,12 @@ PRODUCTION_ENV = {
 
 def run_manage(*args, env):
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
-        env={**os.environ, **env}, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
     )
 
 

@@ -21,21 +21,34 @@ CSV_HEADER = "tv_show_name,episode_season_number,episode_number,updated_at\n"
 
 def trakt(*shows) -> str:
     """Trakt's watched-shows export for (title, season, [episode numbers]) triples."""
-    return json.dumps([
-        {
-            "show": {"title": title, "year": 2019, "ids": {"trakt": 1}},
-            "seasons": [{
-                "number": season,
-                "episodes": [{"number": n, "plays": 1, "last_watched_at": f"2024-01-{n:02d}T20:00:00.000Z"} for n in numbers],
-            }],
-        }
-        for title, season, numbers in shows
-    ])
+    return json.dumps(
+        [
+            {
+                "show": {"title": title, "year": 2019, "ids": {"trakt": 1}},
+                "seasons": [
+                    {
+                        "number": season,
+                        "episodes": [
+                            {
+                                "number": n,
+                                "plays": 1,
+                                "last_watched_at": f"2024-01-{n:02d}T20:00:00.000Z",
+                            }
+                            for n in numbers
+                        ],
+                    }
+                ],
+            }
+            for title, season, numbers in shows
+        ]
+    )
 
 
 def upload(client, content, *, name="history.json", fmt="auto"):
     data = content.encode() if isinstance(content, str) else content
-    return client.post("/accounts/history/", {"file": SimpleUploadedFile(name, data), "format": fmt})
+    return client.post(
+        "/accounts/history/", {"file": SimpleUploadedFile(name, data), "format": fmt}
+    )
 
 
 def token_in(response) -> str:
@@ -53,7 +66,9 @@ def watched_at(user, show, code) -> datetime:
 # --- Import: preview, then confirm ---------------------------------------------------------------
 
 
-def test_trakt_import_previews_without_writing_then_confirm_marks_with_the_files_dates(alice_client, alice, show):
+def test_trakt_import_previews_without_writing_then_confirm_marks_with_the_files_dates(
+    alice_client, alice, show
+):
     before = Watch.objects.count()
     response = upload(alice_client, trakt(("Saga", 1, [1, 2, 3, 4, 5])))
     page = response.content.decode()
@@ -61,7 +76,9 @@ def test_trakt_import_previews_without_writing_then_confirm_marks_with_the_files
     assert "To mark watched: S1E4–E5" in page and "Already watched: S1E1–E3" in page
     assert Watch.objects.count() == before
 
-    response = alice_client.post("/accounts/history/confirm/", {"token": token_in(response)}, follow=True)
+    response = alice_client.post(
+        "/accounts/history/confirm/", {"token": token_in(response)}, follow=True
+    )
     assert "2 episodes marked watched" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003, 1004, 1005]
     assert watched_at(alice, show, "1x5") == datetime(2024, 1, 5, 20, tzinfo=UTC)
@@ -102,11 +119,26 @@ def test_format_can_be_chosen_instead_of_detected(client, outsider, show):
 def test_trakt_history_export_shape_is_accepted_and_movies_are_reported(client, outsider, show):
     client.force_login(outsider)
     entries = [
-        {"id": 1, "watched_at": "2024-02-01T20:00:00.000Z", "type": "episode",
-         "episode": {"season": 1, "number": 2, "title": "whatever"}, "show": {"title": "Saga"}},
-        {"id": 2, "watched_at": "2024-02-03T20:00:00.000Z", "type": "episode",
-         "episode": {"season": 1, "number": 2}, "show": {"title": "Saga"}},
-        {"id": 3, "watched_at": "2024-02-02T20:00:00.000Z", "type": "movie", "movie": {"title": "Some Film"}},
+        {
+            "id": 1,
+            "watched_at": "2024-02-01T20:00:00.000Z",
+            "type": "episode",
+            "episode": {"season": 1, "number": 2, "title": "whatever"},
+            "show": {"title": "Saga"},
+        },
+        {
+            "id": 2,
+            "watched_at": "2024-02-03T20:00:00.000Z",
+            "type": "episode",
+            "episode": {"season": 1, "number": 2},
+            "show": {"title": "Saga"},
+        },
+        {
+            "id": 3,
+            "watched_at": "2024-02-02T20:00:00.000Z",
+            "type": "movie",
+            "movie": {"title": "Some Film"},
+        },
     ]
     response = upload(client, json.dumps(entries))
     page = response.content.decode()
@@ -147,9 +179,14 @@ def test_a_title_shared_by_two_shows_is_reported_not_guessed(client, outsider, s
 def test_specials_import_when_the_episode_exists(client, outsider, db):
     extras = make_show("extras", seasons=1, episodes=2, specials=1)
     client.force_login(outsider)
-    response = upload(client, CSV_HEADER + "Extras,0,1,2024-01-01\nExtras,0,2,2024-01-01\n", name="h.csv")
+    response = upload(
+        client, CSV_HEADER + "Extras,0,1,2024-01-01\nExtras,0,2,2024-01-01\n", name="h.csv"
+    )
     page = response.content.decode()
-    assert "To mark watched: S0E1" in page and "Line 3: Extras S0E2 — Extras has no such episode" in page
+    assert (
+        "To mark watched: S0E1" in page
+        and "Line 3: Extras S0E2 — Extras has no such episode" in page
+    )
     client.post("/accounts/history/confirm/", {"token": token_in(response)})
     assert watched(outsider) == [episode(extras, "0x1").sequence]
 
@@ -160,15 +197,24 @@ def test_nothing_new_offers_no_confirm_button(alice_client, alice, show):
 
 
 def test_preview_page_shows_codes_but_no_episode_titles(alice_client, show):
-    page = upload(alice_client, trakt(("Saga", 1, [1, 2, 3, 4, 5]), ("Saga", 2, [1, 2]))).content.decode()
+    page = upload(
+        alice_client, trakt(("Saga", 1, [1, 2, 3, 4, 5]), ("Saga", 2, [1, 2]))
+    ).content.decode()
     assert "S2E1–E2" in page
     assert "TITLE-saga" not in page and "SYNOPSIS" not in page and "RECAP" not in page
 
 
-def test_preview_takes_a_fixed_number_of_queries(client, outsider, show, django_assert_max_num_queries):
+def test_preview_takes_a_fixed_number_of_queries(
+    client, outsider, show, django_assert_max_num_queries
+):
     make_show("other", seasons=3, episodes=10)
     client.force_login(outsider)
-    rows = "".join(f"{title},{s},{e},\n" for title in ("Saga", "Other", "Nope") for s in (1, 2, 3) for e in range(1, 11))
+    rows = "".join(
+        f"{title},{s},{e},\n"
+        for title in ("Saga", "Other", "Nope")
+        for s in (1, 2, 3)
+        for e in range(1, 11)
+    )
     with django_assert_max_num_queries(8):
         response = upload(client, CSV_HEADER + rows, name="h.csv")
     assert "Other" in response.content.decode()
@@ -181,7 +227,10 @@ MALFORMED = {
     "json syntax": ('[{"show": {"title": "Saga"},', "Not valid JSON: Expecting"),
     "json not a list": ('{"show": {"title": "Saga"}}', "should be a list of shows"),
     "json wrong shape": ('[{"name": "Saga"}]', "[0]: expected a watched show"),
-    "json missing title": ('[{"show": {}, "seasons": []}]', "[0].show.title: expected the show&#x27;s title"),
+    "json missing title": (
+        '[{"show": {}, "seasons": []}]',
+        "[0].show.title: expected the show&#x27;s title",
+    ),
     "json text number": (
         '[{"show": {"title": "Saga"}, "seasons": [{"number": 1, "episodes": [{"number": "two"}]}]}]',
         "[0].seasons[0].episodes[0].number: expected a whole number",
@@ -195,10 +244,22 @@ MALFORMED = {
         "[0].seasons[0].episodes[0].last_watched_at",
     ),
     "json nested too deeply": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    "csv missing column": ("tv_show_name,episode_season_number\nSaga,1\n", "the header lacks episode_number"),
-    "csv text number": (CSV_HEADER + "Saga,1,1,\nSaga,1,two,\n", "Line 3, episode_number: expected a whole number"),
-    "csv short row": (CSV_HEADER + "Saga,1\n", "Line 2, episode_number: expected a whole number, not nothing"),
-    "csv bad date": (CSV_HEADER + "Saga,1,1,yesterday\n", "Line 2, updated_at: &quot;yesterday&quot; is not a date"),
+    "csv missing column": (
+        "tv_show_name,episode_season_number\nSaga,1\n",
+        "the header lacks episode_number",
+    ),
+    "csv text number": (
+        CSV_HEADER + "Saga,1,1,\nSaga,1,two,\n",
+        "Line 3, episode_number: expected a whole number",
+    ),
+    "csv short row": (
+        CSV_HEADER + "Saga,1\n",
+        "Line 2, episode_number: expected a whole number, not nothing",
+    ),
+    "csv bad date": (
+        CSV_HEADER + "Saga,1,1,yesterday\n",
+        "Line 2, updated_at: &quot;yesterday&quot; is not a date",
+    ),
     "csv bad quoting": (CSV_HEADER + 'Saga,1,1,\n"Saga"x,1,2,\n', "Line 3: not valid CSV"),
     "not utf-8": ("tv_show_name\nS\xe9rie".encode("latin-1"), "not UTF-8 text"),
     "empty": ("  \n", "The file is empty"),
@@ -216,7 +277,9 @@ def test_malformed_file_gets_a_clear_error_and_changes_nothing(alice_client, ali
 
 
 def test_one_bad_row_rejects_the_whole_file(alice_client, alice):
-    page = upload(alice_client, CSV_HEADER + "Saga,1,4,\nSaga,1,5,not-a-date\n", name="h.csv").content.decode()
+    page = upload(
+        alice_client, CSV_HEADER + "Saga,1,4,\nSaga,1,5,not-a-date\n", name="h.csv"
+    ).content.decode()
     assert "Line 3, updated_at" in page
     assert watched(alice) == [1001, 1002, 1003]
 
@@ -236,7 +299,9 @@ def test_an_oversized_upload_is_refused(alice_client, alice):
 
 def test_too_many_rows_are_refused(alice_client, alice, monkeypatch):
     monkeypatch.setattr(history, "MAX_ROWS", 3)
-    page = upload(alice_client, CSV_HEADER + "Saga,1,4,\nSaga,1,5,\nSaga,2,1,\nSaga,2,2,\n", name="h.csv").content.decode()
+    page = upload(
+        alice_client, CSV_HEADER + "Saga,1,4,\nSaga,1,5,\nSaga,2,1,\nSaga,2,2,\n", name="h.csv"
+    ).content.decode()
     assert "more than 3 episodes" in page
     assert watched(alice) == [1001, 1002, 1003]
 
@@ -252,7 +317,12 @@ def test_a_missing_file_is_a_form_error(alice_client):
 def test_a_tampered_token_changes_nothing(alice_client, alice, show):
     token = token_in(upload(alice_client, trakt(("Saga", 2, [1, 2, 3]))))
     payload, signature = token.rsplit(":", 1)
-    for forged in (payload[:-2] + "AA:" + signature, token[:-1] + ("A" if token[-1] != "A" else "B"), "", "garbage"):
+    for forged in (
+        payload[:-2] + "AA:" + signature,
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        "",
+        "garbage",
+    ):
         response = alice_client.post("/accounts/history/confirm/", {"token": forged})
         assert response.status_code == 400
         assert "nothing was imported" in response.content.decode()
@@ -260,7 +330,11 @@ def test_a_tampered_token_changes_nothing(alice_client, alice, show):
 
 
 def test_a_token_signed_for_someone_else_changes_nothing(alice_client, alice, bob, show):
-    bobs = signing.dumps({"u": bob.pk, "w": [[episode(show, "2x1").pk, None]]}, salt=history.TOKEN_SALT, compress=True)
+    bobs = signing.dumps(
+        {"u": bob.pk, "w": [[episode(show, "2x1").pk, None]]},
+        salt=history.TOKEN_SALT,
+        compress=True,
+    )
     response = alice_client.post("/accounts/history/confirm/", {"token": bobs})
     assert response.status_code == 400 and "does not belong to you" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003]
@@ -268,7 +342,11 @@ def test_a_token_signed_for_someone_else_changes_nothing(alice_client, alice, bo
 
 def test_a_token_naming_a_missing_episode_changes_nothing(alice_client, alice, show):
     real = episode(show, "1x4").pk
-    token = signing.dumps({"u": alice.pk, "w": [[real, None], [999_999, None]]}, salt=history.TOKEN_SALT, compress=True)
+    token = signing.dumps(
+        {"u": alice.pk, "w": [[real, None], [999_999, None]]},
+        salt=history.TOKEN_SALT,
+        compress=True,
+    )
     response = alice_client.post("/accounts/history/confirm/", {"token": token})
     assert response.status_code == 400 and "no longer exist" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003]
@@ -291,22 +369,30 @@ def test_confirming_twice_adds_nothing_the_second_time(alice_client, alice, show
 
 
 def test_another_viewers_records_are_untouched(alice_client, alice, bob, show):
-    bobs = list(Watch.objects.filter(user=bob).order_by("pk").values_list("episode_id", "watched_at"))
+    bobs = list(
+        Watch.objects.filter(user=bob).order_by("pk").values_list("episode_id", "watched_at")
+    )
     response = upload(alice_client, trakt(("Saga", 2, [1, 2, 3, 4, 5])))
     # Bob has watched all of season 2; for alice it is all new.
     assert "To mark watched: S2E1–E5" in response.content.decode()
     alice_client.post("/accounts/history/confirm/", {"token": token_in(response)})
-    assert list(Watch.objects.filter(user=bob).order_by("pk").values_list("episode_id", "watched_at")) == bobs
+    assert (
+        list(Watch.objects.filter(user=bob).order_by("pk").values_list("episode_id", "watched_at"))
+        == bobs
+    )
     assert watched(alice) == [1001, 1002, 1003, 2001, 2002, 2003, 2004, 2005]
 
 
 # --- Export ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url, content_type", [
-    ("/accounts/history/export/trakt.json", "application/json"),
-    ("/accounts/history/export/tvtime.csv", "text/csv"),
-])
+@pytest.mark.parametrize(
+    "url, content_type",
+    [
+        ("/accounts/history/export/trakt.json", "application/json"),
+        ("/accounts/history/export/tvtime.csv", "text/csv"),
+    ],
+)
 def test_export_is_a_download_of_my_watches_by_number_only(alice_client, bob, url, content_type):
     response = alice_client.get(url)
     assert response["Content-Type"].startswith(content_type)
@@ -318,14 +404,24 @@ def test_export_is_a_download_of_my_watches_by_number_only(alice_client, bob, ur
 def test_trakt_export_holds_watched_shows(alice_client, show):
     data = json.loads(alice_client.get("/accounts/history/export/trakt.json").content)
     assert [item["show"]["title"] for item in data] == ["Saga"]
-    assert [(s["number"], [e["number"] for e in s["episodes"]]) for s in data[0]["seasons"]] == [(1, [1, 2, 3])]
+    assert [(s["number"], [e["number"] for e in s["episodes"]]) for s in data[0]["seasons"]] == [
+        (1, [1, 2, 3])
+    ]
     assert data[0]["seasons"][0]["episodes"][0]["last_watched_at"].endswith("Z")
 
 
 def test_tvtime_export_holds_one_row_per_watch(alice_client, show):
-    rows = list(csv.reader(io.StringIO(alice_client.get("/accounts/history/export/tvtime.csv").content.decode())))
+    rows = list(
+        csv.reader(
+            io.StringIO(alice_client.get("/accounts/history/export/tvtime.csv").content.decode())
+        )
+    )
     assert rows[0] == ["tv_show_name", "episode_season_number", "episode_number", "updated_at"]
-    assert [row[:3] for row in rows[1:]] == [["Saga", "1", "1"], ["Saga", "1", "2"], ["Saga", "1", "3"]]
+    assert [row[:3] for row in rows[1:]] == [
+        ["Saga", "1", "1"],
+        ["Saga", "1", "2"],
+        ["Saga", "1", "3"],
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["trakt.json", "tvtime.csv"])
@@ -334,7 +430,9 @@ def test_export_then_import_round_trips(client, show, fmt):
     source, target = make_user("source"), make_user("target")
     watch(source, show, "1x1", "1x2", "2x4")
     watch(source, extras, "0x1", "1x3")
-    Watch.objects.filter(user=source, episode=episode(show, "2x4")).update(watched_at=datetime(2023, 6, 7, 8, 9, 10, 123000, tzinfo=UTC))
+    Watch.objects.filter(user=source, episode=episode(show, "2x4")).update(
+        watched_at=datetime(2023, 6, 7, 8, 9, 10, 123000, tzinfo=UTC)
+    )
     client.force_login(source)
     exported = client.get(f"/accounts/history/export/{fmt}").content
 
@@ -346,7 +444,9 @@ def test_export_then_import_round_trips(client, show, fmt):
     def history_of(user):
         return sorted(
             (show_id, sequence, at.replace(microsecond=at.microsecond // 1000 * 1000))
-            for show_id, sequence, at in Watch.objects.filter(user=user).values_list("episode__show_id", "episode__sequence", "watched_at")
+            for show_id, sequence, at in Watch.objects.filter(user=user).values_list(
+                "episode__show_id", "episode__sequence", "watched_at"
+            )
         )
 
     assert history_of(target) == history_of(source)
@@ -357,13 +457,16 @@ def test_export_then_import_round_trips(client, show, fmt):
 # --- Access ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, url", [
-    ("get", "/accounts/history/"),
-    ("post", "/accounts/history/"),
-    ("post", "/accounts/history/confirm/"),
-    ("get", "/accounts/history/export/trakt.json"),
-    ("get", "/accounts/history/export/tvtime.csv"),
-])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("get", "/accounts/history/"),
+        ("post", "/accounts/history/"),
+        ("post", "/accounts/history/confirm/"),
+        ("get", "/accounts/history/export/trakt.json"),
+        ("get", "/accounts/history/export/tvtime.csv"),
+    ],
+)
 def test_history_needs_a_login(client, show, method, url):
     response = getattr(client, method)(url)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
@@ -378,21 +481,29 @@ def test_upload_and_confirm_need_the_csrf_token(alice, show):
     client.force_login(alice)
     response = upload(client, trakt(("Saga", 1, [4])))
     assert response.status_code == 403
-    token = signing.dumps({"u": alice.pk, "w": [[episode(show, "1x4").pk, None]]}, salt=history.TOKEN_SALT, compress=True)
+    token = signing.dumps(
+        {"u": alice.pk, "w": [[episode(show, "1x4").pk, None]]},
+        salt=history.TOKEN_SALT,
+        compress=True,
+    )
     response = client.post("/accounts/history/confirm/", {"token": token})
     assert response.status_code == 403
     assert watched(alice) == [1001, 1002, 1003]
 
 
 def test_preferences_link_to_the_history_page(alice_client):
-    assert 'href="/accounts/history/"' in alice_client.get("/accounts/preferences/").content.decode()
+    assert (
+        'href="/accounts/history/"' in alice_client.get("/accounts/preferences/").content.decode()
+    )
 
 
 def test_history_pages_have_no_inline_scripts_or_styles(alice_client):
     pages = [alice_client.get("/accounts/history/"), upload(alice_client, trakt(("Saga", 1, [4])))]
     for html in (page.content.decode() for page in pages):
         assert not re.search(r"<script(?![^>]*\bsrc=)", html)
-        assert "<style" not in html and " style=" not in html and not re.search(r"\son[a-z]+=", html)
+        assert (
+            "<style" not in html and " style=" not in html and not re.search(r"\son[a-z]+=", html)
+        )
 
 
 def test_code_ranges_collapse_runs_within_a_season():

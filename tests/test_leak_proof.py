@@ -16,7 +16,16 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from companion.models import (
-    Character, CharacterState, Episode, Party, Recap, ReviewerNote, Season, Show, SpoilerReport, Watch,
+    Character,
+    CharacterState,
+    Episode,
+    Party,
+    Recap,
+    ReviewerNote,
+    Season,
+    Show,
+    SpoilerReport,
+    Watch,
 )
 from tests.conftest import mask_csrf
 from tests.crawl import Fetched, crawl, urls_from_urlconf
@@ -109,12 +118,15 @@ def split_markers(specs: list[ShowSpec], viewer: Viewer) -> tuple[set[str], set[
 
 
 def build_show(spec: ShowSpec) -> list[Episode]:
-    show = Show.objects.create(title=spec.slug.title(), slug=spec.slug, premise="It spoils nothing.")
+    show = Show.objects.create(
+        title=spec.slug.title(), slug=spec.slug, premise="It spoils nothing."
+    )
     numbers = sorted({season for season, _ in spec.episodes})
     seasons = {n: Season.objects.create(show=show, number=n) for n in numbers}
     return [
         Episode.objects.create(
-            season=seasons[season], number=number,
+            season=seasons[season],
+            number=number,
             title=marker(spec.slug, "title", index) if spec.titled[index] else "",
             synopsis=marker(spec.slug, "syn", index) if spec.synopsised[index] else "",
         )
@@ -126,36 +138,66 @@ def add_gated(slug: str, episodes: list[Episode], *, recaps=(), characters=(), s
     """Create the gated content; returns it, last created first."""
     created = []
     for index, reveal in recaps:
-        created.append(Recap.objects.create(
-            episode=episodes[index], reveal_at=episodes[reveal], text=marker(slug, "recap", index)
-        ))
+        created.append(
+            Recap.objects.create(
+                episode=episodes[index],
+                reveal_at=episodes[reveal],
+                text=marker(slug, "recap", index),
+            )
+        )
     for k, first in characters:
-        created.append(Character.objects.create(
-            show=episodes[0].show, name=marker(slug, "name", k), slug=marker(slug, "slug", k),
-            actor=marker(slug, "actor", k), first_appearance=episodes[first],
-        ))
+        created.append(
+            Character.objects.create(
+                show=episodes[0].show,
+                name=marker(slug, "name", k),
+                slug=marker(slug, "slug", k),
+                actor=marker(slug, "actor", k),
+                first_appearance=episodes[first],
+            )
+        )
     for k, reveal in states:
-        created.append(CharacterState.objects.create(
-            character=Character.objects.get(show=episodes[0].show, slug=marker(slug, "slug", k)),
-            reveal_at=episodes[reveal],
-            status=CharacterState.Status.values[(k + reveal) % len(CharacterState.Status.values)],
-            description=marker(slug, "desc", k, reveal), location=marker(slug, "loc", k, reveal),
-            affiliation=marker(slug, "aff", k, reveal),
-        ))
+        created.append(
+            CharacterState.objects.create(
+                character=Character.objects.get(
+                    show=episodes[0].show, slug=marker(slug, "slug", k)
+                ),
+                reveal_at=episodes[reveal],
+                status=CharacterState.Status.values[
+                    (k + reveal) % len(CharacterState.Status.values)
+                ],
+                description=marker(slug, "desc", k, reveal),
+                location=marker(slug, "loc", k, reveal),
+                affiliation=marker(slug, "aff", k, reveal),
+            )
+        )
     for j, index, reveal in notes:
-        created.append(ReviewerNote.objects.create(
-            episode=episodes[index], reveal_at=episodes[reveal], text=marker(slug, "note", j),
-            outlet="The Test Review", author="A. Critic", article_title="A review",
-        ))
+        created.append(
+            ReviewerNote.objects.create(
+                episode=episodes[index],
+                reveal_at=episodes[reveal],
+                text=marker(slug, "note", j),
+                outlet="The Test Review",
+                author="A. Critic",
+                article_title="A review",
+            )
+        )
     return created[::-1]
 
 
 def build(spec: ShowSpec, viewer: Viewer, *, user, friend) -> list[Episode]:
     episodes = build_show(spec)
-    add_gated(spec.slug, episodes, recaps=spec.recaps, characters=spec.characters, states=spec.states,
-              notes=spec.notes)
+    add_gated(
+        spec.slug,
+        episodes,
+        recaps=spec.recaps,
+        characters=spec.characters,
+        states=spec.states,
+        notes=spec.notes,
+    )
     if user is not None:
-        Watch.objects.bulk_create(Watch(user=user, episode=episodes[i]) for i in sorted(spec.watched))
+        Watch.objects.bulk_create(
+            Watch(user=user, episode=episodes[i]) for i in sorted(spec.watched)
+        )
     if spec.slug == "alpha":
         run = spec.regular[: viewer.friend_run]
         Watch.objects.bulk_create(Watch(user=friend, episode=episodes[i]) for i in run)
@@ -188,7 +230,9 @@ def sign_in(viewer: Viewer):
     if not viewer.signed_in:
         return None, friend, client
     user = make_user(
-        "viewer", hide_unwatched_titles=viewer.hide_titles, hide_unwatched_synopses=viewer.hide_synopses
+        "viewer",
+        hide_unwatched_titles=viewer.hide_titles,
+        hide_unwatched_synopses=viewer.hide_synopses,
     )
     client.force_login(user)
     return user, friend, client
@@ -210,7 +254,9 @@ def show_specs(draw, *, part_watched: bool = False) -> ShowSpec:
     if part_watched and sum(lengths) < 2:
         lengths[0] = 2
     episodes = [(0, n) for n in range(1, specials + 1)]
-    episodes += [(season, n) for season, length in enumerate(lengths, 1) for n in range(1, length + 1)]
+    episodes += [
+        (season, n) for season, length in enumerate(lengths, 1) for n in range(1, length + 1)
+    ]
     last = len(episodes) - 1
     mostly = st.sampled_from([True, True, True, False])
     spec = ShowSpec(
@@ -241,7 +287,9 @@ def viewers(draw) -> Viewer:
     friend_run = draw(st.integers(0, 15))
     if draw(st.sampled_from([True, True, True, False])):
         hide_titles, hide_synopses = draw(st.booleans()), draw(st.booleans())
-        return Viewer(True, hide_titles=hide_titles, hide_synopses=hide_synopses, friend_run=friend_run)
+        return Viewer(
+            True, hide_titles=hide_titles, hide_synopses=hide_synopses, friend_run=friend_run
+        )
     # A visitor who is not signed in has no preferences: they get a new account's defaults.
     return Viewer(signed_in=False, hide_titles=False, hide_synopses=True, friend_run=friend_run)
 
@@ -257,8 +305,12 @@ def past_the_safe_point(draw, spec: ShowSpec, safe_index: int) -> dict:
         return st.integers(max(start, safe_index + 1), last)
 
     with_recap = {index for index, _ in spec.recaps}
-    recaps = [(i, draw(after(i))) for i in range(last + 1) if i not in with_recap and draw(st.booleans())]
-    characters = [(len(spec.characters) + n, draw(after(0))) for n in range(draw(st.integers(0, 2)))]
+    recaps = [
+        (i, draw(after(i))) for i in range(last + 1) if i not in with_recap and draw(st.booleans())
+    ]
+    characters = [
+        (len(spec.characters) + n, draw(after(0))) for n in range(draw(st.integers(0, 2)))
+    ]
     states = [
         (k, reveal)
         for k, first in spec.characters + characters
@@ -280,8 +332,13 @@ def route_values(show: Show | None) -> dict[str, list]:
     """What to plug into each route parameter: the keys of everything in the database, and of nothing."""
     if show is None:
         return {
-            "slug": ["nope"], "character_slug": ["nobody"], "season": [{"season": 1, "number": 1}],
-            "number": [1], "kind": [{"kind": "recap", "pk": 0}], "pk": [0], "uidb64": ["MQ"],
+            "slug": ["nope"],
+            "character_slug": ["nobody"],
+            "season": [{"season": 1, "number": 1}],
+            "number": [1],
+            "kind": [{"kind": "recap", "pk": 0}],
+            "pk": [0],
+            "uidb64": ["MQ"],
             "token": ["none"],
         }
     positions = list(show.episodes.values_list("season__number", "number")) + [(9, 1), (1, 99)]
@@ -291,9 +348,11 @@ def route_values(show: Show | None) -> dict[str, list]:
         "season": [{"season": season, "number": number} for season, number in positions],
         "number": list(show.seasons.values_list("number", flat=True)) + [99],
         "kind": [
-            {"kind": kind, "pk": pk} for kind, model in SpoilerReport.MODELS.items()
+            {"kind": kind, "pk": pk}
+            for kind, model in SpoilerReport.MODELS.items()
             for pk in model.objects.values_list("pk", flat=True)
-        ] + [{"kind": "recap", "pk": 0}, {"kind": "nope", "pk": 1}],
+        ]
+        + [{"kind": "recap", "pk": 0}, {"kind": "nope", "pk": 1}],
         "pk": list(Party.objects.values_list("pk", flat=True)) + [0],
         "uidb64": ["MQ"],
         "token": list(Party.objects.values_list("invite_token", flat=True)) + ["not-a-token"],
@@ -390,7 +449,9 @@ def test_no_response_anywhere_holds_anything_past_the_safe_point(db, spec, viewe
         assert changeable_state() == before, "a GET changed something"
         found = leaks(fetched, spoilers)
         assert not found, "spoilers served:\n" + "\n".join(found[:20])
-        served = set().union(*(MARKER.findall(response.everything()) for response in fetched.values()))
+        served = set().union(
+            *(MARKER.findall(response.everything()) for response in fetched.values())
+        )
         assert safe <= served, f"safe content the crawl never saw: {sorted(safe - served)}"
         transaction.set_rollback(True)
 
@@ -445,7 +506,9 @@ def test_content_past_the_safe_point_changes_no_byte_of_any_response(db, spec, v
         full = replace(spec, **{key: getattr(spec, key) + items for key, items in extra.items()})
         found = leaks(with_extra, split_markers([full, BETA], viewer)[0])
         assert not found, "spoilers served:\n" + "\n".join(found[:20])
-        assert with_extra.keys() == without.keys(), f"reached only once: {with_extra.keys() ^ without.keys()}"
+        assert with_extra.keys() == without.keys(), (
+            f"reached only once: {with_extra.keys() ^ without.keys()}"
+        )
         for key, response in with_extra.items():
             before, after = comparable(without[key]), comparable(response)
             if before != after:
@@ -457,4 +520,3 @@ def test_content_past_the_safe_point_changes_no_byte_of_any_response(db, spec, v
                     f"(status without it: {before[0]}):\n{diff[:3000]}\nheaders that differ: {headers}"
                 )
         transaction.set_rollback(True)
-

@@ -103,14 +103,19 @@ def test_forged_user_field_cannot_touch_another_viewers_records(alice_client, al
     assert watched_codes(alice) == ["1x1", "1x2"]
 
 
-@pytest.mark.parametrize("url", ["/shows/saga/s1/e4/watch/", "/shows/saga/s1/e4/unwatch/", "/shows/saga/s1/e4/watch-up-to/"])
+@pytest.mark.parametrize(
+    "url",
+    ["/shows/saga/s1/e4/watch/", "/shows/saga/s1/e4/unwatch/", "/shows/saga/s1/e4/watch-up-to/"],
+)
 def test_get_never_changes_progress(alice_client, alice, url):
     response = alice_client.get(url)
     assert response.status_code == 405
     assert watched_codes(alice) == ["1x1", "1x2", "1x3"]
 
 
-@pytest.mark.parametrize("url", ["/shows/saga/s9/e1/watch/", "/shows/nope/s1/e1/watch/", "/shows/saga/s1/e0/watch/"])
+@pytest.mark.parametrize(
+    "url", ["/shows/saga/s9/e1/watch/", "/shows/nope/s1/e1/watch/", "/shows/saga/s1/e0/watch/"]
+)
 def test_marking_a_missing_episode_is_404_and_changes_nothing(alice_client, alice, url):
     assert alice_client.post(url, **HTMX).status_code == 404
     assert watched_codes(alice) == ["1x1", "1x2", "1x3"]
@@ -134,14 +139,18 @@ def test_marking_past_a_gap_returns_just_that_row(alice_client, alice, show):
 
 
 def test_progress_says_what_is_up_next_and_keeps_it_current(alice_client):
-    assert 'Up next: <a href="/shows/saga/s1/e4/">S1E4 TITLE-saga-1x4</a>' in alice_client.get("/shows/saga/").content.decode()
+    assert (
+        'Up next: <a href="/shows/saga/s1/e4/">S1E4 TITLE-saga-1x4</a>'
+        in alice_client.get("/shows/saga/").content.decode()
+    )
     body = alice_client.post("/shows/saga/s1/e4/watch/", **HTMX).content.decode()
     assert 'Up next: <a href="/shows/saga/s1/e5/">S1E5 TITLE-saga-1x5</a>' in body
 
 
 def test_anonymous_htmx_redirect_keeps_the_whole_page_address(client, show):
     response = client.post(
-        "/shows/saga/s1/e1/watch/", HTTP_HX_REQUEST="true",
+        "/shows/saga/s1/e1/watch/",
+        HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL="http://testserver/shows/saga/search/?q=a&b=c",
     )
     assert response["HX-Redirect"] == "/accounts/login/?next=/shows/saga/search/%3Fq%3Da%26b%3Dc"

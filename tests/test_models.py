@@ -32,7 +32,8 @@ def test_characters_hidden_until_first_appearance(show):
 def test_character_states_visible_up_to_safe_point(show):
     statuses = list(
         CharacterState.objects.visible_at(episode(show, "1x05"))
-        .filter(character__name="Ada").values_list("status", flat=True)
+        .filter(character__name="Ada")
+        .values_list("status", flat=True)
     )
     assert statuses == ["alive", "missing"]
 
@@ -55,7 +56,9 @@ def test_another_shows_safe_point_reveals_nothing_here(show, other):
 
 
 def test_reveal_point_from_another_show_is_rejected(show, other):
-    note = ReviewerNote(episode=episode(show, "1x01"), reveal_at=episode(other, "1x02"), text="x", outlet="Paper")
+    note = ReviewerNote(
+        episode=episode(show, "1x01"), reveal_at=episode(other, "1x02"), text="x", outlet="Paper"
+    )
     with pytest.raises(ValidationError) as error:
         note.full_clean()
     assert "belongs to Other" in str(error.value)
@@ -69,7 +72,9 @@ def test_state_before_first_appearance_is_rejected(show):
 
 
 def test_character_first_appearance_in_another_show_is_rejected(show, other):
-    character = Character(show=show, name="Stray", slug="stray", first_appearance=episode(other, "1x01"))
+    character = Character(
+        show=show, name="Stray", slug="stray", first_appearance=episode(other, "1x01")
+    )
     with pytest.raises(ValidationError, match="Pick an episode of Saga"):
         character.full_clean()
 
@@ -89,7 +94,9 @@ def test_database_allows_one_watch_per_user_and_episode(show, alice):
 
 def test_database_requires_a_source_on_every_note(show):
     with pytest.raises(IntegrityError):
-        ReviewerNote.objects.create(episode=episode(show, "1x01"), reveal_at=episode(show, "1x01"), text="anonymous")
+        ReviewerNote.objects.create(
+            episode=episode(show, "1x01"), reveal_at=episode(show, "1x01"), text="anonymous"
+        )
 
 
 def test_untitled_episode_displays_its_number(show):
@@ -103,7 +110,7 @@ def test_admin_rejects_a_cross_show_reveal_point_with_a_message(client, editor, 
     client.force_login(editor)
     ada = Character.objects.get(name="Ada")
     response = client.post(
-        f"/admin/companion/characterstate/add/",
+        "/admin/companion/characterstate/add/",
         {"character": ada.pk, "reveal_at": episode(other, "1x01").pk, "status": "alive"},
     )
     assert response.status_code == 200
@@ -123,6 +130,11 @@ def test_admin_finds_episodes_by_code(client, editor, show):
     client.force_login(editor)
     response = client.get(
         "/admin/autocomplete/",
-        {"term": "2x3", "app_label": "companion", "model_name": "characterstate", "field_name": "reveal_at"},
+        {
+            "term": "2x3",
+            "app_label": "companion",
+            "model_name": "characterstate",
+            "field_name": "reveal_at",
+        },
     )
     assert [r["text"] for r in response.json()["results"]] == ["Saga 2x3"]

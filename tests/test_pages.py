@@ -8,17 +8,37 @@ from tests.factories import episode
 
 SAFE = ["RECAP-saga-1x1", "RECAP-saga-1x3", "NOTE-saga-1x2", "STATE-Ada-1x03"]
 SPOILERS = [
-    "RECAP-saga-1x4", "RECAP-saga-2x5", "NOTE-saga-1x4", "NOTE-saga-2x1", "STATE-Ada-2x02",
-    "PLACE-Ada-2x02", "Zed", "STATE-Zed",
+    "RECAP-saga-1x4",
+    "RECAP-saga-2x5",
+    "NOTE-saga-1x4",
+    "NOTE-saga-2x1",
+    "STATE-Ada-2x02",
+    "PLACE-Ada-2x02",
+    "Zed",
+    "STATE-Zed",
 ]
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/shows/saga/"}
 
 PAGES = [
-    "/", "/shows/saga/", "/shows/saga/cast/", "/shows/saga/story/", "/shows/saga/search/?q=saga",
-    "/shows/saga/s1/e3/", "/shows/saga/s1/e4/", "/shows/saga/s2/e5/", "/shows/saga/cast/ada/",
-    "/shows/saga/cast/zed/", "/shows/saga/search/?q=STATE", "/shows/saga/search/?q=NOTE",
-    "/shows/saga/s2/e2/preview/", "/accounts/export/", "/accounts/preferences/", "/no-such-page/",
-    "/shows/saga/seasons/1/", "/shows/saga/seasons/2/", "/shows/saga/previously/",
+    "/",
+    "/shows/saga/",
+    "/shows/saga/cast/",
+    "/shows/saga/story/",
+    "/shows/saga/search/?q=saga",
+    "/shows/saga/s1/e3/",
+    "/shows/saga/s1/e4/",
+    "/shows/saga/s2/e5/",
+    "/shows/saga/cast/ada/",
+    "/shows/saga/cast/zed/",
+    "/shows/saga/search/?q=STATE",
+    "/shows/saga/search/?q=NOTE",
+    "/shows/saga/s2/e2/preview/",
+    "/accounts/export/",
+    "/accounts/preferences/",
+    "/no-such-page/",
+    "/shows/saga/seasons/1/",
+    "/shows/saga/seasons/2/",
+    "/shows/saga/previously/",
 ]
 
 
@@ -37,7 +57,9 @@ def cache_mode(request, settings):
 
 @pytest.mark.parametrize("url", PAGES)
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
-def test_no_page_or_fragment_shows_anything_past_the_safe_point(client, alice, bob, url, htmx, cache_mode):
+def test_no_page_or_fragment_shows_anything_past_the_safe_point(
+    client, alice, bob, url, htmx, cache_mode
+):
     # bob (at the finale) goes first, so with caching on every fragment he saw is in the cache.
     client.force_login(bob)
     client.get(url)
@@ -49,7 +71,13 @@ def test_no_page_or_fragment_shows_anything_past_the_safe_point(client, alice, b
 
 def test_story_so_far_shows_everything_safe(alice_client):
     body = alice_client.get("/shows/saga/story/").content.decode()
-    for marker in ["RECAP-saga-1x1", "RECAP-saga-1x2", "RECAP-saga-1x3", "NOTE-saga-1x3", "STATE-Ada-1x03"]:
+    for marker in [
+        "RECAP-saga-1x1",
+        "RECAP-saga-1x2",
+        "RECAP-saga-1x3",
+        "NOTE-saga-1x3",
+        "STATE-Ada-1x03",
+    ]:
         assert marker in body
     assert "STATE-Ada-1x01" not in body, "only the latest state stands in 'where everyone stands'"
 
@@ -66,7 +94,12 @@ def test_episode_page_past_safe_point_says_watch_to_unlock(alice_client):
 
 
 def test_late_note_about_a_watched_episode_stays_hidden(alice_client, show):
-    ReviewerNote.objects.create(episode=episode(show, "1x01"), reveal_at=episode(show, "2x03"), text="LATE-NOTE", outlet="Paper")
+    ReviewerNote.objects.create(
+        episode=episode(show, "1x01"),
+        reveal_at=episode(show, "2x03"),
+        text="LATE-NOTE",
+        outlet="Paper",
+    )
     for url in ["/shows/saga/s1/e1/", "/shows/saga/story/", "/shows/saga/search/?q=LATE"]:
         assert "LATE-NOTE" not in alice_client.get(url).content.decode()
 
@@ -119,7 +152,12 @@ def test_anonymous_visitor_sees_nothing_gated_and_a_login_prompt(client, show):
 def test_hidden_titles_preference_hides_unwatched_titles_everywhere(alice_client, alice):
     alice.hide_unwatched_titles = True
     alice.save()
-    for url in ["/shows/saga/", "/shows/saga/s1/e4/", "/shows/saga/s1/e3/", "/shows/saga/search/?q=TITLE"]:
+    for url in [
+        "/shows/saga/",
+        "/shows/saga/s1/e4/",
+        "/shows/saga/s1/e3/",
+        "/shows/saga/search/?q=TITLE",
+    ]:
         body = alice_client.get(url).content.decode()
         assert "TITLE-saga-1x4" not in body and "TITLE-saga-2x1" not in body, url
     assert "TITLE-saga-1x3" in alice_client.get("/shows/saga/").content.decode()
@@ -150,7 +188,9 @@ def test_pages_are_private_to_the_viewer(alice_client):
     assert "Cookie" in response["Vary"]
 
 
-@pytest.mark.parametrize("url", ["/shows/saga/", "/shows/saga/story/", "/shows/saga/cast/", "/shows/saga/s1/e2/"])
+@pytest.mark.parametrize(
+    "url", ["/shows/saga/", "/shows/saga/story/", "/shows/saga/cast/", "/shows/saga/s1/e2/"]
+)
 def test_time_travel_shows_the_earlier_point_and_a_way_back(alice_client, url):
     alice_client.post("/shows/saga/as-of/", {"episode": "1x1"})
     body = alice_client.get(url).content.decode()
@@ -194,20 +234,31 @@ def test_a_folded_season_opens_with_htmx_or_without(client, epic):
     watch(viewer, epic, *[f"1x{n}" for n in range(1, 11)], "2x1")
     client.force_login(viewer)
     fragment = client.get("/shows/epic/seasons/1/", HTTP_HX_REQUEST="true").content.decode()
-    assert fragment.lstrip().startswith('<ol class="episodes" id="season-1-episodes"') and "RECAP-epic-1x10" in fragment
+    assert (
+        fragment.lstrip().startswith('<ol class="episodes" id="season-1-episodes"')
+        and "RECAP-epic-1x10" in fragment
+    )
     assert client.get("/shows/epic/seasons/1/")["Location"] == "/shows/epic/?season=1#season-1"
     page = client.get("/shows/epic/?season=1").content.decode()
     assert 'id="season-1-episodes"' in page and 'id="season-2-episodes"' in page
     locked = client.get("/shows/epic/seasons/4/", HTTP_HX_REQUEST="true").content.decode()
-    assert "TITLE-epic-4x1" in locked and "RECAP-epic-4x1" not in locked and "SYNOPSIS-epic-4x1" not in locked
+    assert (
+        "TITLE-epic-4x1" in locked
+        and "RECAP-epic-4x1" not in locked
+        and "SYNOPSIS-epic-4x1" not in locked
+    )
     assert client.get("/shows/epic/seasons/9/", HTTP_HX_REQUEST="true").status_code == 404
 
 
 def test_story_keeps_a_few_notes_per_episode_and_links_to_the_rest(alice_client, show):
     first = episode(show, "1x01")
     for n in range(5):
-        ReviewerNote.objects.create(episode=first, reveal_at=first, text=f"EXTRA-NOTE-{n}", outlet="Paper")
-    ReviewerNote.objects.create(episode=first, reveal_at=episode(show, "2x01"), text="LATE-EXTRA", outlet="Paper")
+        ReviewerNote.objects.create(
+            episode=first, reveal_at=first, text=f"EXTRA-NOTE-{n}", outlet="Paper"
+        )
+    ReviewerNote.objects.create(
+        episode=first, reveal_at=episode(show, "2x01"), text="LATE-EXTRA", outlet="Paper"
+    )
     body = alice_client.get("/shows/saga/story/").content.decode()
     assert "NOTE-saga-1x1" in body and "EXTRA-NOTE-1" in body and "EXTRA-NOTE-2" not in body
     assert "3 more reviewer notes on S1E1" in body

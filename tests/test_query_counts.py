@@ -4,12 +4,26 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from companion.models import SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Season, Watch
+from companion.models import (
+    SEASON_STRIDE,
+    Character,
+    CharacterState,
+    Episode,
+    Recap,
+    ReviewerNote,
+    Season,
+    Watch,
+)
 from tests.factories import make_user
 
 PAGES = [
-    "/", "/shows/saga/", "/shows/saga/s1/e2/", "/shows/saga/cast/", "/shows/saga/cast/ada/",
-    "/shows/saga/story/", "/shows/saga/search/?q=RECAP",
+    "/",
+    "/shows/saga/",
+    "/shows/saga/s1/e2/",
+    "/shows/saga/cast/",
+    "/shows/saga/cast/ada/",
+    "/shows/saga/story/",
+    "/shows/saga/search/?q=RECAP",
 ]
 
 
@@ -20,22 +34,43 @@ def grow(show, items: int) -> None:
     for number in range(show.seasons.count() + 1, show.seasons.count() + seasons + 1):
         season = Season.objects.create(show=show, number=number)
         episodes += Episode.objects.bulk_create(
-            Episode(show=show, season=season, number=n, title=f"T{n}", sequence=number * SEASON_STRIDE + n)
+            Episode(
+                show=show,
+                season=season,
+                number=n,
+                title=f"T{n}",
+                sequence=number * SEASON_STRIDE + n,
+            )
             for n in range(1, 11)
         )
     all_episodes = list(show.episodes.order_by("sequence"))
-    Recap.objects.bulk_create(Recap(episode=e, reveal_at=e, text=f"RECAP {e.code}") for e in episodes)
+    Recap.objects.bulk_create(
+        Recap(episode=e, reveal_at=e, text=f"RECAP {e.code}") for e in episodes
+    )
     start = Character.objects.count()
     characters = Character.objects.bulk_create(
-        Character(show=show, name=f"Person {i}", slug=f"person-{i}", first_appearance=all_episodes[i % len(all_episodes)])
+        Character(
+            show=show,
+            name=f"Person {i}",
+            slug=f"person-{i}",
+            first_appearance=all_episodes[i % len(all_episodes)],
+        )
         for i in range(start, start + items // 10)
     )
     CharacterState.objects.bulk_create(
-        CharacterState(character=c, reveal_at=all_episodes[(i + k) % len(all_episodes)], description="x")
-        for i, c in enumerate(characters) for k in range(3)
+        CharacterState(
+            character=c, reveal_at=all_episodes[(i + k) % len(all_episodes)], description="x"
+        )
+        for i, c in enumerate(characters)
+        for k in range(3)
     )
     ReviewerNote.objects.bulk_create(
-        ReviewerNote(episode=all_episodes[i % len(all_episodes)], reveal_at=all_episodes[-1], text=f"RECAP note {i}", outlet="P")
+        ReviewerNote(
+            episode=all_episodes[i % len(all_episodes)],
+            reveal_at=all_episodes[-1],
+            text=f"RECAP note {i}",
+            outlet="P",
+        )
         for i in range(items // 2)
     )
 

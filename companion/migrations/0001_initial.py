@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,153 +15,339 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Episode',
+            name="Episode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('title', models.CharField(blank=True, help_text='Leave blank if unknown.', max_length=200)),
-                ('synopsis', models.TextField(blank=True, help_text='A teaser that spoils nothing of this episode.')),
-                ('air_date', models.DateField(blank=True, null=True)),
-                ('sequence', models.PositiveIntegerField(editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                (
+                    "title",
+                    models.CharField(
+                        blank=True, help_text="Leave blank if unknown.", max_length=200
+                    ),
+                ),
+                (
+                    "synopsis",
+                    models.TextField(
+                        blank=True, help_text="A teaser that spoils nothing of this episode."
+                    ),
+                ),
+                ("air_date", models.DateField(blank=True, null=True)),
+                ("sequence", models.PositiveIntegerField(editable=False)),
             ],
             options={
-                'ordering': ['show', 'sequence'],
+                "ordering": ["show", "sequence"],
             },
         ),
         migrations.CreateModel(
-            name='Season',
+            name="Season",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(help_text='0 holds specials, which never block progress.')),
-                ('period', models.CharField(blank=True, max_length=100, verbose_name='in-universe period')),
-                ('premiere_date', models.DateField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        help_text="0 holds specials, which never block progress."
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(blank=True, max_length=100, verbose_name="in-universe period"),
+                ),
+                ("premiere_date", models.DateField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['show', 'number'],
+                "ordering": ["show", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Show',
+            name="Show",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(unique=True)),
-                ('network', models.CharField(blank=True, max_length=100)),
-                ('premise', models.TextField(blank=True, help_text='Spoiler-free: only what the first episode sets up.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(unique=True)),
+                ("network", models.CharField(blank=True, max_length=100)),
+                (
+                    "premise",
+                    models.TextField(
+                        blank=True, help_text="Spoiler-free: only what the first episode sets up."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Recap',
+            name="Recap",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('episode', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='recap', to='companion.episode')),
-                ('reveal_at', models.ForeignKey(blank=True, help_text='Defaults to the episode itself.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='companion.episode')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                (
+                    "episode",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recap",
+                        to="companion.episode",
+                    ),
+                ),
+                (
+                    "reveal_at",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Defaults to the episode itself.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="companion.episode",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['episode__sequence'],
+                "ordering": ["episode__sequence"],
             },
         ),
         migrations.AddField(
-            model_name='episode',
-            name='season',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='episodes', to='companion.season'),
+            model_name="episode",
+            name="season",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="episodes",
+                to="companion.season",
+            ),
         ),
         migrations.AddField(
-            model_name='season',
-            name='show',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seasons', to='companion.show'),
+            model_name="season",
+            name="show",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="seasons",
+                to="companion.show",
+            ),
         ),
         migrations.AddField(
-            model_name='episode',
-            name='show',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='episodes', to='companion.show'),
+            model_name="episode",
+            name="show",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="episodes",
+                to="companion.show",
+            ),
         ),
         migrations.CreateModel(
-            name='Character',
+            name="Character",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('actor', models.CharField(blank=True, max_length=200)),
-                ('slug', models.SlugField(max_length=200)),
-                ('first_appearance', models.ForeignKey(help_text='Who has not appeared yet is itself a spoiler: the character is hidden until then.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='companion.episode')),
-                ('show', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='characters', to='companion.show')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("actor", models.CharField(blank=True, max_length=200)),
+                ("slug", models.SlugField(max_length=200)),
+                (
+                    "first_appearance",
+                    models.ForeignKey(
+                        help_text="Who has not appeared yet is itself a spoiler: the character is hidden until then.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="companion.episode",
+                    ),
+                ),
+                (
+                    "show",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="characters",
+                        to="companion.show",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['show', 'name'],
+                "ordering": ["show", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Watch',
+            name="Watch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('watched_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='watches', to='companion.episode')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='watches', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("watched_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="watches",
+                        to="companion.episode",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="watches",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'watches',
-                'ordering': ['watched_at'],
+                "verbose_name_plural": "watches",
+                "ordering": ["watched_at"],
             },
         ),
         migrations.CreateModel(
-            name='CharacterState',
+            name="CharacterState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('alive', 'Alive'), ('dead', 'Dead'), ('missing', 'Missing'), ('imprisoned', 'Imprisoned'), ('unknown', 'Unknown')], default='alive', max_length=20)),
-                ('location', models.CharField(blank=True, max_length=200)),
-                ('affiliation', models.CharField(blank=True, max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('character', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='states', to='companion.character')),
-                ('reveal_at', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='companion.episode', verbose_name='as of')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("alive", "Alive"),
+                            ("dead", "Dead"),
+                            ("missing", "Missing"),
+                            ("imprisoned", "Imprisoned"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="alive",
+                        max_length=20,
+                    ),
+                ),
+                ("location", models.CharField(blank=True, max_length=200)),
+                ("affiliation", models.CharField(blank=True, max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "character",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="states",
+                        to="companion.character",
+                    ),
+                ),
+                (
+                    "reveal_at",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="companion.episode",
+                        verbose_name="as of",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'character state',
-                'ordering': ['character', 'reveal_at__sequence'],
-                'constraints': [models.UniqueConstraint(fields=('character', 'reveal_at'), name='one_state_per_character_episode')],
+                "verbose_name": "character state",
+                "ordering": ["character", "reveal_at__sequence"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("character", "reveal_at"), name="one_state_per_character_episode"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReviewerNote',
+            name="ReviewerNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('outlet', models.CharField(blank=True, max_length=200)),
-                ('author', models.CharField(blank=True, max_length=200)),
-                ('article_title', models.CharField(blank=True, max_length=300)),
-                ('episode', models.ForeignKey(help_text='The episode the note discusses.', on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='companion.episode')),
-                ('reveal_at', models.ForeignKey(help_text='When it is safe to read: later than the episode if the note mentions later events.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='companion.episode')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("outlet", models.CharField(blank=True, max_length=200)),
+                ("author", models.CharField(blank=True, max_length=200)),
+                ("article_title", models.CharField(blank=True, max_length=300)),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        help_text="The episode the note discusses.",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notes",
+                        to="companion.episode",
+                    ),
+                ),
+                (
+                    "reveal_at",
+                    models.ForeignKey(
+                        help_text="When it is safe to read: later than the episode if the note mentions later events.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="companion.episode",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['reveal_at__sequence', 'episode__sequence', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('article_title', ''), ('author', ''), ('outlet', ''), _negated=True), name='note_has_source')],
+                "ordering": ["reveal_at__sequence", "episode__sequence", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("article_title", ""), ("author", ""), ("outlet", ""), _negated=True
+                        ),
+                        name="note_has_source",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='season',
-            constraint=models.UniqueConstraint(fields=('show', 'number'), name='unique_season_number'),
+            model_name="season",
+            constraint=models.UniqueConstraint(
+                fields=("show", "number"), name="unique_season_number"
+            ),
         ),
         migrations.AddIndex(
-            model_name='episode',
-            index=models.Index(fields=['show', 'sequence'], name='episode_show_sequence'),
+            model_name="episode",
+            index=models.Index(fields=["show", "sequence"], name="episode_show_sequence"),
         ),
         migrations.AddConstraint(
-            model_name='episode',
-            constraint=models.UniqueConstraint(fields=('season', 'number'), name='unique_episode_number'),
+            model_name="episode",
+            constraint=models.UniqueConstraint(
+                fields=("season", "number"), name="unique_episode_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='episode',
-            constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='episode_number_from_one'),
+            model_name="episode",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("number__gte", 1)), name="episode_number_from_one"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='character',
-            constraint=models.UniqueConstraint(fields=('show', 'slug'), name='unique_character_slug'),
+            model_name="character",
+            constraint=models.UniqueConstraint(
+                fields=("show", "slug"), name="unique_character_slug"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='watch',
-            constraint=models.UniqueConstraint(fields=('user', 'episode'), name='one_watch_per_episode'),
+            model_name="watch",
+            constraint=models.UniqueConstraint(
+                fields=("user", "episode"), name="one_watch_per_episode"
+            ),
         ),
     ]

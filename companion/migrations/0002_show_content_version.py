@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('companion', '0001_initial'),
+        ("companion", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='show',
-            name='content_version',
+            model_name="show",
+            name="content_version",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]

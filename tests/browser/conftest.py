@@ -18,8 +18,14 @@ NO_CHROMIUM = "install Debian's chromium: apt-get install chromium (or make brow
 # Without the networking switches Chromium keeps trying to reach Google, which the closed
 # network here turns into slow starts and stray errors.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -107,14 +113,28 @@ def new_context(browser, live_server, problems):
         context.set_default_timeout(10_000)
         context.expose_function(
             "__reportCspViolation",
-            lambda v: problems.record("CSP violation", f"{v['directive']} blocked {v['blocked'] or v['sample']!r}", v["url"]),
+            lambda v: problems.record(
+                "CSP violation",
+                f"{v['directive']} blocked {v['blocked'] or v['sample']!r}",
+                v["url"],
+            ),
         )
         context.add_init_script(RECORD_CSP)
 
         def watch_page(page):
-            page.on("console", lambda m: m.type == "error" and problems.record(
-                "console error", f"{m.text} [{m.location.get('url', '')}]", page.url))
-            page.on("pageerror", lambda error: problems.record("uncaught exception", str(error), page.url))
+            page.on(
+                "console",
+                lambda m: (
+                    m.type == "error"
+                    and problems.record(
+                        "console error", f"{m.text} [{m.location.get('url', '')}]", page.url
+                    )
+                ),
+            )
+            page.on(
+                "pageerror",
+                lambda error: problems.record("uncaught exception", str(error), page.url),
+            )
 
         context.on("page", watch_page)
         contexts.append(context)

@@ -35,7 +35,9 @@ def serious_violations(page, axe_source) -> list[str]:
 def test_no_serious_accessibility_violations_on_main_pages(main_pages, axe_source, viewport):
     found = {name: serious_violations(page, axe_source) for name, page in main_pages(viewport)}
     found = {name: violations for name, violations in found.items() if violations}
-    assert not found, "\n".join(f"{name}: {v}" for name, violations in found.items() for v in violations)
+    assert not found, "\n".join(
+        f"{name}: {v}" for name, violations in found.items() for v in violations
+    )
 
 
 def test_no_serious_accessibility_violations_after_in_place_changes(page, alice, show, axe_source):

@@ -30,9 +30,13 @@ def test_an_inline_script_is_blocked_and_reported(page, problems, show):
 def test_admin_and_account_pages_are_clean(page, problems, editor, show):
     log_in(page, "editor")
     for url in [
-        "/admin/", "/admin/companion/character/", "/admin/companion/character/add/",
-        "/admin/companion/episode/?q=1x3", "/shows/saga/s1/e3/preview/",
-        "/accounts/password/", "/accounts/delete/",
+        "/admin/",
+        "/admin/companion/character/",
+        "/admin/companion/character/add/",
+        "/admin/companion/episode/?q=1x3",
+        "/shows/saga/s1/e3/preview/",
+        "/accounts/password/",
+        "/accounts/delete/",
     ]:
         page.goto(url)
     page.goto("/admin/companion/character/")

@@ -18,7 +18,9 @@ def pick_autocomplete(page, field: str, search: str, choice: str) -> None:
     page.get_by_role("option", name=choice).click()
 
 
-def test_state_added_in_admin_appears_for_viewer_only_after_its_reveal_episode(new_context, editor, alice, show):
+def test_state_added_in_admin_appears_for_viewer_only_after_its_reveal_episode(
+    new_context, editor, alice, show
+):
     admin = new_context().new_page()
     log_in(admin, "editor", next="/admin/companion/characterstate/add/")
     expect(admin.get_by_role("heading", name="Add character state")).to_be_visible()
@@ -46,7 +48,9 @@ def test_state_added_in_admin_appears_for_viewer_only_after_its_reveal_episode(n
     viewer.goto("/shows/saga/s1/e4/")
     viewer.get_by_role("button", name="Mark watched").click()
     viewer.get_by_role("link", name="S1E5", exact=False).click()
-    expect(viewer.get_by_role("region", name="Characters in this episode")).to_contain_text(NEW_STATE)
+    expect(viewer.get_by_role("region", name="Characters in this episode")).to_contain_text(
+        NEW_STATE
+    )
 
     viewer.goto("/shows/saga/cast/ada/")
     expect(viewer.get_by_text(NEW_STATE)).to_be_visible()

@@ -39,7 +39,9 @@ CONTROLS = "a, button, input:not([type=hidden]), select, textarea, summary, labe
 
 def assert_fits(page, where: str) -> None:
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"{where} scrolls sideways: {width[0]}px of content in a {width[1]}px window"
+    assert width[0] <= width[1], (
+        f"{where} scrolls sideways: {width[0]}px of content in a {width[1]}px window"
+    )
     overlaps = page.evaluate(OVERLAPS, CONTROLS)
     assert not overlaps, f"{where}: " + "; ".join(overlaps)
 
@@ -69,9 +71,11 @@ def assert_rows_apart(page) -> None:
     rows = page.locator("li.episode").evaluate_all(ROW_CONTROLS)
     assert len(rows) == 10
     for controls in rows:
-        assert all(box["width"] and box["height"] for box in controls), f"an invisible control in {controls}"
+        assert all(box["width"] and box["height"] for box in controls), (
+            f"an invisible control in {controls}"
+        )
         for i, a in enumerate(controls):
-            for b in controls[i + 1:]:
+            for b in controls[i + 1 :]:
                 assert not intersect(a, b), f"{a['name']!r} overlaps {b['name']!r}"
 
 

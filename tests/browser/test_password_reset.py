@@ -10,7 +10,9 @@ from tests.browser.conftest import log_in
 pytestmark = pytest.mark.browser
 
 
-def test_password_reset_from_login_page_to_logging_in_with_the_new_password(page, alice, mailoutbox, live_server):
+def test_password_reset_from_login_page_to_logging_in_with_the_new_password(
+    page, alice, mailoutbox, live_server
+):
     page.goto("/accounts/login/")
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email").fill("alice@example.com")

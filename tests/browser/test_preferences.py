@@ -7,7 +7,9 @@ from tests.browser.conftest import log_in, mark_button
 
 pytestmark = pytest.mark.browser
 
-UNWATCHED = [f"TITLE-saga-{s}x{e}" for s, e in [(1, 4), (1, 5), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5)]]
+UNWATCHED = [
+    f"TITLE-saga-{s}x{e}" for s, e in [(1, 4), (1, 5), (2, 1), (2, 2), (2, 3), (2, 4), (2, 5)]
+]
 
 # Everything a person can read or hover: rendered text, the tab's title and every attribute a
 # browser shows as a tooltip or reads aloud.
@@ -35,8 +37,15 @@ def test_hidden_titles_stay_off_every_page_and_appear_once_watched(page, alice, 
     expect(page.get_by_label("Hide titles of unwatched episodes")).to_be_checked()
 
     for url in [
-        "/", "/shows/saga/", "/shows/saga/s1/e3/", "/shows/saga/s1/e4/", "/shows/saga/s2/e5/",
-        "/shows/saga/story/", "/shows/saga/cast/", "/shows/saga/cast/ada/", "/shows/saga/search/?q=TITLE",
+        "/",
+        "/shows/saga/",
+        "/shows/saga/s1/e3/",
+        "/shows/saga/s1/e4/",
+        "/shows/saga/s2/e5/",
+        "/shows/saga/story/",
+        "/shows/saga/cast/",
+        "/shows/saga/cast/ada/",
+        "/shows/saga/search/?q=TITLE",
     ]:
         page.goto(url)
         assert_no_unwatched_title(page)
@@ -47,7 +56,9 @@ def test_hidden_titles_stay_off_every_page_and_appear_once_watched(page, alice, 
     expect(page.locator("#episodes").get_by_role("link", name="S1E4 Episode 4")).to_be_visible()
 
     mark_button(page, "S1E4").click()
-    expect(page.locator("#episodes").get_by_role("link", name="S1E4 TITLE-saga-1x4")).to_be_visible()
+    expect(
+        page.locator("#episodes").get_by_role("link", name="S1E4 TITLE-saga-1x4")
+    ).to_be_visible()
     assert_no_unwatched_title(page, UNWATCHED[1:])
 
     # The search box answers as you type, through htmx: its fragment follows the preference too.

@@ -3,7 +3,13 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, mark_button, no_reload_marker, still_same_page, unmark_button
+from tests.browser.conftest import (
+    log_in,
+    mark_button,
+    no_reload_marker,
+    still_same_page,
+    unmark_button,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +27,9 @@ def test_sign_up_log_out_and_log_in_again(page, show):
     expect(page.get_by_text("0 of 10 watched")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in")
+    ).to_be_visible()
     log_in(page, "carol", "a-long-new-passphrase")
     expect(page.get_by_role("heading", name="Your shows")).to_be_visible()
 
@@ -60,7 +68,9 @@ def test_marking_episodes_on_the_show_page_unlocks_recaps_in_place(page, outside
         expect(page.get_by_text(f"Recap of {code}")).to_have_count(0)
     assert still_same_page(page), "the page reloaded instead of swapping in place"
     # Without JavaScript these forms post and come back to this page, not to the URL htmx posted to.
-    assert set(page.locator("input[name=next]").evaluate_all("inputs => inputs.map(i => i.value)")) == {"/shows/saga/"}
+    assert set(
+        page.locator("input[name=next]").evaluate_all("inputs => inputs.map(i => i.value)")
+    ) == {"/shows/saga/"}
 
 
 def test_dismissing_the_confirmation_marks_nothing(page, outsider, show):
@@ -72,7 +82,9 @@ def test_dismissing_the_confirmation_marks_nothing(page, outsider, show):
     expect(page.get_by_text("Safe up to S1E1 · 1 of 10 watched")).to_be_visible()
 
 
-def test_episode_page_shows_recap_notes_and_characters_in_place_and_takes_them_back(page, alice, show):
+def test_episode_page_shows_recap_notes_and_characters_in_place_and_takes_them_back(
+    page, alice, show
+):
     log_in(page, "alice")
     page.goto("/shows/saga/s1/e4/")
     expect(page.get_by_role("heading", name="Watch this episode to unlock")).to_be_visible()
@@ -88,7 +100,9 @@ def test_episode_page_shows_recap_notes_and_characters_in_place_and_takes_them_b
     expect(people).to_contain_text("STATE-Zed-1x04")
     assert still_same_page(page)
 
-    assert set(page.locator("input[name=next]").evaluate_all("inputs => inputs.map(i => i.value)")) == {"/shows/saga/s1/e4/"}
+    assert set(
+        page.locator("input[name=next]").evaluate_all("inputs => inputs.map(i => i.value)")
+    ) == {"/shows/saga/s1/e4/"}
 
     page.get_by_role("button", name="✓ Watched · unmark").click()
     expect(page.get_by_role("heading", name="Watch this episode to unlock")).to_be_visible()
@@ -104,7 +118,9 @@ def test_watched_everything_up_to_here_on_an_episode_page(page, outsider, show):
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Watched everything up to here").click()
     expect(page.get_by_text("RECAP-saga-2x2")).to_be_visible()
-    expect(page.get_by_role("region", name="Characters in this episode")).to_contain_text("STATE-Ada-2x02")
+    expect(page.get_by_role("region", name="Characters in this episode")).to_contain_text(
+        "STATE-Ada-2x02"
+    )
     assert still_same_page(page)
 
     page.get_by_role("link", name="Who's who").click()

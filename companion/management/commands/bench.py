@@ -58,23 +58,17 @@ DOC = settings.BASE_DIR / "docs" / "PERFORMANCE.md"
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 TARGETS = {"page_ms": 25, "watch_ms": 15, "throughput_share": 0.40, "rss_mb": 150}
 
-WORDS = (
-    "signal orbit launch crew capsule mission control station lunar base rover colony engineer "
-    "pilot senator director program budget rival hearing launchpad reactor supply ship storm "
-    "dust crater ice mine strike union daughter son marriage secret letter trial vote deal "
-    "defector warning failure rescue countdown silence radio antenna telemetry fuel oxygen "
-    "habitat hatch airlock spacesuit helmet visor training simulator committee press briefing "
-    "memo promise betrayal debt memory garden kitchen highway desert ocean harbour airport"
-).split()
-FIRST_NAMES = (
-    "Ada Ben Cleo Dev Edie Finn Gale Hana Ivo Jun Kara Leon Mira Nils Odile Pavel Quinn Rosa Sami "
-    "Tova Umar Vera Wes Xena Yuri Zora Amos Bea Cyril Dina"
-).split()
-LAST_NAMES = (
-    "Baldwin Stevens Poole Wilson Rosales Ellis Morozov Sato Okafor Lindqvist Haddad Moreau Novak "
-    "Quint Reyes Santos Tanaka Ueda Varga Weber Xu Young Zeller Abbott Bishop Carver Dunn Ferro Gray Holt"
-).split()
-OUTLETS = ["The Orbit", "Screen Weekly", "Night Review", "The Dispatch", "Telly Times", "Couch Critic"]
+WORDS = ["signal", "orbit", "launch", "crew", "capsule", "mission", "control", "station", "lunar", "base", "rover", "colony", "engineer", "pilot", "senator", "director", "program", "budget", "rival", "hearing", "launchpad", "reactor", "supply", "ship", "storm", "dust", "crater", "ice", "mine", "strike", "union", "daughter", "son", "marriage", "secret", "letter", "trial", "vote", "deal", "defector", "warning", "failure", "rescue", "countdown", "silence", "radio", "antenna", "telemetry", "fuel", "oxygen", "habitat", "hatch", "airlock", "spacesuit", "helmet", "visor", "training", "simulator", "committee", "press", "briefing", "memo", "promise", "betrayal", "debt", "memory", "garden", "kitchen", "highway", "desert", "ocean", "harbour", "airport"]
+FIRST_NAMES = ["Ada", "Ben", "Cleo", "Dev", "Edie", "Finn", "Gale", "Hana", "Ivo", "Jun", "Kara", "Leon", "Mira", "Nils", "Odile", "Pavel", "Quinn", "Rosa", "Sami", "Tova", "Umar", "Vera", "Wes", "Xena", "Yuri", "Zora", "Amos", "Bea", "Cyril", "Dina"]
+LAST_NAMES = ["Baldwin", "Stevens", "Poole", "Wilson", "Rosales", "Ellis", "Morozov", "Sato", "Okafor", "Lindqvist", "Haddad", "Moreau", "Novak", "Quint", "Reyes", "Santos", "Tanaka", "Ueda", "Varga", "Weber", "Xu", "Young", "Zeller", "Abbott", "Bishop", "Carver", "Dunn", "Ferro", "Gray", "Holt"]
+OUTLETS = [
+    "The Orbit",
+    "Screen Weekly",
+    "Night Review",
+    "The Dispatch",
+    "Telly Times",
+    "Couch Critic",
+]
 
 
 class Command(BaseCommand):
@@ -84,13 +78,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--requests", type=int, default=60, help="Timed requests per page (default 60).")
-        parser.add_argument("--budget", type=float, default=15.0, help="Seconds at most per timed page.")
+        parser.add_argument(
+            "--requests", type=int, default=60, help="Timed requests per page (default 60)."
+        )
+        parser.add_argument(
+            "--budget", type=float, default=15.0, help="Seconds at most per timed page."
+        )
         parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3).")
         parser.add_argument("--wrk-seconds", type=int, default=10, help="Seconds of load per URL.")
-        parser.add_argument("--scale", type=float, default=1.0, help="Scale users and notes (for a quick try).")
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="Scale users and notes (for a quick try)."
+        )
         parser.add_argument("--no-docs", action="store_true", help="Print the results only.")
-        parser.add_argument("--keep", action="store_true", help="Keep the throwaway database to look into.")
+        parser.add_argument(
+            "--keep", action="store_true", help="Keep the throwaway database to look into."
+        )
         # Internal: the child processes that run against the throwaway database.
         parser.add_argument("--step", choices=["build", "measure"], help=argparse.SUPPRESS)
         parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -99,7 +101,9 @@ class Command(BaseCommand):
         if step == "build":
             return self.write_json(out, build(self.stdout, options["scale"]))
         if step == "measure":
-            return self.write_json(out, measure(self.stdout, options["requests"], options["budget"]))
+            return self.write_json(
+                out, measure(self.stdout, options["requests"], options["budget"])
+            )
         return self.orchestrate(options)
 
     def write_json(self, out: Path, data: dict) -> None:
@@ -111,12 +115,16 @@ class Command(BaseCommand):
         started, code = time.monotonic(), code_version()
         load = os.getloadavg()[0]
         if load > 0.5:
-            self.stdout.write(self.style.WARNING(
-                f"The load average is {load:.1f}: other work on this machine will slow the measurements down."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The load average is {load:.1f}: other work on this machine will slow the measurements down."
+                )
+            )
         tmp = Path(tempfile.mkdtemp(prefix="spoilerfree-bench-"))
         vendor, database_url, drop_database = throwaway_database(tmp)
-        self.stdout.write(f"Benchmarking on {LABELS[vendor]}, throwaway database {redact(database_url)}")
+        self.stdout.write(
+            f"Benchmarking on {LABELS[vendor]}, throwaway database {redact(database_url)}"
+        )
         env = {name: value for name, value in os.environ.items() if name != "REDIS_URL"}
         env.update(
             DATABASE_URL=database_url,
@@ -132,27 +140,60 @@ class Command(BaseCommand):
         try:
             self.manage(env, "migrate", "--noinput", "-v", "0")
             self.manage(env, "collectstatic", "--noinput", "-v", "0")
-            self.manage(env, "bench", "--step", "build", "--out", str(tmp / "build.json"),
-                        "--scale", str(options["scale"]))
-            self.manage(env, "bench", "--step", "measure", "--out", str(tmp / "measure.json"),
-                        "--requests", str(options["requests"]), "--budget", str(options["budget"]))
+            self.manage(
+                env,
+                "bench",
+                "--step",
+                "build",
+                "--out",
+                str(tmp / "build.json"),
+                "--scale",
+                str(options["scale"]),
+            )
+            self.manage(
+                env,
+                "bench",
+                "--step",
+                "measure",
+                "--out",
+                str(tmp / "measure.json"),
+                "--requests",
+                str(options["requests"]),
+                "--budget",
+                str(options["budget"]),
+            )
             load_measured = os.getloadavg()[0]
             built = json.loads((tmp / "build.json").read_text())
             measured = json.loads((tmp / "measure.json").read_text())
             served = self.serve_and_load(env, measured, options["workers"], options["wrk_seconds"])
         finally:
             if options["keep"]:
-                variables = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "DJANGO_SECRET_KEY",
-                             "DJANGO_ALLOWED_HOSTS", "DJANGO_SECURE_SSL_REDIRECT", "BENCH_STATIC_ROOT")
-                self.stdout.write("Kept the throwaway database; to use it:\n  "
-                                  + " ".join(f"{name}={env[name]}" for name in variables))
+                variables = (
+                    "DATABASE_URL",
+                    "DJANGO_SETTINGS_MODULE",
+                    "DJANGO_DEBUG",
+                    "DJANGO_SECRET_KEY",
+                    "DJANGO_ALLOWED_HOSTS",
+                    "DJANGO_SECURE_SSL_REDIRECT",
+                    "BENCH_STATIC_ROOT",
+                )
+                self.stdout.write(
+                    "Kept the throwaway database; to use it:\n  "
+                    + " ".join(f"{name}={env[name]}" for name in variables)
+                )
             else:
                 drop_database()
                 shutil.rmtree(tmp, ignore_errors=True)
-        loads = {"start": load, "measure": load_measured, "served": served["load"] if served else None}
+        loads = {
+            "start": load,
+            "measure": load_measured,
+            "served": served["load"] if served else None,
+        }
         if code_version() != code:
             code += f" (the code changed during the run: {code_version()} at the end)"
-        report = render_report(vendor, built, measured, served, time.monotonic() - started, loads, code)
+        report = render_report(
+            vendor, built, measured, served, time.monotonic() - started, loads, code
+        )
         self.stdout.write("\n" + report)
         if options["no_docs"] or options["scale"] != 1.0:
             self.stdout.write("docs/PERFORMANCE.md left unchanged (--no-docs or --scale).")
@@ -162,23 +203,41 @@ class Command(BaseCommand):
 
     def manage(self, env: dict, *args: str) -> None:
         self.stdout.flush()
-        subprocess.run([sys.executable, str(settings.BASE_DIR / "manage.py"), *args],
-                       env=env, cwd=settings.BASE_DIR, check=True, timeout=900)
+        subprocess.run(
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), *args],
+            env=env,
+            cwd=settings.BASE_DIR,
+            check=True,
+            timeout=900,
+        )
 
     def serve_and_load(self, env: dict, measured: dict, workers: int, seconds: int) -> dict | None:
         """Requests per second under gunicorn for the trivial view and two pages, and worker memory."""
         wrk = shutil.which("wrk")
         if wrk is None:
-            self.stdout.write(self.style.WARNING(
-                "wrk is not installed, so throughput is not measured. On Debian: apt-get install -y wrk"
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    "wrk is not installed, so throughput is not measured. On Debian: apt-get install -y wrk"
+                )
+            )
             return None
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        command = [str(gunicorn), "companion.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                   "--workers", str(workers), "--log-level", "warning", "--chdir", str(settings.BASE_DIR),
-                   "--env", "DJANGO_SETTINGS_MODULE=companion.bench_settings"]
+        command = [
+            str(gunicorn),
+            "companion.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(settings.BASE_DIR),
+            "--env",
+            "DJANGO_SETTINGS_MODULE=companion.bench_settings",
+        ]
         self.stdout.write(f"Starting gunicorn with {workers} workers on {base}")
         self.stdout.flush()
         server = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
@@ -191,7 +250,9 @@ class Command(BaseCommand):
         ]
         try:
             wait_until_up(base + "/bench/ok/", server)
-            check_logged_in(base + "/bench/ok-user/", cookie, sign=f"ok {measured['user_id']}".encode())
+            check_logged_in(
+                base + "/bench/ok-user/", cookie, sign=f"ok {measured['user_id']}".encode()
+            )
             for _, path in targets[2:]:
                 check_logged_in(base + path, cookie)
             runs, load = [], os.getloadavg()[0]
@@ -199,7 +260,9 @@ class Command(BaseCommand):
                 run_wrk(wrk, base + path, cookie, seconds=2)  # warm every worker up
                 result = run_wrk(wrk, base + path, cookie, seconds=seconds)
                 runs.append({"label": label, "path": path, **result})
-                self.stdout.write(f"  {label:42} {result['rps']:8.1f} requests/s  p50 {result['p50_ms']:.1f} ms")
+                self.stdout.write(
+                    f"  {label:42} {result['rps']:8.1f} requests/s  p50 {result['p50_ms']:.1f} ms"
+                )
             memory = process_memory(server.pid)
         finally:
             server.terminate()
@@ -208,8 +271,15 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        return {"workers": workers, "seconds": seconds, "runs": runs, "memory": memory, "load": load,
-                "gunicorn": importlib.metadata.version("gunicorn"), "wrk": wrk_version(wrk)}
+        return {
+            "workers": workers,
+            "seconds": seconds,
+            "runs": runs,
+            "memory": memory,
+            "load": load,
+            "gunicorn": importlib.metadata.version("gunicorn"),
+            "wrk": wrk_version(wrk),
+        }
 
 
 # --- The throwaway database ---------------------------------------------------------------------
@@ -224,7 +294,9 @@ def throwaway_database(tmp: Path):
     if not parts.scheme.startswith("postgres"):
         raise CommandError(f"bench runs on SQLite or PostgreSQL, not {parts.scheme}.")
     if parts.path.strip("/") == BENCH_DATABASE:
-        raise CommandError(f"DATABASE_URL must name a database other than {BENCH_DATABASE}, which bench drops.")
+        raise CommandError(
+            f"DATABASE_URL must name a database other than {BENCH_DATABASE}, which bench drops."
+        )
 
     def drop():
         # Connected to DATABASE_URL's own database, in autocommit, as CREATE/DROP DATABASE need.
@@ -255,7 +327,15 @@ def build(stdout, scale: float) -> dict:
     from django.contrib.auth.hashers import make_password
 
     from companion.models import (
-        SEASON_STRIDE, Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show, Watch,
+        SEASON_STRIDE,
+        Character,
+        CharacterState,
+        Episode,
+        Recap,
+        ReviewerNote,
+        Season,
+        Show,
+        Watch,
     )
 
     rng = random.Random(7)
@@ -271,10 +351,16 @@ def build(stdout, scale: float) -> dict:
         stdout.flush()
 
     say("importing the demo show (For All Mankind)")
-    call_command("import_show", str(settings.BASE_DIR / "fixtures" / "for-all-mankind.yaml"), stdout=io.StringIO())
+    call_command(
+        "import_show",
+        str(settings.BASE_DIR / "fixtures" / "for-all-mankind.yaml"),
+        stdout=io.StringIO(),
+    )
     with transaction.atomic():
         show = Show.objects.create(
-            title="The Long Watch", slug=SLUG, network="Bench Network",
+            title="The Long Watch",
+            slug=SLUG,
+            network="Bench Network",
             premise="A synthetic show, large enough to find what does not scale.",
         )
         Season.objects.bulk_create(
@@ -287,12 +373,18 @@ def build(stdout, scale: float) -> dict:
         for number in range(SEASONS + 1):
             count = SPECIALS if number == 0 else EPISODES_PER_SEASON
             for episode in range(1, count + 1):
-                episodes.append(Episode(
-                    show=show, season=seasons[number], number=episode, title=title(rng),
-                    synopsis=text(2), air_date=premiere + dt.timedelta(days=7 * len(episodes)),
-                    # Episode.save() derives these; bulk_create does not call it.
-                    sequence=number * SEASON_STRIDE + episode,
-                ))
+                episodes.append(
+                    Episode(
+                        show=show,
+                        season=seasons[number],
+                        number=episode,
+                        title=title(rng),
+                        synopsis=text(2),
+                        air_date=premiere + dt.timedelta(days=7 * len(episodes)),
+                        # Episode.save() derives these; bulk_create does not call it.
+                        sequence=number * SEASON_STRIDE + episode,
+                    )
+                )
         Episode.objects.bulk_create(episodes)
         episodes = list(show.episodes.order_by("sequence"))
         regular = [e for e in episodes if e.sequence >= SEASON_STRIDE]
@@ -300,15 +392,25 @@ def build(stdout, scale: float) -> dict:
         say(f"{len(regular)} episodes and {len(specials)} specials")
 
         Recap.objects.bulk_create(
-            Recap(episode=e, reveal_at=e, text="\n\n".join(text(4) for _ in range(3))) for e in episodes
+            Recap(episode=e, reveal_at=e, text="\n\n".join(text(4) for _ in range(3)))
+            for e in episodes
         )
-        names = rng.sample([f"{first} {last}" for first, last in product(FIRST_NAMES, LAST_NAMES)], CHARACTERS)
+        names = rng.sample(
+            [f"{first} {last}" for first, last in product(FIRST_NAMES, LAST_NAMES)], CHARACTERS
+        )
         # Most characters arrive early, a few late: index grows faster than linearly.
-        firsts = [min(len(regular) - STATES_PER_CHARACTER, int(len(regular) * (i / CHARACTERS) ** 1.3))
-                  for i in range(CHARACTERS)]
+        firsts = [
+            min(len(regular) - STATES_PER_CHARACTER, int(len(regular) * (i / CHARACTERS) ** 1.3))
+            for i in range(CHARACTERS)
+        ]
         Character.objects.bulk_create(
-            Character(show=show, name=name, slug=slugify(name), first_appearance=regular[first],
-                      actor=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}")
+            Character(
+                show=show,
+                name=name,
+                slug=slugify(name),
+                first_appearance=regular[first],
+                actor=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+            )
             for name, first in zip(names, firsts)
         )
         characters = {c.slug: c for c in show.characters.all()}
@@ -317,10 +419,16 @@ def build(stdout, scale: float) -> dict:
         for name, first in zip(names, firsts):
             later = rng.sample(range(first + 1, len(regular)), STATES_PER_CHARACTER - 1)
             for index in [first, *sorted(later)]:
-                states.append(CharacterState(
-                    character=characters[slugify(name)], reveal_at=regular[index], status=rng.choice(statuses),
-                    location=rng.choice(WORDS).title(), affiliation=rng.choice(WORDS).title(), description=text(1),
-                ))
+                states.append(
+                    CharacterState(
+                        character=characters[slugify(name)],
+                        reveal_at=regular[index],
+                        status=rng.choice(statuses),
+                        location=rng.choice(WORDS).title(),
+                        affiliation=rng.choice(WORDS).title(),
+                        description=text(1),
+                    )
+                )
         CharacterState.objects.bulk_create(states, batch_size=1000)
         say(f"{len(episodes)} recaps, {CHARACTERS} characters, {len(states)} states")
 
@@ -328,21 +436,34 @@ def build(stdout, scale: float) -> dict:
         for _ in range(n_notes):
             index = rng.randrange(len(regular))
             # Most notes are safe once their episode is watched; some discuss later events.
-            reveal = index if rng.random() < 0.85 else min(len(regular) - 1, index + rng.randint(1, 25))
-            notes.append(ReviewerNote(
-                episode=regular[index], reveal_at=regular[reveal], text=text(2), outlet=rng.choice(OUTLETS),
-                author=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", article_title=title(rng),
-            ))
+            reveal = (
+                index if rng.random() < 0.85 else min(len(regular) - 1, index + rng.randint(1, 25))
+            )
+            notes.append(
+                ReviewerNote(
+                    episode=regular[index],
+                    reveal_at=regular[reveal],
+                    text=text(2),
+                    outlet=rng.choice(OUTLETS),
+                    author=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                    article_title=title(rng),
+                )
+            )
         ReviewerNote.objects.bulk_create(notes, batch_size=2000)
         say(f"{len(notes)} reviewer notes")
 
         User = get_user_model()
         # Hashing a password takes ~0.3 s on purpose; one hash serves every synthetic user.
         password = make_password(secrets.token_urlsafe(16))
-        roles = ["bench-start", "bench-mid", "bench-end"] + [f"bench-upto-{i:03d}" for i in range(UP_TO_USERS)]
+        roles = ["bench-start", "bench-mid", "bench-end"] + [
+            f"bench-upto-{i:03d}" for i in range(UP_TO_USERS)
+        ]
         usernames = roles + [f"viewer{i:05d}" for i in range(n_users - len(roles))]
         User.objects.bulk_create(
-            (User(username=name, email=f"{name}@example.com", password=password) for name in usernames),
+            (
+                User(username=name, email=f"{name}@example.com", password=password)
+                for name in usernames
+            ),
             batch_size=2000,
         )
         user_ids = dict(User.objects.filter(username__in=usernames).values_list("username", "pk"))
@@ -371,12 +492,22 @@ def build(stdout, scale: float) -> dict:
                 if upto:
                     runs.append((user_id, regular[upto - 1].sequence))
                 if rng.random() < 0.2:  # watched ahead, past a gap
-                    extra += [(user_id, pk) for pk in regular_ids[upto + 1:upto + 1 + rng.randint(1, 20)]]
+                    extra += [
+                        (user_id, pk)
+                        for pk in regular_ids[upto + 1 : upto + 1 + rng.randint(1, 20)]
+                    ]
                 if rng.random() < 0.3:
-                    extra += [(user_id, pk) for pk in rng.sample(special_ids, rng.randint(1, len(special_ids)))]
+                    extra += [
+                        (user_id, pk)
+                        for pk in rng.sample(special_ids, rng.randint(1, len(special_ids)))
+                    ]
         with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMPORARY TABLE bench_progress (user_id bigint, last_sequence integer)")
-            cursor.executemany("INSERT INTO bench_progress (user_id, last_sequence) VALUES (%s, %s)", runs)
+            cursor.execute(
+                "CREATE TEMPORARY TABLE bench_progress (user_id bigint, last_sequence integer)"
+            )
+            cursor.executemany(
+                "INSERT INTO bench_progress (user_id, last_sequence) VALUES (%s, %s)", runs
+            )
             cursor.execute(
                 f"INSERT INTO {Watch._meta.db_table} (user_id, episode_id, watched_at) "
                 f"SELECT p.user_id, e.id, %s FROM bench_progress p JOIN {Episode._meta.db_table} e "
@@ -385,7 +516,8 @@ def build(stdout, scale: float) -> dict:
             )
             cursor.execute("DROP TABLE bench_progress")
         Watch.objects.bulk_create(
-            (Watch(user_id=user_id, episode_id=pk, watched_at=now) for user_id, pk in extra), batch_size=5000
+            (Watch(user_id=user_id, episode_id=pk, watched_at=now) for user_id, pk in extra),
+            batch_size=5000,
         )
         total = Watch.objects.filter(episode__show=show).count()
         small = Show.objects.get(slug=SMALL_SLUG)
@@ -399,8 +531,13 @@ def build(stdout, scale: float) -> dict:
     say("analysed")
     return {
         "seconds": time.monotonic() - started,
-        "episodes": len(regular), "specials": len(specials), "recaps": len(episodes),
-        "characters": CHARACTERS, "states": len(states), "notes": len(notes), "users": len(usernames),
+        "episodes": len(regular),
+        "specials": len(specials),
+        "recaps": len(episodes),
+        "characters": CHARACTERS,
+        "states": len(states),
+        "notes": len(notes),
+        "users": len(usernames),
         "watches": total,
     }
 
@@ -439,8 +576,12 @@ def measure(stdout, requests: int, budget: float) -> dict:
     safe, small_safe = show.safe_point_for(mid_user), small.safe_point_for(mid_user)
     assert safe == regular[MID_WATCHED - 1], "the mid viewer should be safe up to episode 250"
     episode = regular[MID_WATCHED - 6]
-    character = Character.objects.filter(show=show).order_by("first_appearance__sequence", "slug").first()
-    small_character = Character.objects.filter(show=small).visible_at(small_safe).order_by("slug").first()
+    character = (
+        Character.objects.filter(show=show).order_by("first_appearance__sequence", "slug").first()
+    )
+    small_character = (
+        Character.objects.filter(show=small).visible_at(small_safe).order_by("slug").first()
+    )
     small_episode = small.episodes.get(sequence=2005)
 
     fragments = set()  # paths that the show page's htmx requests, answered with a fragment
@@ -459,15 +600,27 @@ def measure(stdout, requests: int, budget: float) -> dict:
             "search": reverse("search", args=[s.slug]) + f"?q={SEARCH_TERM}",
         }
 
-    large_urls, small_urls = urls(show, episode, character), urls(small, small_episode, small_character)
-    names = {"list": "Shows list", "show": "Show page", "season": "A season unfolded (htmx)",
-             "episode": "Episode page", "cast": "Cast",
-             "character": "Character page", "story": "Story so far", "search": "Search"}
+    large_urls, small_urls = (
+        urls(show, episode, character),
+        urls(small, small_episode, small_character),
+    )
+    names = {
+        "list": "Shows list",
+        "show": "Show page",
+        "season": "A season unfolded (htmx)",
+        "episode": "Episode page",
+        "cast": "Cast",
+        "character": "Character page",
+        "story": "Story so far",
+        "search": "Search",
+    }
 
     def get(client: Client, path: str):
         response = client.get(path, headers={"HX-Request": "true"} if path in fragments else None)
         # A viewer who has watched nothing has met no one: that character page is a 404.
-        if response.status_code != 200 and not (client is clients["start"] and response.status_code == 404):
+        if response.status_code != 200 and not (
+            client is clients["start"] and response.status_code == 404
+        ):
             raise CommandError(f"GET {path} answered {response.status_code}")
         return response
 
@@ -484,8 +637,11 @@ def measure(stdout, requests: int, budget: float) -> dict:
 
         with CaptureQueriesContext(connection) as context, connection.execute_wrapper(timer):
             response = send(client, path, **kwargs)
-        return response, {"count": len(context.captured_queries), "sql_ms": sum(t for t, _ in timings),
-                          "timings": timings}
+        return response, {
+            "count": len(context.captured_queries),
+            "sql_ms": sum(t for t, _ in timings),
+            "timings": timings,
+        }
 
     def slowest_query(captures: list[dict]) -> tuple[float, str]:
         """The query that is slowest in its best run: one slow run of a fast query is the machine, not the query."""
@@ -514,7 +670,11 @@ def measure(stdout, requests: int, budget: float) -> dict:
         for role in ("start", "mid", "end"):
             cache.clear()
             response, info = captured(clients[role], get, path)
-            if response.status_code == 200 and path not in fragments and b"Log out" not in response.content:
+            if (
+                response.status_code == 200
+                and path not in fragments
+                and b"Log out" not in response.content
+            ):
                 raise CommandError(f"{path} was not served to a logged-in viewer")
             counts[role] = info["count"]
         if key != "list":
@@ -524,24 +684,39 @@ def measure(stdout, requests: int, budget: float) -> dict:
         response = get(mid, path)
         warm = [captured(mid, get, path)[1] for _ in range(3)]
         warm_times = timed(lambda i: get(mid, path), requests, budget)
-        cold_times = timed(lambda i: get(mid, path), max(5, requests // 3), budget / 2, before=lambda i: cache.clear())
+        cold_times = timed(
+            lambda i: get(mid, path),
+            max(5, requests // 3),
+            budget / 2,
+            before=lambda i: cache.clear(),
+        )
         slowest_ms, slowest_sql = slowest_query(warm)
         page = {
-            "key": key, "name": names[key], "path": path, "queries": counts, "warm_queries": warm[-1]["count"],
-            "sql_ms": statistics.median(q["sql_ms"] for q in warm), "kb": len(response.content) / 1024,
-            "slowest_ms": slowest_ms, "slowest_sql": slowest_sql[:600],
-            **summary(warm_times), "cold_median_ms": summary(cold_times)["median_ms"], "cold_n": len(cold_times),
+            "key": key,
+            "name": names[key],
+            "path": path,
+            "queries": counts,
+            "warm_queries": warm[-1]["count"],
+            "sql_ms": statistics.median(q["sql_ms"] for q in warm),
+            "kb": len(response.content) / 1024,
+            "slowest_ms": slowest_ms,
+            "slowest_sql": slowest_sql[:600],
+            **summary(warm_times),
+            "cold_median_ms": summary(cold_times)["median_ms"],
+            "cold_n": len(cold_times),
         }
         pages.append(page)
-        stdout.write(f"  {page['name']:15} median {page['median_ms']:8.1f} ms  p95 {page['p95_ms']:8.1f} ms  "
-                     f"queries {counts}  (n={page['n']})")
+        stdout.write(
+            f"  {page['name']:15} median {page['median_ms']:8.1f} ms  p95 {page['p95_ms']:8.1f} ms  "
+            f"queries {counts}  (n={page['n']})"
+        )
         stdout.flush()
 
     # htmx writes, as the show page sends them. Watch then unwatch episodes after the mid viewer's gap,
     # so the viewer ends as it began; "up to here" uses a fresh viewer (safe up to 8x25) each time.
     hx = {"headers": {"HX-Request": "true"}}
     mid = clients["mid"]
-    ahead = regular[MID_WATCHED + 50:]
+    ahead = regular[MID_WATCHED + 50 :]
 
     def post(client: Client, path: str, **kwargs):
         response = client.post(path, **hx, **kwargs)
@@ -557,11 +732,27 @@ def measure(stdout, requests: int, budget: float) -> dict:
     _, info = captured(mid, post, watch_url(ahead[-1], "episode-watch"))
     _, undo = captured(mid, post, watch_url(ahead[-1], "episode-unwatch"))
     watch_times = timed(lambda i: post(mid, watch_url(ahead[i], "episode-watch")), n_writes, budget)
-    unwatch_times = timed(lambda i: post(mid, watch_url(ahead[i], "episode-unwatch")), len(watch_times), budget * 2)
-    posts.append({"key": "watch", "name": "Mark watched (htmx)", "path": watch_url(ahead[0], "episode-watch"),
-                  "queries": info["count"], **summary(watch_times)})
-    posts.append({"key": "unwatch", "name": "Unmark watched (htmx)", "path": watch_url(ahead[0], "episode-unwatch"),
-                  "queries": undo["count"], **summary(unwatch_times)})
+    unwatch_times = timed(
+        lambda i: post(mid, watch_url(ahead[i], "episode-unwatch")), len(watch_times), budget * 2
+    )
+    posts.append(
+        {
+            "key": "watch",
+            "name": "Mark watched (htmx)",
+            "path": watch_url(ahead[0], "episode-watch"),
+            "queries": info["count"],
+            **summary(watch_times),
+        }
+    )
+    posts.append(
+        {
+            "key": "unwatch",
+            "name": "Unmark watched (htmx)",
+            "path": watch_url(ahead[0], "episode-unwatch"),
+            "queries": undo["count"],
+            **summary(unwatch_times),
+        }
+    )
     up_to_clients = []
     for i in range(n_writes + 1):
         client = Client()
@@ -571,11 +762,20 @@ def measure(stdout, requests: int, budget: float) -> dict:
     up_to = watch_url(target, "episode-watch-up-to")
     _, info = captured(up_to_clients[0], post, up_to)
     up_to_times = timed(lambda i: post(up_to_clients[i + 1], up_to), n_writes, budget)
-    posts.append({"key": "up-to", "name": f"Watched all up to {target.short_label} (htmx, +60 episodes)",
-                  "path": up_to, "queries": info["count"], **summary(up_to_times)})
+    posts.append(
+        {
+            "key": "up-to",
+            "name": f"Watched all up to {target.short_label} (htmx, +60 episodes)",
+            "path": up_to,
+            "queries": info["count"],
+            **summary(up_to_times),
+        }
+    )
     for p in posts:
-        stdout.write(f"  {p['name'][:30]:30} median {p['median_ms']:8.1f} ms  p95 {p['p95_ms']:8.1f} ms  "
-                     f"queries {p['queries']}  (n={p['n']})")
+        stdout.write(
+            f"  {p['name'][:30]:30} median {p['median_ms']:8.1f} ms  p95 {p['p95_ms']:8.1f} ms  "
+            f"queries {p['queries']}  (n={p['n']})"
+        )
 
     # Does the shows list grow with the number of shows? Count it again with ten more small shows.
     shows_before = Show.objects.count()
@@ -583,12 +783,17 @@ def measure(stdout, requests: int, budget: float) -> dict:
     for i in range(10):
         s = Show.objects.create(title=f"Filler {i}", slug=f"filler-{i}")
         season = Season.objects.create(show=s, number=1)
-        Episode.objects.bulk_create(Episode(show=s, season=season, number=n, sequence=1000 + n) for n in (1, 2, 3))
+        Episode.objects.bulk_create(
+            Episode(show=s, season=season, number=n, sequence=1000 + n) for n in (1, 2, 3)
+        )
         extra.append(s)
     cache.clear()
-    list_growth = {"shows": shows_before, "queries": pages[0]["queries"]["mid"],
-                   "more_shows": Show.objects.count(),
-                   "more_queries": captured(mid, get, large_urls["list"])[1]["count"]}
+    list_growth = {
+        "shows": shows_before,
+        "queries": pages[0]["queries"]["mid"],
+        "more_shows": Show.objects.count(),
+        "more_queries": captured(mid, get, large_urls["list"])[1]["count"],
+    }
     for s in extra:
         s.delete()
 
@@ -599,21 +804,32 @@ def measure(stdout, requests: int, budget: float) -> dict:
         "notes_on_episode": ReviewerNote.objects.visible_at(safe).filter(episode=episode).count(),
     }
     with connection.cursor() as cursor:
-        cursor.execute("select sqlite_version()" if connection.vendor == "sqlite" else "show server_version")
+        cursor.execute(
+            "select sqlite_version()" if connection.vendor == "sqlite" else "show server_version"
+        )
         db_version = cursor.fetchone()[0]
     return {
-        "pages": pages, "posts": posts, "list_growth": list_growth, "visible": visible,
-        "safe_point": safe.short_label, "small_safe_point": small_safe.short_label,
+        "pages": pages,
+        "posts": posts,
+        "list_growth": list_growth,
+        "visible": visible,
+        "safe_point": safe.short_label,
+        "small_safe_point": small_safe.short_label,
         "urls": {"show": large_urls["show"], "episode": large_urls["episode"]},
-        "session_key": mid.cookies[settings.SESSION_COOKIE_NAME].value, "user_id": mid_user.pk,
+        "session_key": mid.cookies[settings.SESSION_COOKIE_NAME].value,
+        "user_id": mid_user.pk,
         "db_version": db_version,
     }
 
 
 def summary(times: list[tuple[float, float]]) -> dict:
     ordered = sorted(wall for wall, _ in times)
-    return {"median_ms": statistics.median(ordered), "p95_ms": ordered[math.ceil(0.95 * len(ordered)) - 1],
-            "cpu_ms": statistics.median(cpu for _, cpu in times), "n": len(ordered)}
+    return {
+        "median_ms": statistics.median(ordered),
+        "p95_ms": ordered[math.ceil(0.95 * len(ordered)) - 1],
+        "cpu_ms": statistics.median(cpu for _, cpu in times),
+        "n": len(ordered),
+    }
 
 
 # --- Step 3: gunicorn and wrk -------------------------------------------------------------------
@@ -648,15 +864,33 @@ def check_logged_in(url: str, cookie: str, sign: bytes = b"Log out") -> None:
 
 
 def run_wrk(wrk: str, url: str, cookie: str, *, seconds: int) -> dict:
-    command = [wrk, "-t2", "-c8", f"-d{seconds}s", "--timeout", "10s", "--latency", "-H", f"Cookie: {cookie}", url]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    command = [
+        wrk,
+        "-t2",
+        "-c8",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-H",
+        f"Cookie: {cookie}",
+        url,
+    ]
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=seconds + 60
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {p: duration_ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", output, re.M)}
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:.*?timeout (\d+)", output)
-    return {"rps": rps, "p50_ms": latency.get("50", 0.0), "p99_ms": latency.get("99", 0.0),
-            "non_2xx": int(bad.group(1)) if bad else 0, "timeouts": int(errors.group(1)) if errors else 0,
-            "requests": int(re.search(r"(\d+) requests in", output).group(1))}
+    return {
+        "rps": rps,
+        "p50_ms": latency.get("50", 0.0),
+        "p99_ms": latency.get("99", 0.0),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "timeouts": int(errors.group(1)) if errors else 0,
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+    }
 
 
 def duration_ms(value: str) -> float:
@@ -701,8 +935,14 @@ def rss_mb(pid: int) -> float | None:
 def machine() -> str:
     cpu = "unknown CPU"
     try:
-        cpu = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M).group(1).strip()
-        kb = int(re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M).group(1))
+        cpu = (
+            re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+            .group(1)
+            .strip()
+        )
+        kb = int(
+            re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M).group(1)
+        )
         memory = f"{kb / 1024 / 1024:.1f} GiB RAM"
     except (OSError, AttributeError):
         memory = "unknown memory"
@@ -711,10 +951,19 @@ def machine() -> str:
 
 def code_version() -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=settings.BASE_DIR, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "companion", "accounts", "templates"],
-                               capture_output=True, text=True, cwd=settings.BASE_DIR).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=settings.BASE_DIR,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "companion", "accounts", "templates"],
+            capture_output=True,
+            text=True,
+            cwd=settings.BASE_DIR,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown commit"
     return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
@@ -729,7 +978,13 @@ def mark(ok: bool) -> str:
 
 
 def render_report(
-    vendor: str, built: dict, measured: dict, served: dict | None, seconds: float, loads: dict, code: str
+    vendor: str,
+    built: dict,
+    measured: dict,
+    served: dict | None,
+    seconds: float,
+    loads: dict,
+    code: str,
 ) -> str:
     label = LABELS[vendor]
     pages, posts = measured["pages"], measured["posts"]
@@ -739,7 +994,8 @@ def render_report(
         + (f" · gunicorn {served['gunicorn']} · wrk {served['wrk']}" if served else ""),
         f"Machine: {machine()}. The whole run took {seconds:.0f} s (building the data {built['seconds']:.0f} s). "
         f"Load average (1 min) before the run {loads['start']:.2f}, after the in-process measurements "
-        f"{loads['measure']:.2f}" + (f", before wrk {loads['served']:.2f}" if served else "")
+        f"{loads['measure']:.2f}"
+        + (f", before wrk {loads['served']:.2f}" if served else "")
         + " (the benchmark itself keeps one core busy in-process and both during wrk; load beyond that is "
         "other work on the machine, and slows every number down).",
         "",
@@ -784,8 +1040,10 @@ def render_report(
         "| request | median | p95 | CPU | queries | n |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    lines += [f"| {p['name']} | {ms(p['median_ms'])} | {ms(p['p95_ms'])} | {ms(p['cpu_ms'])} | {p['queries']} | {p['n']} |"
-              for p in posts]
+    lines += [
+        f"| {p['name']} | {ms(p['median_ms'])} | {ms(p['p95_ms'])} | {ms(p['cpu_ms'])} | {p['queries']} | {p['n']} |"
+        for p in posts
+    ]
     if served:
         floor = served["runs"][0]["rps"]
         lines += [
@@ -798,43 +1056,78 @@ def render_report(
         ]
         for run in served["runs"]:
             errors = run["non_2xx"] + run["timeouts"]
-            lines.append(f"| {run['label']} `{run['path']}` | {run['rps']:,.1f} | {run['rps'] / floor:.0%} | "
-                         f"{ms(run['p50_ms'])} | {ms(run['p99_ms'])} | {run['requests']:,} | {errors} |")
+            lines.append(
+                f"| {run['label']} `{run['path']}` | {run['rps']:,.1f} | {run['rps'] / floor:.0%} | "
+                f"{ms(run['p50_ms'])} | {ms(run['p99_ms'])} | {run['requests']:,} | {errors} |"
+            )
         memory = served["memory"]
-        lines += ["", "Resident memory after the load: workers " + ", ".join(f"{m:.0f} MB" for m in memory["workers_mb"])
-                  + f"; master {memory['master_mb']:.0f} MB."]
+        lines += [
+            "",
+            "Resident memory after the load: workers "
+            + ", ".join(f"{m:.0f} MB" for m in memory["workers_mb"])
+            + f"; master {memory['master_mb']:.0f} MB.",
+        ]
     else:
         lines += ["", "*Throughput not measured: wrk is not installed (`apt-get install -y wrk`).*"]
 
     slow_pages = [p for p in pages if p["median_ms"] >= TARGETS["page_ms"]]
     watch = next(p for p in posts if p["key"] == "watch")
     grown = [
-        p["name"] for p in pages
-        if p["queries"]["end"] > p["queries"]["mid"] or p["queries"]["mid"] > p["queries"].get("small", p["queries"]["mid"])
+        p["name"]
+        for p in pages
+        if p["queries"]["end"] > p["queries"]["mid"]
+        or p["queries"]["mid"] > p["queries"].get("small", p["queries"]["mid"])
     ] + (["Shows list (per show)"] if growth["more_queries"] > growth["queries"] else [])
-    checks = [(
-        f"median < {TARGETS['page_ms']} ms on every page",
-        "all pages" if not slow_pages else "over: " + ", ".join(f"{p['name']} {ms(p['median_ms'])} ms" for p in slow_pages),
-        not slow_pages,
-    ), (
-        f"mark watched median < {TARGETS['watch_ms']} ms", f"{ms(watch['median_ms'])} ms",
-        watch["median_ms"] < TARGETS["watch_ms"],
-    )]
+    checks = [
+        (
+            f"median < {TARGETS['page_ms']} ms on every page",
+            "all pages"
+            if not slow_pages
+            else "over: " + ", ".join(f"{p['name']} {ms(p['median_ms'])} ms" for p in slow_pages),
+            not slow_pages,
+        ),
+        (
+            f"mark watched median < {TARGETS['watch_ms']} ms",
+            f"{ms(watch['median_ms'])} ms",
+            watch["median_ms"] < TARGETS["watch_ms"],
+        ),
+    ]
     if served:
         show_run = next(run for run in served["runs"] if run["label"] == "show page")
         share = show_run["rps"] / served["runs"][0]["rps"]
         biggest = max(served["memory"]["workers_mb"], default=0)
         checks += [
-            (f"show page ≥ {TARGETS['throughput_share']:.0%} of the trivial view's requests/s", f"{share:.0%}",
-             share >= TARGETS["throughput_share"]),
-            (f"each gunicorn worker < {TARGETS['rss_mb']} MB resident", f"largest {biggest:.0f} MB",
-             biggest < TARGETS["rss_mb"]),
+            (
+                f"show page ≥ {TARGETS['throughput_share']:.0%} of the trivial view's requests/s",
+                f"{share:.0%}",
+                share >= TARGETS["throughput_share"],
+            ),
+            (
+                f"each gunicorn worker < {TARGETS['rss_mb']} MB resident",
+                f"largest {biggest:.0f} MB",
+                biggest < TARGETS["rss_mb"],
+            ),
         ]
-    checks.append(("queries per page do not grow with content or progress",
-                   "no growth" if not grown else "grow: " + ", ".join(grown), not grown))
-    lines += ["", "**Against the targets**", "", "| target | measured | met |", "| --- | --- | :-: |"]
+    checks.append(
+        (
+            "queries per page do not grow with content or progress",
+            "no growth" if not grown else "grow: " + ", ".join(grown),
+            not grown,
+        )
+    )
+    lines += [
+        "",
+        "**Against the targets**",
+        "",
+        "| target | measured | met |",
+        "| --- | --- | :-: |",
+    ]
     lines += [f"| {target} | {result} | {mark(ok)} |" for target, result, ok in checks]
-    lines += ["", "<details><summary>Slowest query of each page (mid viewer, best of three warm runs)</summary>", ""]
+    lines += [
+        "",
+        "<details><summary>Slowest query of each page (mid viewer, best of three warm runs)</summary>",
+        "",
+    ]
     for p in pages:
         sql = " ".join(p["slowest_sql"].split())[:400]
         lines += [f"- {p['name']}: {ms(p['slowest_ms'])} ms — `{sql}`"]

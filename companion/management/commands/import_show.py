@@ -19,7 +19,11 @@ class Command(BaseCommand):
         try:
             show = load_show(text)
         except ContentError as error:
-            raise CommandError(f"{file} was not imported; nothing changed.\n" + "\n".join(error.problems)) from None
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported {show.title}: {show.episodes.count()} episodes, {show.characters.count()} characters."
-        ))
+            raise CommandError(
+                f"{file} was not imported; nothing changed.\n" + "\n".join(error.problems)
+            ) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {show.title}: {show.episodes.count()} episodes, {show.characters.count()} characters."
+            )
+        )

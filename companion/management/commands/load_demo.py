@@ -20,8 +20,12 @@ class Command(BaseCommand):
         User = get_user_model()
         for username, spec in DEMO_ACCOUNTS.items():
             user, created = User.objects.get_or_create(
-                username=username, defaults={"email": f"{username}@example.com", "is_staff": spec["is_staff"],
-                                             "is_superuser": spec["is_staff"]},
+                username=username,
+                defaults={
+                    "email": f"{username}@example.com",
+                    "is_staff": spec["is_staff"],
+                    "is_superuser": spec["is_staff"],
+                },
             )
             if created:
                 user.set_password(spec["password"])
@@ -31,5 +35,7 @@ class Command(BaseCommand):
         Watch.objects.mark_watched_up_to(user=viewer, episode=fifth)
         self.stdout.write("Demo accounts (username / password):")
         for username, spec in DEMO_ACCOUNTS.items():
-            role = "editor, can use /admin/" if spec["is_staff"] else "viewer, has watched up to 3x10"
+            role = (
+                "editor, can use /admin/" if spec["is_staff"] else "viewer, has watched up to 3x10"
+            )
             self.stdout.write(f"  {username} / {spec['password']}  ({role})")
