@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from companion.models import SEASON_STRIDE, Episode, Show, Watch
+from companion.models import Episode, Show, Watch
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -347,10 +347,10 @@ def match(parsed: Parsed, *, user) -> ImportPreview:
     shows = {key: found[0] for key, found in by_title.items() if key in wanted and len(found) == 1}
     matched = list(shows.values())
     episodes: dict[tuple[int, int, int], int] = {}
-    for pk, show_id, sequence in Episode.objects.filter(show__in=matched).values_list(
-        "pk", "show_id", "sequence"
+    for pk, show_id, season, number in Episode.objects.filter(show__in=matched).values_list(
+        "pk", "show_id", "season_number", "number"
     ):
-        episodes[show_id, sequence // SEASON_STRIDE, sequence % SEASON_STRIDE] = pk
+        episodes[show_id, season, number] = pk
     watched = set(
         user.watches.filter(episode__show__in=matched).values_list("episode_id", flat=True)
     )
@@ -368,8 +368,7 @@ def match(parsed: Parsed, *, user) -> ImportPreview:
             reason = "more than one show has this title" if ambiguous else "no show with this title"
             unmatched.append(Unmatched(row.where, entry, reason))
             continue
-        # Numbers past the stride would alias another season's sequence, so they never match.
-        pk = episodes.get((show.pk, row.season, row.number)) if row.number < SEASON_STRIDE else None
+        pk = episodes.get((show.pk, row.season, row.number))
         if pk is None:
             unmatched.append(Unmatched(row.where, entry, f"{show.title} has no such episode"))
             continue
@@ -488,7 +487,13 @@ def _iso(when: datetime) -> str:
 def _watch_rows(user):
     return user.watches.order_by(
         "episode__show__title", "episode__show_id", "episode__sequence"
-    ).values_list("episode__show_id", "episode__show__title", "episode__sequence", "watched_at")
+    ).values_list(
+        "episode__show_id",
+        "episode__show__title",
+        "episode__season_number",
+        "episode__number",
+        "watched_at",
+    )
 
 
 def export_trakt(user) -> str:
@@ -497,24 +502,24 @@ def export_trakt(user) -> str:
     for _, show_rows in groupby(_watch_rows(user), key=lambda row: row[0]):
         show_rows = list(show_rows)
         seasons = []
-        for season, season_rows in groupby(show_rows, key=lambda row: row[2] // SEASON_STRIDE):
+        for season, season_rows in groupby(show_rows, key=lambda row: row[2]):
             seasons.append(
                 {
                     "number": season,
                     "episodes": [
                         {
-                            "number": sequence % SEASON_STRIDE,
+                            "number": number,
                             "plays": 1,
                             "last_watched_at": _iso(at),
                         }
-                        for _, _, sequence, at in season_rows
+                        for _, _, _, number, at in season_rows
                     ],
                 }
             )
         shows.append(
             {
                 "plays": len(show_rows),
-                "last_watched_at": _iso(max(row[3] for row in show_rows)),
+                "last_watched_at": _iso(max(row[4] for row in show_rows)),
                 "show": {"title": show_rows[0][1]},
                 "seasons": seasons,
             }
@@ -527,6 +532,6 @@ def export_tvtime(user) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(TVTIME_COLUMNS)
-    for _, title, sequence, at in _watch_rows(user):
-        writer.writerow([title, sequence // SEASON_STRIDE, sequence % SEASON_STRIDE, _iso(at)])
+    for _, title, season, number, at in _watch_rows(user):
+        writer.writerow([title, season, number, _iso(at)])
     return out.getvalue()

@@ -8,8 +8,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from companion.models import SEASON_STRIDE
-
 from . import history
 from .forms import DeleteAccountForm, HistoryImportForm, PreferencesForm, SignupForm
 
@@ -56,12 +54,14 @@ def export_data(request: HttpRequest) -> HttpResponse:
         "watched": [
             {
                 "show": show_slug,
-                "episode": f"{sequence // SEASON_STRIDE}x{sequence % SEASON_STRIDE}",
+                "episode": f"{season}x{number}",
                 "watched_at": at.isoformat(),
             }
-            for show_slug, sequence, at in user.watches.order_by(
+            for show_slug, season, number, at in user.watches.order_by(
                 "episode__show__slug", "episode__sequence"
-            ).values_list("episode__show__slug", "episode__sequence", "watched_at")
+            ).values_list(
+                "episode__show__slug", "episode__season_number", "episode__number", "watched_at"
+            )
         ],
         "exported_at": timezone.now().isoformat(),
     }

@@ -17,7 +17,8 @@ from .models import (
     Show,
     SpoilerReport,
     Watch,
-    sequence_from_code,
+    early_mentions,
+    parse_code,
 )
 
 admin.site.site_header = "Spoilerfree editors"
@@ -26,6 +27,17 @@ admin.site.site_title = "Spoilerfree admin"
 
 class ImportShowForm(forms.Form):
     file = forms.FileField(help_text="A YAML or JSON content file; see docs/CONTENT_FORMAT.md.")
+
+
+class SpoilerCheckForm(forms.ModelForm):
+    """Refuses text that names a character before their first appearance."""
+
+    def _post_clean(self):
+        # After the model's own validation, so the instance carries the submitted text and reveal.
+        super()._post_clean()
+        if not self.errors:
+            for message in early_mentions(self.instance):
+                self.add_error(None, message[0].upper() + message[1:] + ".")
 
 
 class ParentShowInlineMixin:
@@ -101,23 +113,26 @@ class ShowAdmin(admin.ModelAdmin):
         return render(request, "admin/companion/show/import.html", context)
 
 
-class EpisodeInline(admin.TabularInline):
+class EpisodeInline(ParentShowInlineMixin, admin.TabularInline):
     model = Episode
     extra = 0
-    fields = ["number", "title", "air_date", "synopsis"]
+    fields = ["number", "title", "air_date", "airs_after", "synopsis"]
     show_change_link = True
+    reveal_fields = ("airs_after",)
 
 
 @admin.register(Season)
-class SeasonAdmin(admin.ModelAdmin):
+class SeasonAdmin(RememberParentMixin, ParentShowInlineMixin, admin.ModelAdmin):
     list_display = ["show", "number", "period", "premiere_date"]
     list_filter = ["show"]
     search_fields = ["show__title", "period"]
     inlines = [EpisodeInline]
+    reveal_fields = ("period_revealed_at",)
 
 
 class RecapInline(ParentShowInlineMixin, admin.StackedInline):
     model = Recap
+    form = SpoilerCheckForm
     fk_name = "episode"
     extra = 0
     max_num = 1
@@ -125,6 +140,7 @@ class RecapInline(ParentShowInlineMixin, admin.StackedInline):
 
 class ReviewerNoteInline(ParentShowInlineMixin, admin.StackedInline):
     model = ReviewerNote
+    form = SpoilerCheckForm
     fk_name = "episode"
     extra = 0
     fields = ["text", ("outlet", "author"), "article_title", "reveal_at"]
@@ -150,17 +166,15 @@ class EpisodeAdmin(RememberParentMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Let editors find reveal points by code: "3x10" or "S3E10"."""
-        term = search_term.strip().lower()
-        if term.startswith("s") and "e" in term:
-            term = term[1:].replace("e", "x", 1)
-        sequence = sequence_from_code(term)
-        if sequence is not None:
-            return queryset.filter(sequence=sequence), False
+        code = parse_code(search_term)
+        if code is not None:
+            return queryset.filter(season_number=code[0], number=code[1]), False
         return super().get_search_results(request, queryset, search_term)
 
 
 class CharacterStateInline(ParentShowInlineMixin, admin.TabularInline):
     model = CharacterState
+    form = SpoilerCheckForm
     extra = 0
     fields = ["reveal_at", "status", "location", "affiliation", "description"]
 
@@ -178,6 +192,7 @@ class CharacterAdmin(RememberParentMixin, ParentShowInlineMixin, admin.ModelAdmi
 
 @admin.register(CharacterState)
 class CharacterStateAdmin(admin.ModelAdmin):
+    form = SpoilerCheckForm
     list_display = ["character", "as_of", "status", "location", "affiliation"]
     list_filter = ["character__show", "status"]
     list_select_related = ["character", "reveal_at"]
@@ -191,6 +206,7 @@ class CharacterStateAdmin(admin.ModelAdmin):
 
 @admin.register(Recap)
 class RecapAdmin(admin.ModelAdmin):
+    form = SpoilerCheckForm
     list_display = ["episode", "reveal_at"]
     list_filter = ["episode__show", "episode__season__number"]
     list_select_related = ["episode__show", "reveal_at__show"]
@@ -200,6 +216,7 @@ class RecapAdmin(admin.ModelAdmin):
 
 @admin.register(ReviewerNote)
 class ReviewerNoteAdmin(admin.ModelAdmin):
+    form = SpoilerCheckForm
     list_display = ["episode", "revealed", "source", "article_title"]
     list_filter = ["episode__show", "episode__season__number", "outlet"]
     list_select_related = ["episode__show", "reveal_at"]

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .models import (
-    SEASON_STRIDE,
+    MAX_NUMBER,
     Character,
     CharacterState,
     Episode,
@@ -24,7 +24,8 @@ from .models import (
     ReviewerNote,
     Season,
     Show,
-    sequence_from_code,
+    parse_code,
+    story_order,
 )
 
 STATUSES = {choice.value for choice in CharacterState.Status}
@@ -128,6 +129,10 @@ def load_show(text: str) -> Show:
         raise ContentError([f"{plan['where']}: {'; '.join(error.messages)}"]) from None
 
 
+SHOW_IDS = ("tvdb_id", "tmdb_id", "imdb_id", "trakt_id")
+EPISODE_IDS = ("tvdb_id", "tmdb_id", "imdb_id")
+
+
 def _plan(data: dict, check: _Checker) -> dict:
     show = data.get("show") or {}
     if not check.mapping(show, "show"):
@@ -139,20 +144,27 @@ def _plan(data: dict, check: _Checker) -> dict:
             or slugify(show.get("title") or ""),
             "network": check.text(show, "network", "show", max_length=100),
             "premise": check.text(show, "premise", "show"),
+            **{key: _external_id(check, show, key, "show") for key in SHOW_IDS},
         },
         "seasons": [],
         "characters": [],
         "notes": [],
         "where": "document",
     }
-    episodes: set[int] = set()
+    # Episodes by (season, number), as stand-ins ordered the way the show will be, so that every
+    # "must not come before" rule is checked on the order the import will produce.
+    stand_ins: dict[tuple[int, int], Episode] = {}
+    airs_after: list[tuple[Episode, object, str]] = []
+    period_reveals: list[tuple[dict, object, str]] = []
     for s_index, season in enumerate(check.items(data, "seasons", "")):
         path = f"seasons[{s_index}]"
         if not check.mapping(season, path):
             continue
         number = season.get("number")
-        if not isinstance(number, int) or number < 0:
-            check.fail(f"{path}.number", "must be a whole number, 0 for specials")
+        if not isinstance(number, int) or not 0 <= number <= MAX_NUMBER:
+            check.fail(
+                f"{path}.number", f"must be a whole number from 0 (specials) to {MAX_NUMBER}"
+            )
             continue
         planned = {
             "number": number,
@@ -160,41 +172,83 @@ def _plan(data: dict, check: _Checker) -> dict:
             "premiere_date": check.date(season, "premiere_date", path),
             "episodes": [],
         }
+        if season.get("period_revealed_at") is not None:
+            period_reveals.append((planned, season["period_revealed_at"], path))
         for e_index, episode in enumerate(check.items(season, "episodes", f"{path}.")):
             e_path = f"{path}.episodes[{e_index}]"
             if not check.mapping(episode, e_path):
                 continue
             e_number = episode.get("number")
-            if not isinstance(e_number, int) or e_number < 1:
-                check.fail(f"{e_path}.number", "must be a whole number from 1")
+            if not isinstance(e_number, int) or not 1 <= e_number <= MAX_NUMBER:
+                check.fail(f"{e_path}.number", f"must be a whole number from 1 to {MAX_NUMBER}")
                 continue
-            sequence = number * SEASON_STRIDE + e_number
-            if sequence in episodes:
+            if (number, e_number) in stand_ins:
                 check.fail(f"{e_path}.number", f"episode {number}x{e_number} is listed twice")
-            episodes.add(sequence)
-            planned["episodes"].append(
-                {
-                    "number": e_number,
-                    "title": check.text(episode, "title", e_path, max_length=200),
-                    "synopsis": check.text(episode, "synopsis", e_path),
-                    "air_date": check.date(episode, "air_date", e_path),
-                    "recap": check.text(episode, "recap", e_path),
-                }
+            item = {
+                "number": e_number,
+                "title": check.text(episode, "title", e_path, max_length=200),
+                "synopsis": check.text(episode, "synopsis", e_path),
+                "air_date": check.date(episode, "air_date", e_path),
+                "recap": check.text(episode, "recap", e_path),
+                "airs_after": None,
+                **{key: _external_id(check, episode, key, e_path) for key in EPISODE_IDS},
+            }
+            stand_in = Episode(
+                pk=len(stand_ins) + 1,
+                season_number=number,
+                number=e_number,
+                air_date=item["air_date"],
             )
+            stand_ins[number, e_number] = stand_in
+            if episode.get("airs_after") is not None:
+                if number != 0:
+                    check.fail(
+                        f"{e_path}.airs_after",
+                        "only a special (season 0) airs after another episode",
+                    )
+                else:
+                    airs_after.append((stand_in, episode["airs_after"], f"{e_path}.airs_after"))
+                    item["stand_in"] = stand_in
+            planned["episodes"].append(item)
         plan["seasons"].append(planned)
+
+    def code_of(value, path) -> tuple[int, int] | None:
+        code = parse_code(value)
+        if code is None:
+            check.fail(path, f'must be an episode like "3x10", not {value!r}')
+        elif code not in stand_ins:
+            check.fail(path, f"episode {value} is not in this show's seasons")
+            return None
+        return code
+
+    for stand_in, value, path in airs_after:
+        code = code_of(value, path)
+        if code is not None and code[0] == 0:
+            check.fail(path, "must name a regular episode, not a special")
+        elif code is not None:
+            stand_in.airs_after_id = stand_ins[code].pk
+    for planned, value, path in period_reveals:
+        planned["period_revealed_at"] = code_of(value, f"{path}.period_revealed_at")
+    for planned in plan["seasons"]:
+        for item in planned["episodes"]:
+            stand_in = item.pop("stand_in", None)
+            if stand_in is not None and stand_in.airs_after_id:
+                item["airs_after"] = next(
+                    c for c, e in stand_ins.items() if e.pk == stand_in.airs_after_id
+                )
+    places = {
+        (e.season_number, e.number): place
+        for place, e in enumerate(story_order(list(stand_ins.values())), 1)
+    }
 
     def ref(item, key, path, *, not_before=None, required=True):
         value = item.get(key)
         if value is None and not required:
             return None
-        sequence = sequence_from_code(value)
-        if sequence is None:
-            check.fail(f"{path}.{key}", f'must be an episode like "3x10", not {value!r}')
-        elif sequence not in episodes:
-            check.fail(f"{path}.{key}", f"episode {value} is not in this show's seasons")
-        elif not_before is not None and sequence < not_before:
+        code = code_of(value, f"{path}.{key}")
+        if code is not None and not_before is not None and places[code] < places[not_before]:
             check.fail(f"{path}.{key}", f"{value} is earlier than the episode it must follow")
-        return sequence
+        return code
 
     slugs: set[str] = set()
     for c_index, character in enumerate(check.items(data, "characters", "")):
@@ -207,6 +261,13 @@ def _plan(data: dict, check: _Checker) -> dict:
             check.fail(f"{path}.name", f"another character already has the name {name!r}")
         slugs.add(slug)
         first = ref(character, "first_appearance", path)
+        aliases = character.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            check.fail(f"{path}.aliases", "must be a list of names")
+            aliases = []
+        exact = character.get("first_appearance_exact", True)
+        if not isinstance(exact, bool):
+            check.fail(f"{path}.first_appearance_exact", "must be true or false")
         states = []
         for st_index, state in enumerate(check.items(character, "states", f"{path}.")):
             st_path = f"{path}.states[{st_index}]"
@@ -231,6 +292,8 @@ def _plan(data: dict, check: _Checker) -> dict:
                 "first": first,
                 "states": states,
                 "actor": check.text(character, "actor", path, max_length=200),
+                "aliases": ", ".join(a.strip() for a in aliases if a.strip()),
+                "first_appearance_exact": exact is not False,
             }
         )
 
@@ -253,9 +316,21 @@ def _plan(data: dict, check: _Checker) -> dict:
     return plan
 
 
+def _external_id(check: _Checker, item: dict, key: str, path: str) -> str:
+    value = item.get(key, "")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        check.fail(f"{path}.{key}", "must be an id (text or a number)")
+        return ""
+    if len(value) > 20:
+        check.fail(f"{path}.{key}", "is longer than 20 characters")
+    return value.strip()
+
+
 def _apply(plan: dict) -> Show:
     show = _upsert(Show, {"slug": plan["show"]["slug"]}, plan["show"])
-    by_sequence: dict[int, Episode] = {}
+    by_code: dict[tuple[int, int], Episode] = {}
     for planned in plan["seasons"]:
         season = _upsert(
             Season,
@@ -263,16 +338,24 @@ def _apply(plan: dict) -> Show:
             {"period": planned["period"], "premiere_date": planned["premiere_date"]},
         )
         for item in planned["episodes"]:
-            episode = _upsert(
-                Episode,
-                {"season": season, "number": item["number"]},
-                {
-                    "title": item["title"],
-                    "synopsis": item["synopsis"],
-                    "air_date": item["air_date"],
-                },
+            values = {key: item[key] for key in ("title", "synopsis", "air_date", *EPISODE_IDS)}
+            by_code[planned["number"], item["number"]] = _upsert(
+                Episode, {"season": season, "number": item["number"]}, values
             )
-            by_sequence[episode.sequence] = episode
+    # Places next, so every reveal point below is checked against the order being imported.
+    for planned in plan["seasons"]:
+        for item in planned["episodes"]:
+            episode = by_code[planned["number"], item["number"]]
+            _upsert(Episode, {"pk": episode.pk}, {"airs_after": by_code.get(item["airs_after"])})
+    show.resequence(check=False)
+    by_code = {
+        (e.season_number, e.number): e for e in show.episodes.select_related("season", "show")
+    }
+    for planned in plan["seasons"]:
+        reveal = by_code.get(planned.get("period_revealed_at"))
+        _upsert(Season, {"show": show, "number": planned["number"]}, {"period_revealed_at": reveal})
+        for item in planned["episodes"]:
+            episode = by_code[planned["number"], item["number"]]
             if item["recap"]:
                 _upsert(Recap, {"episode": episode}, {"text": item["recap"], "reveal_at": episode})
             else:
@@ -286,7 +369,9 @@ def _apply(plan: dict) -> Show:
             {
                 "name": item["name"],
                 "actor": item["actor"],
-                "first_appearance": by_sequence[item["first"]],
+                "aliases": item["aliases"],
+                "first_appearance": by_code[item["first"]],
+                "first_appearance_exact": item["first_appearance_exact"],
             },
         )
         kept_characters.append(character.pk)
@@ -294,7 +379,7 @@ def _apply(plan: dict) -> Show:
             kept_states.append(
                 _upsert(
                     CharacterState,
-                    {"character": character, "reveal_at": by_sequence[state["reveal"]]},
+                    {"character": character, "reveal_at": by_code[state["reveal"]]},
                     {
                         key: state[key]
                         for key in ("status", "location", "affiliation", "description")
@@ -310,16 +395,17 @@ def _apply(plan: dict) -> Show:
             _upsert(
                 ReviewerNote,
                 {
-                    "episode": by_sequence[item["episode"]],
+                    "episode": by_code[item["episode"]],
                     "text": item["text"],
                     "outlet": item["outlet"],
                     "author": item["author"],
                     "article_title": item["article_title"],
                 },
-                {"reveal_at": by_sequence[item["reveal"]]},
+                {"reveal_at": by_code[item["reveal"]]},
             ).pk
         )
     ReviewerNote.objects.filter(episode__show=show).exclude(pk__in=kept_notes).delete()
+    show.resequence()
     return show
 
 
@@ -336,15 +422,23 @@ def _upsert(model, lookup: dict, values: dict):
             setattr(obj, key, value)
             changed = True
     if changed:
-        obj.full_clean(validate_unique=False, validate_constraints=False)
-        obj.save()
+        if isinstance(obj, Episode):
+            # The order is checked once, when every episode is in its new place.
+            obj.clean_fields()
+            obj.save(resequence=False)
+        else:
+            obj.full_clean(validate_unique=False, validate_constraints=False)
+            obj.save()
     return obj
 
 
 def dump_show(show: Show) -> dict:
     """The show's content as a document that load_show accepts."""
     seasons = []
-    for season in show.seasons.prefetch_related("episodes__recap"):
+    # Optional keys are written only when set, so an export reads like a hand-written file.
+    for season in show.seasons.select_related("period_revealed_at").prefetch_related(
+        "episodes__recap", "episodes__airs_after"
+    ):
         episodes = []
         for episode in season.episodes.all():
             item = {
@@ -353,23 +447,24 @@ def dump_show(show: Show) -> dict:
                 "air_date": episode.air_date,
                 "synopsis": episode.synopsis,
             }
+            if episode.airs_after is not None:
+                item["airs_after"] = episode.airs_after.code
+            item |= {key: getattr(episode, key) for key in EPISODE_IDS if getattr(episode, key)}
             recap = getattr(episode, "recap", None)
             if recap is not None:
                 item["recap"] = recap.text
             episodes.append(item)
-        seasons.append(
-            {
-                "number": season.number,
-                "period": season.period,
-                "premiere_date": season.premiere_date,
-                "episodes": episodes,
-            }
-        )
+        planned = {"number": season.number, "period": season.period}
+        if season.period_revealed_at is not None:
+            planned["period_revealed_at"] = season.period_revealed_at.code
+        seasons.append(planned | {"premiere_date": season.premiere_date, "episodes": episodes})
     characters = [
         {
             "name": c.name,
             "actor": c.actor,
+            **({"aliases": c.names[1:]} if c.aliases else {}),
             "first_appearance": c.first_appearance.code,
+            **({} if c.first_appearance_exact else {"first_appearance_exact": False}),
             "states": [
                 {
                     "as_of": s.reveal_at.code,
@@ -401,6 +496,7 @@ def dump_show(show: Show) -> dict:
             "title": show.title,
             "slug": show.slug,
             "network": show.network,
+            **{key: getattr(show, key) for key in SHOW_IDS if getattr(show, key)},
             "premise": show.premise,
         },
         "seasons": seasons,

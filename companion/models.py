@@ -2,79 +2,143 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import secrets
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-# An episode's place in canonical order is season * SEASON_STRIDE + number, so one integer
-# comparison (and one index) answers "is this at or before that?".
-SEASON_STRIDE = 1000
-EPISODE_CODE = re.compile(r"^(\d+)x(\d+)$", re.ASCII | re.IGNORECASE)
+# Season and episode numbers are bounded so that a code like "3x10" names exactly one episode.
+MAX_NUMBER = 999
+EPISODE_CODE = re.compile(r"^s?(\d{1,3})[xe](\d{1,3})$", re.ASCII | re.IGNORECASE)
 
 
-def sequence_from_code(code) -> int | None:
-    """ "3x10" -> 3010; None for anything that is not such a code."""
+def parse_code(code) -> tuple[int, int] | None:
+    """ "3x10", "S3E10" -> (3, 10); None for anything that is not such a code."""
     match = EPISODE_CODE.match(str(code or "").strip())
-    return int(match[1]) * SEASON_STRIDE + int(match[2]) if match else None
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def new_public_id() -> str:
+    # Gated things leave the server under this random id, never their creation-ordered key.
+    return secrets.token_urlsafe(12)
 
 
 # --- The spoiler rule -------------------------------------------------------------------------
-# A viewer's safe point is an Episode (or None: nothing is safe). Gated content is visible only
-# when its reveal point is an episode of the same show at or before the safe point. These two
-# functions are the only place that rule is written; everything else calls them.
+# Gated content is visible only when its reveal point is an episode of the same show at or before
+# the viewer's safe point, or one of the specials the viewer has unlocked. `revealed_q` and
+# `is_revealed` are the only place that rule is written; everything else calls them.
 
 
-def revealed_q(safe_point: Episode | None, field: str = "") -> Q:
-    """Filter for rows whose reveal episode (reached through `field`) is at or before the safe point."""
-    if safe_point is None:
-        return Q(pk__in=[])
+@dataclass(frozen=True)
+class SafePoint:
+    """How far a viewer can safely read a show.
+
+    `episode` is the last regular episode of the unbroken run of watched ones from the first.
+    `specials` are the specials placed after it, before the next unwatched regular episode, that
+    the viewer has watched: what they reveal is safe too. A special placed earlier is passed.
+    """
+
+    episode: Episode | None = None
+    specials: frozenset[int] = field(default_factory=frozenset)
+
+    def __bool__(self) -> bool:
+        return self.episode is not None or bool(self.specials)
+
+    @property
+    def sequence(self) -> int:
+        return self.episode.sequence if self.episode else 0
+
+    @property
+    def code(self) -> str:
+        return self.episode.code if self.episode else ""
+
+    @property
+    def short_label(self) -> str:
+        return self.episode.short_label if self.episode else ""
+
+    @property
+    def cache_key(self) -> str:
+        base = str(self.episode.pk) if self.episode else "0"
+        return "+".join([base, *map(str, sorted(self.specials))])
+
+
+NOTHING_SAFE = SafePoint()
+
+
+def revealed_q(point: SafePoint, field: str = "") -> Q:
+    """Filter for rows whose reveal episode (reached through `field`) is safe at `point`."""
     prefix = f"{field}__" if field else ""
-    return Q(
-        **{f"{prefix}show_id": safe_point.show_id, f"{prefix}sequence__lte": safe_point.sequence}
-    )
+    revealed = Q(pk__in=[])
+    if point.episode is not None:
+        revealed |= Q(
+            **{f"{prefix}show_id": point.episode.show_id, f"{prefix}sequence__lte": point.sequence}
+        )
+    if point.specials:
+        revealed |= Q(**{f"{prefix}pk__in": sorted(point.specials)})
+    return revealed
 
 
-def is_revealed(episode: Episode, safe_point: Episode | None) -> bool:
+def is_revealed(episode: Episode, point: SafePoint) -> bool:
     """The same rule as revealed_q, for one episode already in memory."""
+    if episode.pk in point.specials:
+        return True
     return (
-        safe_point is not None
-        and episode.show_id == safe_point.show_id
-        and episode.sequence <= safe_point.sequence
+        point.episode is not None
+        and episode.show_id == point.episode.show_id
+        and episode.sequence <= point.sequence
     )
 
 
 class GatedQuerySet(models.QuerySet):
     """Content with a reveal point; `visible_at` is the only way views read it."""
 
-    reveal_field = "reveal_at"
+    def visible_at(self, point: SafePoint):
+        return self.filter(revealed_q(point, self.model.reveal_field))
 
-    def visible_at(self, safe_point: Episode | None):
-        return self.filter(revealed_q(safe_point, self.reveal_field))
+    def for_show(self, show: Show):
+        return self.filter(**{self.model.show_path: show})
 
 
 class GatedContent(models.Model):
-    """Shared validation: a reveal point must belong to the content's own show."""
+    """Content behind a reveal point, found under a random public id, owned by one show."""
+
+    # Where the owning show is reached from a row, and which episode reveals it: declared once per
+    # model, used by validation, lookups, cache invalidation and reports.
+    show_path = "show"
+    reveal_field = "reveal_at"
+
+    public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
 
     class Meta:
         abstract = True
 
-    def show_for_validation(self) -> Show | None:
-        raise NotImplementedError
+    def owning_show_id(self) -> int | None:
+        obj = self
+        *steps, last = self.show_path.split("__")
+        for step in steps:
+            if getattr(obj, f"{step}_id", None) is None:
+                return None
+            obj = getattr(obj, step)
+        return getattr(obj, f"{last}_id", None)
 
     def check_reveal_point(
         self, field: str, episode: Episode | None, *, not_before: Episode | None = None
     ):
         if episode is None:
             return
-        show = self.show_for_validation()
-        if show is not None and episode.show_id != show.pk:
+        show_id = self.owning_show_id()
+        if show_id is not None and episode.show_id != show_id:
+            show = Show.objects.get(pk=show_id)
             raise ValidationError(
                 {
                     field: f"{episode} belongs to {episode.show}, not {show}. Pick an episode of {show}."
@@ -96,6 +160,11 @@ class Show(models.Model):
     premise = models.TextField(
         blank=True, help_text="Spoiler-free: only what the first episode sets up."
     )
+    # Other services' ids for the show, so imported histories and media servers match it exactly.
+    tvdb_id = models.CharField("TVDB id", max_length=20, blank=True)
+    tmdb_id = models.CharField("TMDB id", max_length=20, blank=True)
+    imdb_id = models.CharField("IMDb id", max_length=20, blank=True)
+    trakt_id = models.CharField("Trakt id", max_length=20, blank=True)
     # Bumped whenever any of the show's content changes; cached fragments are keyed on it. It lives
     # in the database, not the cache, so every worker process sees an edit at once.
     content_version = models.PositiveIntegerField(default=0, editable=False)
@@ -106,40 +175,44 @@ class Show(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return self.url
+
     @cached_property
     def url(self) -> str:
         return reverse("show-detail", args=[self.slug])
 
-    def get_absolute_url(self) -> str:
-        return self.url
-
     def content_changed(self) -> None:
         Show.objects.filter(pk=self.pk).update(content_version=models.F("content_version") + 1)
 
-    def safe_point_for(self, user, *, as_of: Episode | None = None) -> Episode | None:
-        """The last episode of the unbroken run of watched regular episodes from the first one.
+    def episode_at(self, season: int, number: int) -> Episode | None:
+        return (
+            self.episodes.select_related("show", "season")
+            .filter(season_number=season, number=number)
+            .first()
+        )
 
-        `as_of` looks at the show from an earlier point (rewatch mode, or an editor's preview): a
-        viewer can only move back from their real safe point; staff may preview any point.
+    def safe_point_for(self, user, *, as_of: Episode | None = None) -> SafePoint:
+        """The viewer's safe point, or an earlier one they chose to look back from.
+
+        `as_of` looks at the show from an earlier regular episode (rewatch mode, or an editor's
+        preview): a viewer can only move back from their real safe point; staff may preview any.
         """
-        if as_of is not None and as_of.show_id == self.pk and getattr(user, "is_staff", False):
-            return as_of
+        if as_of is not None and (as_of.show_id != self.pk or as_of.is_special):
+            as_of = None
+        if as_of is not None and getattr(user, "is_staff", False):
+            return SafePoint(as_of)
         real = Show.safe_points_for(user, [self])[self.pk]
-        if (
-            as_of is not None
-            and as_of.show_id == self.pk
-            and real is not None
-            and as_of.sequence <= real.sequence
-        ):
-            return as_of
+        if as_of is not None and real.episode is not None and as_of.sequence <= real.sequence:
+            return SafePoint(as_of)
         return real
 
     @staticmethod
-    def safe_points_for(user, shows) -> dict[int, Episode | None]:
-        """Each show's safe point for this user, in two queries however many shows there are."""
+    def safe_points_for(user, shows) -> dict[int, SafePoint]:
+        """Each show's safe point for this user, in three queries however many shows there are."""
         shows = list(shows)
         if not getattr(user, "is_authenticated", False) or not shows:
-            return {show.pk: None for show in shows}
+            return {show.pk: NOTHING_SAFE for show in shows}
         regular = Episode.objects.regular().filter(show__in=shows)
         first_gaps = dict(
             regular.exclude(watches__user=user)
@@ -164,33 +237,214 @@ class Show(models.Model):
             .annotate(rank_in_show=latest_first)
             .filter(rank_in_show=1)
         }
-        return {show.pk: found.get(show.pk) for show in shows}
+        specials: dict[int, set[int]] = {}
+        watched_specials = (
+            Episode.objects.specials()
+            .filter(before_gap, watches__user=user)
+            .values_list("show_id", "pk", "sequence")
+        )
+        for show_id, pk, sequence in watched_specials:
+            last = found.get(show_id)
+            if last is None or sequence > last.sequence:
+                specials.setdefault(show_id, set()).add(pk)
+        return {
+            show.pk: SafePoint(found.get(show.pk), frozenset(specials.get(show.pk, ())))
+            for show in shows
+        }
+
+    @transaction.atomic
+    def resequence(self, *, check: bool = True) -> None:
+        """Put every episode in its place in story order, in one transaction.
+
+        Refused (ValidationError, nothing written) when the new order would put content before
+        its own episode or a character's state before their first appearance. An import that
+        replaces the content next passes check=False and checks once it is all in.
+        """
+        episodes = list(Episode.objects.filter(show=self).select_for_update())
+        places = {episode.pk: place for place, episode in enumerate(story_order(episodes), 1)}
+        problems = order_problems(self, places, {e.pk: e.code for e in episodes}) if check else []
+        if problems:
+            raise ValidationError(problems)
+        moved = [episode for episode in episodes if episode.sequence != places[episode.pk]]
+        if not moved:
+            return
+        # Out of the way first, so no two episodes share a place at any moment (it is unique).
+        Episode.objects.filter(pk__in=[e.pk for e in moved]).update(
+            sequence=F("sequence") + PLACE_OFFSET
+        )
+        for episode in moved:
+            episode.sequence = places[episode.pk]
+        Episode.objects.bulk_update(moved, ["sequence"])
+
+
+# Larger than any show's number of episodes: a place moved out of the way while re-sequencing.
+PLACE_OFFSET = 1_000_000
+
+
+def story_order(episodes: list[Episode]) -> list[Episode]:
+    """Regular episodes by season and number, each special in the place it aired.
+
+    A special airs after the regular episode an editor names. Without one it sits where its air
+    date puts it (before the first regular episode known to have aired later), and without a date
+    at the end of the show: never earlier than it could be.
+    """
+    regular = sorted(
+        (e for e in episodes if not e.is_special), key=lambda e: (e.season_number, e.number)
+    )
+    specials = sorted(
+        (e for e in episodes if e.is_special),
+        key=lambda e: (e.air_date is None, e.air_date or dt.date.min, e.number),
+    )
+    index = {id(e): i for i, e in enumerate(regular)}
+    by_pk = {e.pk: e for e in regular if e.pk is not None}
+    after: dict[
+        int, list[Episode]
+    ] = {}  # index of the regular episode a special follows; -1: before all
+    for special in specials:
+        follows = by_pk.get(special.airs_after_id)
+        if follows is not None:
+            place = index[id(follows)]
+        elif special.air_date is not None:
+            later = next(
+                (i for i, e in enumerate(regular) if e.air_date and e.air_date > special.air_date),
+                len(regular),
+            )
+            place = later - 1
+        else:
+            place = len(regular) - 1
+        after.setdefault(place, []).append(special)
+    ordered = list(after.get(-1, []))
+    for i, episode in enumerate(regular):
+        ordered.append(episode)
+        ordered.extend(after.get(i, []))
+    return ordered
+
+
+def order_problems(show: Show, places: dict[int, int], codes: dict[int, str]) -> list[str]:
+    """What an order (episode pk -> place) would put before the episode it must follow."""
+    problems = []
+
+    def early(reveal_id, anchor_id) -> bool:
+        return places.get(reveal_id, 0) < places.get(anchor_id, 0)
+
+    for reveal, episode in Recap.objects.for_show(show).values_list("reveal_at", "episode"):
+        if early(reveal, episode):
+            problems.append(
+                f"The recap of {codes[episode]} is revealed at {codes[reveal]}, which would come before {codes[episode]} itself."
+            )
+    for reveal, episode in ReviewerNote.objects.for_show(show).values_list("reveal_at", "episode"):
+        if early(reveal, episode):
+            problems.append(
+                f"A note on {codes[episode]} is revealed at {codes[reveal]}, which would come before the episode it discusses."
+            )
+    states = CharacterState.objects.for_show(show).values_list(
+        "reveal_at", "character__first_appearance", "character__name"
+    )
+    for reveal, first, name in states:
+        if early(reveal, first):
+            problems.append(
+                f"{name}'s state as of {codes[reveal]} would come before {name}'s first appearance ({codes[first]})."
+            )
+    if problems:
+        problems.append("Move that content to a later episode first, then change the order.")
+    return problems
+
+
+class SeasonQuerySet(models.QuerySet):
+    def with_period_reveal(self):
+        """Annotate where each season's in-universe period is revealed: its set point, else its first episode."""
+        first = Episode.objects.filter(season=OuterRef("pk")).order_by("sequence")
+        return self.annotate(
+            period_reveal_id=Coalesce(F("period_revealed_at"), Subquery(first.values("pk")[:1])),
+            period_reveal_sequence=Coalesce(
+                F("period_revealed_at__sequence"), Subquery(first.values("sequence")[:1])
+            ),
+        )
 
 
 class Season(models.Model):
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="seasons")
     number = models.PositiveSmallIntegerField(
-        help_text="0 holds specials, which never block progress."
+        validators=[MaxValueValidator(MAX_NUMBER)],
+        help_text="0 holds specials, which never block progress.",
     )
     period = models.CharField("in-universe period", max_length=100, blank=True)
+    period_revealed_at = models.ForeignKey(
+        "Episode",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="When the period is safe to show. Defaults to the season's first episode; set it "
+        "later (or earlier, such as the previous finale) if the period is itself a reveal.",
+    )
     premiere_date = models.DateField(null=True, blank=True)
+
+    objects = SeasonQuerySet.as_manager()
 
     class Meta:
         ordering = ["show", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["show", "number"], name="unique_season_number")
+            models.UniqueConstraint(fields=["show", "number"], name="unique_season_number"),
+            models.CheckConstraint(
+                condition=Q(number__lte=MAX_NUMBER), name="season_number_bounded"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.show} season {self.number}" if self.number else f"{self.show} specials"
 
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            moved = self.episodes.exclude(season_number=self.number).update(
+                season_number=self.number
+            )
+            if moved:
+                self.show.resequence()
+
+    def clean(self):
+        if self.pk is None or not self.show_id:
+            return
+        if self.period_revealed_at is not None and self.period_revealed_at.show_id != self.show_id:
+            raise ValidationError({"period_revealed_at": f"Pick an episode of {self.show}."})
+        episodes = list(Episode.objects.filter(show_id=self.show_id))
+        for episode in episodes:
+            if episode.season_id == self.pk:
+                episode.season_number = self.number
+        check_new_order(self.show, episodes)
+
+    @property
+    def period_reveal_point(self) -> Episode | None:
+        """Needs with_period_reveal(): a stand-in episode at the place the period is revealed."""
+        if self.period_reveal_id is None:
+            return None
+        return Episode(
+            pk=self.period_reveal_id, show_id=self.show_id, sequence=self.period_reveal_sequence
+        )
+
+
+def check_new_order(show: Show, episodes: list[Episode]) -> None:
+    """Raise the editor-facing ValidationError if this set of episodes' order breaks content."""
+    places = {e.pk: place for place, e in enumerate(story_order(episodes), 1) if e.pk is not None}
+    problems = order_problems(show, places, {e.pk: e.code for e in episodes if e.pk is not None})
+    if problems:
+        raise ValidationError(problems)
+
 
 class EpisodeQuerySet(models.QuerySet):
     def regular(self):
-        return self.filter(sequence__gte=SEASON_STRIDE)
+        return self.filter(season_number__gte=1)
 
-    def visible_at(self, safe_point: Episode | None):
-        return self.filter(revealed_q(safe_point))
+    def specials(self):
+        return self.filter(season_number=0)
+
+    def visible_at(self, point: SafePoint):
+        return self.filter(revealed_q(point))
+
+    def after(self, point: SafePoint):
+        """Regular episodes past the safe point, in order: the first is what is up next."""
+        return self.regular().filter(sequence__gt=point.sequence).order_by("sequence")
 
     def with_watched(self, user):
         """Annotate `watched` for this user (False for anonymous visitors)."""
@@ -206,12 +460,29 @@ class Episode(models.Model):
         Show, on_delete=models.CASCADE, related_name="episodes", editable=False
     )
     season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="episodes")
-    number = models.PositiveSmallIntegerField()
+    # The season's number, kept here so an episode's code and URL need no join; Season.save keeps it.
+    season_number = models.PositiveSmallIntegerField(editable=False)
+    number = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_NUMBER)]
+    )
     title = models.CharField(max_length=200, blank=True, help_text="Leave blank if unknown.")
     synopsis = models.TextField(
         blank=True, help_text="A teaser that spoils nothing of this episode."
     )
     air_date = models.DateField(null=True, blank=True)
+    airs_after = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Specials only: the regular episode it airs after. Without it, a special sits "
+        "where its air date puts it, or at the end of the show.",
+    )
+    tvdb_id = models.CharField("TVDB id", max_length=20, blank=True)
+    tmdb_id = models.CharField("TMDB id", max_length=20, blank=True)
+    imdb_id = models.CharField("IMDb id", max_length=20, blank=True)
+    # The episode's place in story order (1, 2, 3, ...), recomputed by Show.resequence().
     sequence = models.PositiveIntegerField(editable=False)
 
     objects = EpisodeQuerySet.as_manager()
@@ -220,37 +491,57 @@ class Episode(models.Model):
         ordering = ["show", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["season", "number"], name="unique_episode_number"),
-            models.CheckConstraint(condition=Q(number__gte=1), name="episode_number_from_one"),
+            models.UniqueConstraint(fields=["show", "sequence"], name="one_episode_per_place"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1, number__lte=MAX_NUMBER), name="episode_number_bounded"
+            ),
         ]
-        indexes = [models.Index(fields=["show", "sequence"], name="episode_show_sequence")]
 
     def __str__(self) -> str:
         return f"{self.show} {self.code}"
 
-    def _derive_position(self) -> None:
-        if self.season_id and self.number:
+    def save(self, *args, resequence: bool = True, **kwargs):
+        """Save, then put every episode of the show back in story order (one transaction)."""
+        self._take_position_from_season()
+        with transaction.atomic():
+            if self.pk is None:
+                last = Episode.objects.filter(show_id=self.show_id).aggregate(
+                    m=models.Max("sequence")
+                )["m"]
+                self.sequence = (last or 0) + 1
+            super().save(*args, **kwargs)
+            if resequence:
+                self.show.resequence()
+                self.sequence = Episode.objects.values_list("sequence", flat=True).get(pk=self.pk)
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+    def _take_position_from_season(self) -> None:
+        if self.season_id:
             self.show_id = self.season.show_id
-            self.sequence = self.season.number * SEASON_STRIDE + self.number
+            self.season_number = self.season.number
 
     def clean_fields(self, exclude=None):
-        self._derive_position()
+        self._take_position_from_season()
         super().clean_fields(exclude)
 
-    def save(self, *args, **kwargs):
-        self._derive_position()
-        super().save(*args, **kwargs)
+    def clean(self):
+        if not self.season_id:
+            return
+        if self.airs_after_id is not None:
+            if not self.is_special:
+                raise ValidationError({"airs_after": "Only a special airs after another episode."})
+            if self.airs_after.show_id != self.show_id or self.airs_after.is_special:
+                raise ValidationError({"airs_after": f"Pick a regular episode of {self.show}."})
+        if self.pk is not None:
+            episodes = [e for e in Episode.objects.filter(show_id=self.show_id) if e.pk != self.pk]
+            check_new_order(self.show, [*episodes, self])
 
     @cached_property
     def url(self) -> str:
         # Reversed once per object: a season's rows link here and post to actions beneath it.
         return reverse("episode-detail", args=[self.show.slug, self.season_number, self.number])
-
-    def get_absolute_url(self) -> str:
-        return self.url
-
-    @property
-    def season_number(self) -> int:
-        return self.sequence // SEASON_STRIDE
 
     @property
     def code(self) -> str:
@@ -273,31 +564,46 @@ class Episode(models.Model):
 
 
 class CharacterQuerySet(GatedQuerySet):
-    reveal_field = "first_appearance"
-
-    def with_states_at(self, safe_point: Episode | None):
-        """Visible characters, each with `safe_states`: its states visible at the safe point, oldest first."""
+    def with_states_at(self, point: SafePoint):
+        """Visible characters, each with `safe_states`: its states visible at the point, oldest first."""
         states = (
-            CharacterState.objects.visible_at(safe_point)
+            CharacterState.objects.visible_at(point)
             .select_related("reveal_at")
             .order_by("reveal_at__sequence")
         )
         return (
-            self.visible_at(safe_point)
+            self.visible_at(point)
             .select_related("first_appearance", "show")
             .prefetch_related(models.Prefetch("states", queryset=states, to_attr="safe_states"))
         )
 
+    def not_yet_at(self, point: SafePoint):
+        """Characters who have not appeared by the point: naming them there is a spoiler."""
+        return self.exclude(revealed_q(point, self.model.reveal_field))
+
 
 class Character(GatedContent):
+    reveal_field = "first_appearance"
+
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="characters")
     name = models.CharField(max_length=200)
+    aliases = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Other names the text may use, separated by commas (for example: Dani). The "
+        "spoiler check looks for these as well as the full name.",
+    )
     actor = models.CharField(max_length=200, blank=True)
     first_appearance = models.ForeignKey(
         Episode,
         on_delete=models.PROTECT,
         related_name="+",
         help_text="Who has not appeared yet is itself a spoiler: the character is hidden until then.",
+    )
+    first_appearance_exact = models.BooleanField(
+        "first appearance is known",
+        default=True,
+        help_text="Untick when the sources only show the character was there by this episode.",
     )
     slug = models.SlugField(max_length=200)
 
@@ -315,19 +621,22 @@ class Character(GatedContent):
     def get_absolute_url(self) -> str:
         return reverse("character-detail", args=[self.show.slug, self.slug])
 
+    def clean(self):
+        self.check_reveal_point("first_appearance", getattr(self, "first_appearance", None))
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *(alias.strip() for alias in self.aliases.split(",") if alias.strip())]
+
     @property
     def latest_state(self) -> CharacterState | None:
         """The newest state at the safe point; needs with_states_at()."""
         return self.safe_states[-1] if self.safe_states else None
 
-    def show_for_validation(self):
-        return self.show if self.show_id else None
-
-    def clean(self):
-        self.check_reveal_point("first_appearance", getattr(self, "first_appearance", None))
-
 
 class CharacterState(GatedContent):
+    show_path = "character__show"
+
     class Status(models.TextChoices):
         ALIVE = "alive", "Alive"
         DEAD = "dead", "Dead"
@@ -358,20 +667,18 @@ class CharacterState(GatedContent):
     def __str__(self) -> str:
         return f"{self.character} as of {self.reveal_at.code}: {self.get_status_display()}"
 
-    def show_for_validation(self):
-        return self.character.show if self.character_id else None
-
     def clean(self):
         first = self.character.first_appearance if self.character_id else None
         self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=first)
 
-
-class RecapQuerySet(GatedQuerySet):
-    def for_show(self, show: Show):
-        return self.filter(episode__show=show).select_related("episode__show")
+    @property
+    def spoiler_text(self) -> str:
+        return " ".join((self.location, self.affiliation, self.description))
 
 
 class Recap(GatedContent):
+    show_path = "episode__show"
+
     episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="recap")
     reveal_at = models.ForeignKey(
         Episode,
@@ -382,7 +689,7 @@ class Recap(GatedContent):
     )
     text = models.TextField()
 
-    objects = RecapQuerySet.as_manager()
+    objects = GatedQuerySet.as_manager()
 
     class Meta:
         ordering = ["episode__sequence"]
@@ -395,18 +702,18 @@ class Recap(GatedContent):
             self.reveal_at_id = self.episode_id
         super().save(*args, **kwargs)
 
-    def show_for_validation(self):
-        return self.episode.show if self.episode_id else None
-
     def clean(self):
         episode = self.episode if self.episode_id else None
+        if episode is not None and not self.reveal_at_id:
+            self.reveal_at = episode
         self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=episode)
+
+    @property
+    def spoiler_text(self) -> str:
+        return self.text
 
 
 class ReviewerNoteQuerySet(GatedQuerySet):
-    def for_show(self, show: Show):
-        return self.filter(episode__show=show).select_related("episode__show", "reveal_at")
-
     def first_per_episode(self, count: int):
         """At most `count` notes for each episode discussed, oldest first (one query, any size)."""
         rank = Window(RowNumber(), partition_by=[F("episode_id")], order_by=[F("pk").asc()])
@@ -417,6 +724,8 @@ class ReviewerNoteQuerySet(GatedQuerySet):
 
 
 class ReviewerNote(GatedContent):
+    show_path = "episode__show"
+
     episode = models.ForeignKey(
         Episode,
         on_delete=models.CASCADE,
@@ -447,13 +756,6 @@ class ReviewerNote(GatedContent):
     def __str__(self) -> str:
         return f"Note on {self.episode} ({self.source})"
 
-    @property
-    def source(self) -> str:
-        return ", ".join(part for part in (self.outlet, self.author) if part) or self.article_title
-
-    def show_for_validation(self):
-        return self.episode.show if self.episode_id else None
-
     def clean(self):
         if not (self.outlet or self.author or self.article_title):
             raise ValidationError(
@@ -461,6 +763,36 @@ class ReviewerNote(GatedContent):
             )
         episode = self.episode if self.episode_id else None
         self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=episode)
+
+    @property
+    def source(self) -> str:
+        return ", ".join(part for part in (self.outlet, self.author) if part) or self.article_title
+
+    @property
+    def spoiler_text(self) -> str:
+        return self.text
+
+
+def early_mentions(item: Recap | ReviewerNote | CharacterState) -> list[str]:
+    """Characters a gated text names before they first appear, as messages for an editor."""
+    show_id, reveal = item.owning_show_id(), getattr(item, "reveal_at", None)
+    if show_id is None or reveal is None:
+        return []
+    text = item.spoiler_text
+    found = []
+    for character in (
+        Character.objects.filter(show_id=show_id)
+        .not_yet_at(SafePoint(reveal))
+        .select_related("first_appearance")
+    ):
+        for name in character.names:
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
+                first = character.first_appearance.code
+                found.append(
+                    f"mentions {name}, who first appears at {first}; move the reveal to {first} or later"
+                )
+                break
+    return found
 
 
 # --- Progress -----------------------------------------------------------------------------------
@@ -523,9 +855,7 @@ def progress_for(user, shows) -> dict[int, dict]:
     watched = {}
     if getattr(user, "is_authenticated", False):
         watched = dict(
-            Watch.objects.filter(
-                user=user, episode__show__in=shows, episode__sequence__gte=SEASON_STRIDE
-            )
+            Watch.objects.filter(user=user, episode__show__in=shows, episode__season_number__gte=1)
             .values_list("episode__show_id")
             .annotate(n=Count("pk"))
         )
@@ -546,8 +876,6 @@ PARTY_SIZE_LIMIT = 12
 
 
 def _invite_token() -> str:
-    import secrets
-
     return secrets.token_urlsafe(16)
 
 
@@ -575,29 +903,46 @@ class Party(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("party-detail", args=[self.pk])
 
-    def progress(self) -> tuple[Episode | None, list[dict]]:
-        """The party's safe point (the lowest of its members') and each member's standing."""
-        members = list(self.members.order_by("username"))
-        points = {member.pk: self.show.safe_point_for(member) for member in members}
-        positions = dict(
-            (sequence, index + 1)
-            for index, sequence in enumerate(
-                self.show.episodes.regular().order_by("sequence").values_list("sequence", flat=True)
+    def progress(self) -> tuple[SafePoint, list[dict]]:
+        """The party's safe point (the lowest of its members') and each member's standing.
+
+        Two queries for any party size: each member's first unwatched regular episode, and the
+        show's regular episodes. Specials are left out: the party reads the regular run only.
+        """
+        unwatched = (
+            Episode.objects.regular()
+            .filter(show_id=self.show_id)
+            .exclude(
+                Exists(Watch.objects.filter(user=OuterRef(OuterRef("pk")), episode=OuterRef("pk")))
+            )
+            .order_by("sequence")
+        )
+        members = list(
+            self.members.annotate(first_gap=Subquery(unwatched.values("sequence")[:1])).order_by(
+                "username"
             )
         )
-        standing = [
-            {
-                "member": m,
-                "safe_point": points[m.pk],
-                "watched": positions.get(points[m.pk].sequence, 0) if points[m.pk] else 0,
-            }
-            for m in members
-        ]
+        regular = list(
+            Episode.objects.regular()
+            .filter(show_id=self.show_id)
+            .select_related("show")
+            .order_by("sequence")
+        )
+        standing = []
+        for member in members:
+            run = [e for e in regular if member.first_gap is None or e.sequence < member.first_gap]
+            standing.append(
+                {
+                    "member": member,
+                    "safe_point": SafePoint(run[-1] if run else None),
+                    "watched": len(run),
+                }
+            )
         leader = max((s["watched"] for s in standing), default=0)
         for s in standing:
             s["behind"] = leader - s["watched"]
         lowest = min(standing, key=lambda s: s["watched"], default=None)
-        return (lowest["safe_point"] if lowest else None), standing
+        return (lowest["safe_point"] if lowest else NOTHING_SAFE), standing
 
 
 # --- Spoiler reports ----------------------------------------------------------------------------
@@ -655,12 +1000,8 @@ class SpoilerReport(models.Model):
         """Push the content's reveal point to just after the reporter's point; returns the new point."""
         content = self.content
         after = (
-            Episode.objects.filter(
-                show_id=self.reporter_safe_point.show_id,
-                sequence__gt=self.reporter_safe_point.sequence,
-            )
-            .regular()
-            .order_by("sequence")
+            Episode.objects.filter(show_id=self.reporter_safe_point.show_id)
+            .after(SafePoint(self.reporter_safe_point))
             .first()
         )
         if after is None:

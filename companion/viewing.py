@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Episode, Show, is_revealed
+from .models import Episode, SafePoint, Show, is_revealed
 
 AS_OF_SESSION_KEY = "as_of"
 FRAGMENT_TTL = 60 * 60
@@ -19,7 +20,7 @@ FRAGMENT_TTL = 60 * 60
 class Viewing:
     show: Show
     user: object
-    safe_point: Episode | None
+    safe_point: SafePoint
     time_travel: bool
     hide_titles: bool
     hide_synopses: bool
@@ -33,7 +34,7 @@ class Viewing:
         Everyone at the same safe point sees the same gated content, so the fragment may be shared
         between viewers. It must not contain anything personal (watch marks, preferences, tokens).
         """
-        point = self.safe_point.pk if self.safe_point else 0
+        point = self.safe_point.cache_key
         key = f"fragment:{name}:{self.show.pk}:{self.show.content_version}:{point}"
         html = cache.get(key)
         if html is None:
@@ -54,12 +55,19 @@ class Viewing:
             episode.shown_synopsis = "" if hide_synopsis else episode.synopsis
         return episodes
 
+    def decorate_seasons(self, seasons):
+        """Set shown_period: a season's in-universe period is itself gated; needs with_period_reveal()."""
+        for season in seasons:
+            point = season.period_reveal_point
+            season.shown_period = season.period if point and self.is_revealed(point) else ""
+        return seasons
+
 
 def as_of_episode(request: HttpRequest, show: Show) -> Episode | None:
     episode_id = request.session.get(AS_OF_SESSION_KEY, {}).get(str(show.pk))
     if episode_id is None:
         return None
-    return Episode.objects.filter(pk=episode_id, show=show).first()
+    return Episode.objects.filter(pk=episode_id, show=show).select_related("show").first()
 
 
 def viewing_for(request: HttpRequest, show: Show) -> Viewing:
@@ -70,7 +78,12 @@ def viewing_for(request: HttpRequest, show: Show) -> Viewing:
         show=show,
         user=user,
         safe_point=safe_point,
-        time_travel=as_of is not None and safe_point == as_of,
+        time_travel=as_of is not None and safe_point.episode == as_of,
         hide_titles=getattr(user, "hide_unwatched_titles", False),
         hide_synopses=getattr(user, "hide_unwatched_synopses", True),
     )
+
+
+def viewing_of(request: HttpRequest, slug: str) -> Viewing:
+    """The show named in the URL (or a 404) as this viewer sees it; every show view starts here."""
+    return viewing_for(request, get_object_or_404(Show, slug=slug))

@@ -9,37 +9,49 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
+from .forms import AsOfForm, PartyForm, ReportForm
 from .models import (
     PARTY_SIZE_LIMIT,
-    SEASON_STRIDE,
     Character,
     CharacterState,
     Episode,
     Party,
     Recap,
     ReviewerNote,
+    SafePoint,
     Season,
     Show,
     SpoilerReport,
     Watch,
     progress_for,
-    sequence_from_code,
 )
-from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for
+from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
 
 PREVIOUSLY_EPISODES = 3
 STORY_NOTES_PER_EPISODE = 3
 OPEN_ALL_SEASONS_UP_TO = 60
 
 
+PREVIOUSLY_EPISODES = 3
+STORY_NOTES_PER_EPISODE = 3
+OPEN_ALL_SEASONS_UP_TO = 60
+SEARCH_LIMIT = 20
+
+
 def login_required_htmx(view):
     """login_required that sends an htmx request to the login page as a whole-page redirect."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
+    def wrapper(request: HtmxHttpRequest, *args, **kwargs):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
         if request.htmx:
@@ -51,19 +63,23 @@ def login_required_htmx(view):
 
 
 def get_episode(show: Show, season: int, number: int) -> Episode:
-    return get_object_or_404(
-        Episode.objects.select_related("show", "season"),
-        show=show,
-        sequence=season * SEASON_STRIDE + number,
-    )
+    episode = show.episode_at(season, number)
+    if episode is None:
+        raise Http404("No such episode.")
+    return episode
+
+
+def visible_or_404(queryset, **lookup):
+    """One visible row, or the same 404 whether it is hidden or does not exist at all."""
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        raise Http404("Nothing here.")
+    return found
 
 
 def progress_context(viewing: Viewing) -> dict:
     progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
-    after = viewing.safe_point.sequence if viewing.safe_point else 0
-    upcoming = (
-        viewing.show.episodes.regular().filter(sequence__gt=after).order_by("sequence").first()
-    )
+    upcoming = viewing.show.episodes.after(viewing.safe_point).first()
     viewing.decorate([upcoming] if upcoming else [])
     return {
         "progress": progress,
@@ -83,17 +99,25 @@ class LookBackPoints:
         points = (
             self.viewing.show.episodes.regular()
             .visible_at(safe)
-            .only("pk", "show_id", "sequence", "number")
+            .only("pk", "show_id", "sequence", "season_number", "number")
         )
         for episode in points.order_by("sequence"):
-            yield {"code": episode.code, "label": episode.short_label, "selected": episode == safe}
+            yield {
+                "code": episode.code,
+                "label": episode.short_label,
+                "selected": episode == safe.episode,
+            }
 
 
 def season_context(viewing: Viewing, seasons: list[Season]) -> None:
     """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
     show, safe = viewing.show, viewing.safe_point
     episodes = viewing.decorate(
-        list(show.episodes.filter(season__in=seasons).with_watched(viewing.user))
+        list(
+            show.episodes.filter(season__in=seasons)
+            .select_related("show")
+            .with_watched(viewing.user)
+        )
     )
     recaps = {
         r.episode_id: r
@@ -114,7 +138,7 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     (and one they asked for); the others load when unfolded, so the page stays small.
     """
     show, user = viewing.show, viewing.user
-    seasons = list(show.seasons.all())
+    seasons = viewing.decorate_seasons(list(show.seasons.with_period_reveal()))
     progress = progress_context(viewing)
     upcoming = progress["upcoming"]
     if progress["progress"]["total"] <= OPEN_ALL_SEASONS_UP_TO:
@@ -134,8 +158,8 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     }
 
 
-@require_GET
-def show_list(request: HttpRequest) -> HttpResponse:
+@require_safe
+def show_list(request: HtmxHttpRequest) -> HttpResponse:
     shows = list(Show.objects.all())
     progress = progress_for(request.user, shows)
     safe_points = Show.safe_points_for(request.user, shows)
@@ -145,24 +169,22 @@ def show_list(request: HttpRequest) -> HttpResponse:
     return render(request, "companion/show_list.html", {"shows": shows})
 
 
-@require_GET
-def show_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    show = get_object_or_404(Show, slug=slug)
+@require_safe
+def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asked = request.GET.get("season", "")
-    context = show_context(
-        viewing_for(request, show), also_open=int(asked) if asked.isdecimal() else None
-    )
+    also_open = int(asked) if asked.isdecimal() else None
+    context = show_context(viewing_of(request, slug), also_open=also_open)
     return render(request, "companion/show_detail.html", context)
 
 
-@require_GET
-def season_episodes(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+@require_safe
+def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     """One season's episode rows, for unfolding a season or refreshing it after progress changed."""
-    show = get_object_or_404(Show, slug=slug)
+    viewing = viewing_of(request, slug)
+    show = viewing.show
     season = get_object_or_404(show.seasons, number=number)
     if not request.htmx:
         return redirect(f"{show.get_absolute_url()}?season={number}#season-{number}")
-    viewing = viewing_for(request, show)
     season_context(viewing, [season])
     return render(
         request,
@@ -171,19 +193,18 @@ def season_episodes(request: HttpRequest, slug: str, number: int) -> HttpRespons
     )
 
 
-@require_GET
-def episode_detail(request: HttpRequest, slug: str, season: int, number: int) -> HttpResponse:
-    show = get_object_or_404(Show, slug=slug)
-    episode = get_episode(show, season, number)
-    return render(request, "companion/episode_detail.html", episode_context(request, show, episode))
+@require_safe
+def episode_detail(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+    viewing = viewing_of(request, slug)
+    episode = get_episode(viewing.show, season, number)
+    return render(request, "companion/episode_detail.html", episode_context(viewing, episode))
 
 
-def episode_context(request: HttpRequest, show: Show, episode: Episode) -> dict:
-    viewing = viewing_for(request, show)
+def episode_context(viewing: Viewing, episode: Episode) -> dict:
+    show, user = viewing.show, viewing.user
     viewing.decorate([episode])
     episode.watched = (
-        request.user.is_authenticated
-        and Watch.objects.filter(user=request.user, episode=episode).exists()
+        user.is_authenticated and Watch.objects.filter(user=user, episode=episode).exists()
     )
     context = {"show": show, "episode": episode, "viewing": viewing, **progress_context(viewing)}
     if episode.revealed:
@@ -192,11 +213,15 @@ def episode_context(request: HttpRequest, show: Show, episode: Episode) -> dict:
             f"episode:{episode.pk}",
             "companion/episode_detail.html#unlocked",
             lambda: {
-                "recap": Recap.objects.visible_at(safe).filter(episode=episode).first(),
+                "recap": Recap.objects.visible_at(safe)
+                .filter(episode=episode)
+                .select_related("episode__show")
+                .first(),
                 "notes": ReviewerNote.objects.for_show(show)
                 .visible_at(safe)
-                .filter(episode=episode),
-                "debuts": Character.objects.filter(show=show)
+                .filter(episode=episode)
+                .select_related("episode__show"),
+                "debuts": Character.objects.for_show(show)
                 .visible_at(safe)
                 .filter(first_appearance=episode)
                 .select_related("show"),
@@ -205,38 +230,35 @@ def episode_context(request: HttpRequest, show: Show, episode: Episode) -> dict:
                 .select_related("character__show", "reveal_at"),
             },
         )
-    neighbours = show.episodes.order_by("sequence")
+    neighbours = show.episodes.select_related("show").order_by("sequence")
     context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
     context["next"] = neighbours.filter(sequence__gt=episode.sequence).first()
     viewing.decorate([e for e in (context["previous"], context["next"]) if e])
     return context
 
 
-@require_GET
-def cast(request: HttpRequest, slug: str) -> HttpResponse:
-    show = get_object_or_404(Show, slug=slug)
-    viewing = viewing_for(request, show)
+@require_safe
+def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    viewing = viewing_of(request, slug)
+    show = viewing.show
     cast_list = viewing.cached_fragment(
         "cast",
         "companion/cast.html#cast-list",
-        lambda: {
-            "characters": Character.objects.filter(show=show).with_states_at(viewing.safe_point)
-        },
+        lambda: {"characters": Character.objects.for_show(show).with_states_at(viewing.safe_point)},
     )
     return render(
         request, "companion/cast.html", {"show": show, "viewing": viewing, "cast_list": cast_list}
     )
 
 
-@require_GET
-def character_detail(request: HttpRequest, slug: str, character_slug: str) -> HttpResponse:
-    show = get_object_or_404(Show, slug=slug)
-    viewing = viewing_for(request, show)
-    # A character who has not appeared yet is a 404, exactly like one who does not exist.
-    character = get_object_or_404(
-        Character.objects.filter(show=show)
+@require_safe
+def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -> HttpResponse:
+    viewing = viewing_of(request, slug)
+    show = viewing.show
+    character = visible_or_404(
+        Character.objects.for_show(show)
         .visible_at(viewing.safe_point)
-        .select_related("first_appearance"),
+        .select_related("first_appearance__show"),
         slug=character_slug,
     )
     timeline = viewing.cached_fragment(
@@ -245,35 +267,36 @@ def character_detail(request: HttpRequest, slug: str, character_slug: str) -> Ht
         lambda: {
             "states": CharacterState.objects.visible_at(viewing.safe_point)
             .filter(character=character)
-            .select_related("reveal_at")
+            .select_related("reveal_at", "character__show")
         },
     )
     context = {"show": show, "viewing": viewing, "character": character, "timeline": timeline}
     return render(request, "companion/character_detail.html", context)
 
 
-def story_context(show: Show, safe: Episode | None) -> dict:
+def story_context(show: Show, safe: SafePoint) -> dict:
     """Recaps in order with their notes, other notes, and where everyone stands: all safe at `safe`."""
-    visible_notes = ReviewerNote.objects.for_show(show).visible_at(safe)
+    visible_notes = (
+        ReviewerNote.objects.for_show(show).visible_at(safe).select_related("episode__show")
+    )
     totals = visible_notes.count_per_episode()
-    notes_by_episode = {}
-    for note in visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE).order_by(
-        "episode__sequence", "pk"
-    ):
+    notes_by_episode: dict[int, list] = {}
+    first_notes = visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE)
+    for note in first_notes.order_by("episode__sequence", "pk"):
         notes_by_episode.setdefault(note.episode_id, []).append(note)
-    recaps = list(Recap.objects.for_show(show).visible_at(safe))
+    recaps = list(Recap.objects.for_show(show).visible_at(safe).select_related("episode__show"))
     for recap in recaps:
         recap.notes = notes_by_episode.pop(recap.episode_id, [])
         recap.more_notes = totals.get(recap.episode_id, 0) - len(recap.notes)
     return {
         "recaps": recaps,
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],
-        "characters": Character.objects.filter(show=show).with_states_at(safe),
+        "characters": Character.objects.for_show(show).with_states_at(safe),
     }
 
 
 def story_body(viewing: Viewing) -> str:
-    if viewing.safe_point is None:
+    if not viewing.safe_point:
         return ""
     return viewing.cached_fragment(
         "story",
@@ -282,76 +305,76 @@ def story_body(viewing: Viewing) -> str:
     )
 
 
-@require_GET
-def story(request: HttpRequest, slug: str) -> HttpResponse:
-    show = get_object_or_404(Show, slug=slug)
-    viewing = viewing_for(request, show)
-    return render(
-        request,
-        "companion/story.html",
-        {"show": show, "viewing": viewing, "story_body": story_body(viewing)},
-    )
+@require_safe
+def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    viewing = viewing_of(request, slug)
+    context = {"show": viewing.show, "viewing": viewing, "story_body": story_body(viewing)}
+    return render(request, "companion/story.html", context)
 
 
-@require_GET
-def previously(request: HttpRequest, slug: str) -> HttpResponse:
+@require_safe
+def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Catch-up before the next episode: the last few watched, who changed in them, notes on them."""
-    show = get_object_or_404(Show, slug=slug)
-    viewing = viewing_for(request, show)
-    safe = viewing.safe_point
-    recent = list(
-        show.episodes.regular().visible_at(safe).order_by("-sequence")[:PREVIOUSLY_EPISODES]
-    )[::-1]
-    upcoming = (
-        show.episodes.regular()
-        .filter(sequence__gt=safe.sequence if safe else 0)
-        .order_by("sequence")
-        .first()
+    viewing = viewing_of(request, slug)
+    show, safe = viewing.show, viewing.safe_point
+    recent_first = (
+        show.episodes.regular().visible_at(safe).select_related("show").order_by("-sequence")
     )
+    recent = list(recent_first[:PREVIOUSLY_EPISODES])[::-1]
+    upcoming = show.episodes.after(safe).select_related("show").first()
     viewing.decorate(recent + ([upcoming] if upcoming else []))
     context = {
         "show": show,
         "viewing": viewing,
         "recent": recent,
         "upcoming": upcoming,
-        "recaps": Recap.objects.for_show(show).visible_at(safe).filter(episode__in=recent),
+        "recaps": Recap.objects.for_show(show)
+        .visible_at(safe)
+        .filter(episode__in=recent)
+        .select_related("episode__show"),
         "changes": CharacterState.objects.visible_at(safe)
         .filter(reveal_at__in=recent)
         .select_related("character__show", "reveal_at")
         .order_by("reveal_at__sequence", "character__name"),
-        "notes": ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode__in=recent),
+        "notes": ReviewerNote.objects.for_show(show)
+        .visible_at(safe)
+        .filter(episode__in=recent)
+        .select_related("episode__show"),
     }
     return render(request, "companion/previously.html", context)
 
 
-@require_GET
-def search(request: HttpRequest, slug: str) -> HttpResponse:
-    show = get_object_or_404(Show, slug=slug)
-    viewing = viewing_for(request, show)
+@require_safe
+def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    viewing = viewing_of(request, slug)
+    show = viewing.show
     query = request.GET.get("q", "").strip()[:100]
     results = {}
     if len(query) >= 2:
         safe = viewing.safe_point
-        titled = show.episodes.filter(title__icontains=query)
+        titled = show.episodes.filter(title__icontains=query).select_related("show")
         results = {
-            "characters": Character.objects.filter(show=show)
+            "characters": Character.objects.for_show(show)
             .visible_at(safe)
             .filter(name__icontains=query)
-            .select_related("show")[:20],
+            .select_related("show")[:SEARCH_LIMIT],
             "episodes": [
                 e
-                for e in viewing.decorate(list(titled.order_by("sequence")[:20]))
+                for e in viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT]))
                 if not e.title_hidden
             ],
             "recaps": Recap.objects.for_show(show)
             .visible_at(safe)
-            .filter(text__icontains=query)[:20],
+            .filter(text__icontains=query)
+            .select_related("episode__show")[:SEARCH_LIMIT],
             "notes": ReviewerNote.objects.for_show(show)
             .visible_at(safe)
-            .filter(text__icontains=query)[:20],
-            "states": CharacterState.objects.visible_at(safe)
-            .filter(character__show=show, description__icontains=query)
-            .select_related("character__show", "reveal_at")[:20],
+            .filter(text__icontains=query)
+            .select_related("episode__show")[:SEARCH_LIMIT],
+            "states": CharacterState.objects.for_show(show)
+            .visible_at(safe)
+            .filter(description__icontains=query)
+            .select_related("character__show", "reveal_at")[:SEARCH_LIMIT],
         }
     context = {"show": show, "viewing": viewing, "query": query, "results": results}
     if request.htmx:
@@ -359,7 +382,7 @@ def search(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "companion/search.html", context)
 
 
-def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
+def _redirect_back(request: HtmxHttpRequest, fallback: str) -> HttpResponse:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = fallback
@@ -369,7 +392,7 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
 @require_POST
 @login_required_htmx
 def change_watch(
-    request: HttpRequest, slug: str, season: int, number: int, action: str
+    request: HtmxHttpRequest, slug: str, season: int, number: int, action: str
 ) -> HttpResponse:
     # Read the form before writing anything: an oversized or malformed body fails here, not halfway.
     origin = request.POST.get("from")
@@ -389,11 +412,11 @@ def change_watch(
     if not request.htmx:
         return _redirect_back(request, show.get_absolute_url())
 
+    viewing = viewing_for(request, show)
     if origin == "episode":
-        context = episode_context(request, show, episode)
+        context = episode_context(viewing, episode)
         response = render(request, "companion/episode_detail.html#episode-main", context)
     else:
-        viewing = viewing_for(request, show)
         context = {
             "show": show,
             "viewing": viewing,
@@ -413,35 +436,30 @@ def change_watch(
         else:
             season_context(viewing, [episode.season])
             response = render(request, "companion/show_detail.html#watch-response", context)
-    after = context["viewing"].safe_point
+    after = viewing.safe_point
     if after != before:
         # Other open seasons on the page listen for this and refresh themselves.
-        trigger_client_event(
-            response, "safe-point-changed", {"safe_point": after.short_label if after else ""}
-        )
+        trigger_client_event(response, "safe-point-changed", {"safe_point": after.short_label})
     return response
 
 
 @require_POST
 @login_required_htmx
-def set_as_of(request: HttpRequest, slug: str) -> HttpResponse:
+def set_as_of(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Rewatch mode (or, for editors, a preview): look at the show as of another episode."""
     show = get_object_or_404(Show, slug=slug)
+    form = AsOfForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("episode", ["Pick an episode like 2x5."])))
+        return _redirect_back(request, show.get_absolute_url())
     stored = dict(request.session.get(AS_OF_SESSION_KEY, {}))
-    code = request.POST.get("episode", "")
-    if code in ("", "now"):
+    code = form.cleaned_data["episode"]
+    if code is None:
         stored.pop(str(show.pk), None)
         messages.info(request, "Back to your own progress.")
     else:
-        sequence = sequence_from_code(code)
-        if sequence is None:
-            messages.error(request, "Pick an episode like 2x5.")
-            return _redirect_back(request, show.get_absolute_url())
-        episode = get_episode(show, sequence // SEASON_STRIDE, sequence % SEASON_STRIDE)
-        if (
-            not request.user.is_staff
-            and show.safe_point_for(request.user, as_of=episode) != episode
-        ):
+        episode = get_episode(show, *code)
+        if show.safe_point_for(request.user, as_of=episode).episode != episode:
             messages.error(request, "You can only look back at episodes you have already watched.")
             return _redirect_back(request, show.get_absolute_url())
         stored[str(show.pk)] = episode.pk
@@ -450,9 +468,9 @@ def set_as_of(request: HttpRequest, slug: str) -> HttpResponse:
     return _redirect_back(request, show.get_absolute_url())
 
 
-@require_GET
+@require_safe
 @login_required_htmx
-def preview(request: HttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+def preview(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     """A confirmation page linked from the admin; the switch itself is a POST to set_as_of."""
     show = get_object_or_404(Show, slug=slug)
     episode = get_episode(show, season, number)
@@ -464,26 +482,34 @@ def preview(request: HttpRequest, slug: str, season: int, number: int) -> HttpRe
 
 @require_POST
 @login_required_htmx
-def party_create(request: HttpRequest, slug: str) -> HttpResponse:
+def party_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
-    name = request.POST.get("name", "").strip()[:100]
-    if not name:
-        messages.error(request, "Give the watch party a name.")
+    form = PartyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the watch party a name of at most 100 characters.")
         return redirect(show.get_absolute_url())
-    party = Party.objects.create(show=show, name=name, created_by=request.user)
+    party = Party.objects.create(show=show, name=form.cleaned_data["name"], created_by=request.user)
     party.members.add(request.user)
     messages.success(request, "Watch party created. Share the invite link with your friends.")
     return redirect(party)
 
 
-@require_GET
+@require_safe
 @login_required_htmx
-def party_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def party_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     # Looked up through the viewer's own parties: someone else's party is a plain 404.
     party = get_object_or_404(request.user.parties.select_related("show"), pk=pk)
     party_point, standing = party.progress()
-    viewing = viewing_for(request, party.show)
-    viewing.safe_point, viewing.time_travel = party_point, False
+    # The party reads at its lowest member's point, whatever this viewer's own progress.
+    user = request.user
+    viewing = Viewing(
+        show=party.show,
+        user=user,
+        safe_point=party_point,
+        time_travel=False,
+        hide_titles=user.hide_unwatched_titles,
+        hide_synopses=user.hide_unwatched_synopses,
+    )
     context = {
         "party": party,
         "show": party.show,
@@ -495,9 +521,9 @@ def party_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "companion/party_detail.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required_htmx
-def party_join(request: HttpRequest, token: str) -> HttpResponse:
+def party_join(request: HtmxHttpRequest, token: str) -> HttpResponse:
     party = get_object_or_404(Party.objects.select_related("show"), invite_token=token)
     if request.method == "POST":
         if party.members.count() >= PARTY_SIZE_LIMIT:
@@ -511,7 +537,7 @@ def party_join(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @login_required_htmx
-def party_leave(request: HttpRequest, pk: int) -> HttpResponse:
+def party_leave(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     party = get_object_or_404(request.user.parties, pk=pk)
     party.members.remove(request.user)
     if not party.members.exists():
@@ -523,33 +549,36 @@ def party_leave(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Spoiler reports ----------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required_htmx
-def report_spoiler(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def report_spoiler(request: HtmxHttpRequest, slug: str, kind: str, public_id: str) -> HttpResponse:
+    # The show and the viewer's point come first, then the lookup through what they can see: a
+    # hidden item and a missing one run the same queries and get the same 404.
+    viewing = viewing_of(request, slug)
     model = SpoilerReport.MODELS.get(kind)
     if model is None:
-        raise Http404
-    show_field = "character__show_id" if kind == SpoilerReport.Kind.STATE else "episode__show_id"
-    show = get_object_or_404(
-        Show, pk=model.objects.filter(pk=pk).values_list(show_field, flat=True).first() or 0
+        raise Http404("Nothing here.")
+    content = visible_or_404(
+        model.objects.for_show(viewing.show).visible_at(viewing.safe_point), public_id=public_id
     )
-    viewing = viewing_for(request, show)
-    # Only what this viewer can see can be reported; anything else is the same 404 as nothing.
-    content = get_object_or_404(model.objects.visible_at(viewing.safe_point), pk=pk)
-    if request.method == "POST":
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         SpoilerReport.objects.create(
             reporter=request.user,
             kind=kind,
             **{kind: content},
-            reporter_safe_point=viewing.safe_point,
-            message=request.POST.get("message", "")[:2000],
+            reporter_safe_point=viewing.safe_point.episode or content.reveal_at,
+            message=form.cleaned_data["message"],
         )
         messages.success(
             request, "Thank you. An editor will look at it and move it later if it spoils."
         )
-        return redirect(show.get_absolute_url())
-    return render(
-        request,
-        "companion/report.html",
-        {"show": show, "viewing": viewing, "content": content, "kind": kind},
-    )
+        return redirect(viewing.show.get_absolute_url())
+    context = {
+        "show": viewing.show,
+        "viewing": viewing,
+        "content": content,
+        "kind": kind,
+        "form": form,
+    }
+    return render(request, "companion/report.html", context)

@@ -56,7 +56,9 @@ def make_show(
 
 def episode(show: Show, code: str) -> Episode:
     season, number = (int(part) for part in code.split("x"))
-    return Episode.objects.get(show=show, sequence=season * 1000 + number)
+    return Episode.objects.select_related("show").get(
+        show=show, season_number=season, number=number
+    )
 
 
 def make_character(

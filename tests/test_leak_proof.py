@@ -47,10 +47,14 @@ def marker(show: str, kind: str, *ids: int) -> str:
 
 @dataclass
 class ShowSpec:
-    """A show's shape and gated content, by index into its episodes in canonical order (specials first)."""
+    """A show's shape and gated content, by index into its episodes in story order.
+
+    Specials (season 0) sit among the regular episodes: each airs after the regular episode before
+    it in the list, or, when it comes after the last one, is left to the default place (the end).
+    """
 
     slug: str
-    episodes: list[tuple[int, int]]  # (season, number), sorted; season 0 holds the specials
+    episodes: list[tuple[int, int]]  # (season, number) in story order; season 0 holds the specials
     titled: list[bool]
     synopsised: list[bool]
     recaps: list[tuple[int, int]] = field(default_factory=list)  # (episode, reveal point)
@@ -71,6 +75,19 @@ class ShowSpec:
                 break
             safe = index
         return safe
+
+    def follows(self, index: int) -> int:
+        """The regular episode a special airs after (-1 for none)."""
+        return max((r for r in self.regular if r < index), default=-1)
+
+    def revealed(self, index: int) -> bool:
+        """What this episode reveals is safe: it is at or before the safe point, or it is a special
+        the viewer watched with every regular episode before its place."""
+        safe = self.safe_index()
+        if index <= safe:
+            return True
+        special = self.episodes[index][0] == 0
+        return special and index in self.watched and self.follows(index) <= safe
 
 
 @dataclass
@@ -108,9 +125,9 @@ def split_markers(specs: list[ShowSpec], viewer: Viewer) -> tuple[set[str], set[
     """(spoilers, safe) over all shows: a marker is a spoiler when revealed after the viewer's safe point."""
     spoilers, safe = set(), set()
     for spec in specs:
-        safe_index = spec.safe_index() if viewer.signed_in else -1
         for text, reveal in gated_markers(spec, viewer).items():
-            (spoilers if reveal is not None and reveal > safe_index else safe).add(text)
+            hidden = reveal is not None and not (viewer.signed_in and spec.revealed(reveal))
+            (spoilers if hidden else safe).add(text)
     return spoilers, safe
 
 
@@ -123,15 +140,20 @@ def build_show(spec: ShowSpec) -> list[Episode]:
     )
     numbers = sorted({season for season, _ in spec.episodes})
     seasons = {n: Season.objects.create(show=show, number=n) for n in numbers}
-    return [
-        Episode.objects.create(
-            season=seasons[season],
-            number=number,
-            title=marker(spec.slug, "title", index) if spec.titled[index] else "",
-            synopsis=marker(spec.slug, "syn", index) if spec.synopsised[index] else "",
+    episodes: list[Episode] = []
+    last_regular = spec.regular[-1]
+    for index, (season, number) in enumerate(spec.episodes):
+        follows = spec.follows(index) if season == 0 and index < last_regular else -1
+        episodes.append(
+            Episode.objects.create(
+                season=seasons[season],
+                number=number,
+                airs_after=episodes[follows] if follows >= 0 else None,
+                title=marker(spec.slug, "title", index) if spec.titled[index] else "",
+                synopsis=marker(spec.slug, "syn", index) if spec.synopsised[index] else "",
+            )
         )
-        for index, (season, number) in enumerate(spec.episodes)
-    ]
+    return episodes
 
 
 def add_gated(slug: str, episodes: list[Episode], *, recaps=(), characters=(), states=(), notes=()):
@@ -184,8 +206,18 @@ def add_gated(slug: str, episodes: list[Episode], *, recaps=(), characters=(), s
     return created[::-1]
 
 
-def build(spec: ShowSpec, viewer: Viewer, *, user, friend) -> list[Episode]:
+def build(
+    spec: ShowSpec, viewer: Viewer, *, user, friend, first=None
+) -> tuple[list[Episode], list]:
+    """Build the show; `first` is gated content created before the spec's own, so it takes the
+    lower ids and every later id moves. Returns the episodes and that content."""
     episodes = build_show(spec)
+    extra = first(spec, episodes) if first else {}
+    # States of characters the spec itself creates can only follow them.
+    own = {k for k, _ in spec.characters}
+    late_states = [state for state in extra.get("states", []) if state[0] in own]
+    early = extra | {"states": [state for state in extra.get("states", []) if state[0] not in own]}
+    created_first = add_gated(spec.slug, episodes, **early) if extra else []
     add_gated(
         spec.slug,
         episodes,
@@ -194,6 +226,7 @@ def build(spec: ShowSpec, viewer: Viewer, *, user, friend) -> list[Episode]:
         states=spec.states,
         notes=spec.notes,
     )
+    created_first = add_gated(spec.slug, episodes, states=late_states) + created_first
     if user is not None:
         Watch.objects.bulk_create(
             Watch(user=user, episode=episodes[i]) for i in sorted(spec.watched)
@@ -206,7 +239,7 @@ def build(spec: ShowSpec, viewer: Viewer, *, user, friend) -> list[Episode]:
         together = Party.objects.create(show=show, name="Viewing party", created_by=friend)
         together.members.add(friend, *([user] if user else []))
         Party.objects.create(show=show, name="Another party", created_by=friend).members.add(friend)
-    return episodes
+    return episodes, created_first
 
 
 # A small second show the viewer is one episode into, so a rule that forgets which show a reveal
@@ -253,10 +286,13 @@ def show_specs(draw, *, part_watched: bool = False) -> ShowSpec:
     lengths = draw(st.lists(st.integers(1, 5), min_size=1, max_size=3))
     if part_watched and sum(lengths) < 2:
         lengths[0] = 2
-    episodes = [(0, n) for n in range(1, specials + 1)]
-    episodes += [
+    episodes = [
         (season, n) for season, length in enumerate(lengths, 1) for n in range(1, length + 1)
     ]
+    # Each special airs after a random regular episode (the last one: the end of the show).
+    places = sorted(draw(st.integers(1, len(episodes))) for _ in range(specials))
+    for n, place in enumerate(places, 1):
+        episodes.insert(place + n - 1, (0, n))
     last = len(episodes) - 1
     mostly = st.sampled_from([True, True, True, False])
     spec = ShowSpec(
@@ -295,33 +331,39 @@ def viewers(draw) -> Viewer:
 
 
 @st.composite
-def past_the_safe_point(draw, spec: ShowSpec, safe_index: int) -> dict:
-    """Extra content, all revealed after the safe point: recaps, characters, states and notes."""
+def past_the_safe_point(draw, spec: ShowSpec, signed_in: bool) -> dict:
+    """Extra content, all hidden from the viewer: recaps, characters, states and notes."""
     last = len(spec.episodes) - 1
-    if safe_index >= last:
-        return {}
+    hidden = [i for i in range(last + 1) if not (signed_in and spec.revealed(i))]
 
     def after(start: int):
-        return st.integers(max(start, safe_index + 1), last)
+        later = [i for i in hidden if i >= start]
+        return draw(st.sampled_from(later)) if later else None
 
     with_recap = {index for index, _ in spec.recaps}
     recaps = [
-        (i, draw(after(i))) for i in range(last + 1) if i not in with_recap and draw(st.booleans())
+        (i, reveal)
+        for i in range(last + 1)
+        if i not in with_recap and draw(st.booleans()) and (reveal := after(i)) is not None
     ]
     characters = [
-        (len(spec.characters) + n, draw(after(0))) for n in range(draw(st.integers(0, 2)))
+        (len(spec.characters) + n, first)
+        for n in range(draw(st.integers(0, 2)))
+        if (first := after(0)) is not None
     ]
-    states = [
-        (k, reveal)
-        for k, first in spec.characters + characters
-        for reveal in sorted(draw(st.sets(after(first), max_size=2)))
-        if (k, reveal) not in spec.states
-    ]
+    states = []
+    for k, first in spec.characters + characters:
+        for _ in range(draw(st.integers(0, 2))):
+            reveal = after(first)
+            if reveal is not None and (k, reveal) not in spec.states + states:
+                states.append((k, reveal))
     notes = []
     for n in range(draw(st.integers(1, 3))):
         # Often a late note on an episode already watched: the one that sits beside visible content.
-        index = draw(st.integers(0, max(safe_index, 0)) | st.integers(0, last))
-        notes.append((len(spec.notes) + n, index, draw(after(index))))
+        index = draw(st.integers(0, max(spec.safe_index(), 0)) | st.integers(0, last))
+        reveal = after(index)
+        if reveal is not None:
+            notes.append((len(spec.notes) + n, index, reveal))
     return {"recaps": recaps, "characters": characters, "states": states, "notes": notes}
 
 
@@ -336,7 +378,7 @@ def route_values(show: Show | None) -> dict[str, list]:
             "character_slug": ["nobody"],
             "season": [{"season": 1, "number": 1}],
             "number": [1],
-            "kind": [{"kind": "recap", "pk": 0}],
+            "kind": [{"kind": "recap", "public_id": "none"}],
             "pk": [0],
             "uidb64": ["MQ"],
             "token": ["none"],
@@ -348,11 +390,11 @@ def route_values(show: Show | None) -> dict[str, list]:
         "season": [{"season": season, "number": number} for season, number in positions],
         "number": list(show.seasons.values_list("number", flat=True)) + [99],
         "kind": [
-            {"kind": kind, "pk": pk}
+            {"kind": kind, "public_id": public_id}
             for kind, model in SpoilerReport.MODELS.items()
-            for pk in model.objects.values_list("pk", flat=True)
+            for public_id in model.objects.values_list("public_id", flat=True)
         ]
-        + [{"kind": "recap", "pk": 0}, {"kind": "nope", "pk": 1}],
+        + [{"kind": "recap", "public_id": "none"}, {"kind": "nope", "public_id": "none"}],
         "pk": list(Party.objects.values_list("pk", flat=True)) + [0],
         "uidb64": ["MQ"],
         "token": list(Party.objects.values_list("invite_token", flat=True)) + ["not-a-token"],
@@ -487,13 +529,18 @@ def test_content_past_the_safe_point_changes_no_byte_of_any_response(db, spec, v
     with transaction.atomic():
         cache.clear()
         user, friend, client = sign_in(viewer)
-        episodes = build(spec, viewer, user=user, friend=friend)
+        drawn = {}
+
+        def hidden_content(spec, episodes):
+            drawn.update(data.draw(past_the_safe_point(spec, viewer.signed_in), label="extra"))
+            return drawn
+
+        # The hidden content is created first, so it takes the lowest ids and every visible row's
+        # id and position moves; the crawl also asks for the hidden ids. Then it is deleted, and
+        # the same URLs are asked again, where those ids do not exist.
+        _, added = build(spec, viewer, user=user, friend=friend, first=hidden_content)
         build(BETA, viewer, user=user, friend=friend)
-        safe_index = spec.safe_index() if viewer.signed_in else -1
-        extra = data.draw(past_the_safe_point(spec, safe_index), label="extra")
-        # With the extra content first, so the crawl also asks for its ids; then without it, where those
-        # ids do not exist. Deleting it leaves every other id as it was.
-        added = add_gated("alpha", episodes, **extra)
+        extra = drawn
         start = seeds()
         # Exports stamp the time; both databases are looked at in the same instant.
         with mock.patch("django.utils.timezone.now", return_value=timezone.now()):

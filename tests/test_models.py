@@ -2,8 +2,21 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Watch
+from companion.models import (
+    NOTHING_SAFE,
+    Character,
+    CharacterState,
+    Episode,
+    Recap,
+    ReviewerNote,
+    SafePoint,
+    Watch,
+)
 from tests.factories import episode, make_show
+
+
+def at(show, code: str) -> SafePoint:
+    return SafePoint(episode(show, code))
 
 
 @pytest.fixture
@@ -12,7 +25,7 @@ def other(db):
 
 
 def test_recaps_visible_only_up_to_the_safe_point(show):
-    texts = set(Recap.objects.visible_at(episode(show, "1x03")).values_list("text", flat=True))
+    texts = set(Recap.objects.visible_at(at(show, "1x03")).values_list("text", flat=True))
     assert texts == {"RECAP-saga-1x1", "RECAP-saga-1x2", "RECAP-saga-1x3"}
 
 
@@ -20,18 +33,18 @@ def test_notes_follow_their_own_reveal_point_not_their_episode(show):
     late = ReviewerNote.objects.create(
         episode=episode(show, "1x01"), reveal_at=episode(show, "2x01"), text="LATE", outlet="Paper"
     )
-    assert late not in ReviewerNote.objects.visible_at(episode(show, "1x05"))
-    assert late in ReviewerNote.objects.visible_at(episode(show, "2x01"))
+    assert late not in ReviewerNote.objects.visible_at(at(show, "1x05"))
+    assert late in ReviewerNote.objects.visible_at(at(show, "2x01"))
 
 
 def test_characters_hidden_until_first_appearance(show):
-    names = set(Character.objects.visible_at(episode(show, "1x03")).values_list("name", flat=True))
+    names = set(Character.objects.visible_at(at(show, "1x03")).values_list("name", flat=True))
     assert names == {"Ada"}
 
 
 def test_character_states_visible_up_to_safe_point(show):
     statuses = list(
-        CharacterState.objects.visible_at(episode(show, "1x05"))
+        CharacterState.objects.visible_at(at(show, "1x05"))
         .filter(character__name="Ada")
         .values_list("status", flat=True)
     )
@@ -39,20 +52,20 @@ def test_character_states_visible_up_to_safe_point(show):
 
 
 def test_latest_state_is_the_newest_safe_one(show):
-    ada = Character.objects.with_states_at(episode(show, "2x01")).get(name="Ada")
+    ada = Character.objects.with_states_at(at(show, "2x01")).get(name="Ada")
     assert ada.latest_state.status == "missing"
-    ada = Character.objects.with_states_at(episode(show, "2x02")).get(name="Ada")
+    ada = Character.objects.with_states_at(at(show, "2x02")).get(name="Ada")
     assert ada.latest_state.status == "dead"
 
 
 def test_nothing_is_visible_without_a_safe_point(show):
     for model in (Recap, ReviewerNote, Character, CharacterState):
-        assert not model.objects.visible_at(None).exists()
+        assert not model.objects.visible_at(NOTHING_SAFE).exists()
 
 
 def test_another_shows_safe_point_reveals_nothing_here(show, other):
-    assert not Recap.objects.for_show(show).visible_at(episode(other, "1x02")).exists()
-    assert not Character.objects.filter(show=show).visible_at(episode(other, "1x02")).exists()
+    assert not Recap.objects.for_show(show).visible_at(at(other, "1x02")).exists()
+    assert not Character.objects.filter(show=show).visible_at(at(other, "1x02")).exists()
 
 
 def test_reveal_point_from_another_show_is_rejected(show, other):

@@ -31,7 +31,9 @@ def test_state_added_in_admin_appears_for_viewer_only_after_its_reveal_episode(
     admin.get_by_label("Description").fill(NEW_STATE)
     admin.get_by_role("button", name="Save", exact=True).click()
     expect(admin.get_by_text("was added successfully")).to_be_visible()
-    assert CharacterState.objects.filter(description=NEW_STATE, reveal_at__sequence=1005).exists()
+    assert CharacterState.objects.filter(
+        description=NEW_STATE, reveal_at__season_number=1, reveal_at__number=5
+    ).exists()
 
     viewer = new_context().new_page()
     log_in(viewer, "alice")

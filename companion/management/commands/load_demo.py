@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 user.set_password(spec["password"])
                 user.save()
         viewer = User.objects.get(username="viewer")
-        fifth = Episode.objects.get(show__slug="for-all-mankind", sequence=3010)
+        fifth = Episode.objects.get(show__slug="for-all-mankind", season_number=3, number=10)
         Watch.objects.mark_watched_up_to(user=viewer, episode=fifth)
         self.stdout.write("Demo accounts (username / password):")
         for username, spec in DEMO_ACCOUNTS.items():
