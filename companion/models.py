@@ -786,7 +786,8 @@ def early_mentions(item: Recap | ReviewerNote | CharacterState) -> list[str]:
         .select_related("first_appearance")
     ):
         for name in character.names:
-            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
+            # Case matters: names are proper nouns, and "Will" or "Miles" are words too.
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
                 first = character.first_appearance.code
                 found.append(
                     f"mentions {name}, who first appears at {first}; move the reveal to {first} or later"
