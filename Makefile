@@ -23,7 +23,7 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) manage.py bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 # Debian's Chromium for the browser tests (needs root, as on CI).
 browsers:
