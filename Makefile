@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench screenshots browsers clean
+.PHONY: install run test bench wheel-check screenshots browsers clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: install
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Build the wheel, install it into a fresh venv in a temporary folder, migrate and check from there.
+wheel-check:
+	.ci/wheel-check
 
 # Debian's Chromium for the browser tests (needs root, as on CI).
 browsers:

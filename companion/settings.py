@@ -10,6 +10,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Templates, static files and the demo show: at the top of a checkout; inside companion/site/ in an
+# installed wheel (setup.py copies them there).
+PACKAGED_SITE = Path(__file__).resolve().parent / "site"
+SITE_DIR = PACKAGED_SITE if PACKAGED_SITE.is_dir() else BASE_DIR
 
 
 def env(name: str, default: str = "") -> str:
@@ -98,7 +102,7 @@ WSGI_APPLICATION = "companion.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [SITE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -178,7 +182,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [SITE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
