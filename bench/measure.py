@@ -37,6 +37,7 @@ def measure(requests: int, budget: float) -> dict:
     regular = list(show.episodes.regular().order_by("sequence"))
     safe, small_safe = show.safe_point_for(mid_user), small.safe_point_for(mid_user)
     assert safe == regular[MID_WATCHED - 1], "the mid viewer should be safe up to episode 250"
+    assert safe is not None and small_safe is not None
     episode = regular[MID_WATCHED - 6]
     character = (
         Character.objects.filter(show=show).order_by("first_appearance__sequence", "slug").first()
@@ -62,6 +63,7 @@ def measure(requests: int, budget: float) -> dict:
             "search": reverse("search", args=[s.slug]) + f"?q={SEARCH_TERM}",
         }
 
+    assert character is not None and small_character is not None
     large_urls, small_urls = (
         urls(show, episode, character),
         urls(small, small_episode, small_character),
@@ -176,11 +178,10 @@ def measure(requests: int, budget: float) -> dict:
 
     # htmx writes, as the show page sends them. Watch then unwatch episodes after the mid viewer's gap,
     # so the viewer ends as it began; "up to here" uses a fresh viewer (safe up to 8x25) each time.
-    hx = {"headers": {"HX-Request": "true"}}
     ahead = regular[MID_WATCHED + 50 :]
 
     def post(client: Client, path: str, **kwargs):
-        response = client.post(path, **hx, **kwargs)
+        response = client.post(path, headers={"HX-Request": "true"}, **kwargs)
         if response.status_code != 200:
             raise BenchError(f"POST {path} answered {response.status_code}")
         return response

@@ -20,20 +20,17 @@ TARGETS = {"page_ms": 25, "watch_ms": 15, "throughput_share": 0.40, "rss_mb": 15
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
     try:
-        cpu = (
-            re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
-            .group(1)
-            .strip()
-        )
-        kb = int(
-            re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M).group(1)
-        )
-        memory = f"{kb / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, AttributeError):
-        memory = "unknown memory"
-    return f"{os.cpu_count()} CPUs ({cpu}), {memory}, {platform.system()} {platform.release()}"
+        cpuinfo, meminfo = Path("/proc/cpuinfo").read_text(), Path("/proc/meminfo").read_text()
+    except OSError:
+        cpuinfo = meminfo = ""
+    cpu = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    kb = re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.M)
+    memory = f"{int(kb.group(1)) / 1024 / 1024:.1f} GiB RAM" if kb else "unknown memory"
+    return (
+        f"{os.cpu_count()} CPUs ({cpu.group(1).strip() if cpu else 'unknown CPU'}), {memory}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def code_version() -> str:

@@ -135,7 +135,7 @@ def run_wrk(wrk: str, url: str, cookie: str, *, seconds: int) -> dict:
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 60
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rps = float(found(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {p: duration_ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", output, re.M)}
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:.*?timeout (\d+)", output)
@@ -145,12 +145,20 @@ def run_wrk(wrk: str, url: str, cookie: str, *, seconds: int) -> dict:
         "p99_ms": latency.get("99", 0.0),
         "non_2xx": int(bad.group(1)) if bad else 0,
         "timeouts": int(errors.group(1)) if errors else 0,
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "requests": int(found(r"(\d+) requests in", output).group(1)),
     }
 
 
+def found(pattern: str, text: str) -> re.Match[str]:
+    """The first match in wrk's output; a BenchError if there is none, as when its format changes."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise BenchError(f"wrk's output has no {pattern!r}:\n{text}")
+    return match
+
+
 def duration_ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    number, unit = found(r"^([\d.]+)(us|ms|s|m)$", value).groups()
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 

@@ -5,9 +5,10 @@ measures is the production configuration; this module adds only what a benchmark
 """
 
 import os
+from pathlib import Path
 
 from companion.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 # collectstatic writes the manifest into the benchmark's throwaway folder, not into the project.
-STATIC_ROOT = os.environ.get("BENCH_STATIC_ROOT", STATIC_ROOT)  # noqa: F405
+STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", STATIC_ROOT))  # noqa: F405
