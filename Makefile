@@ -1,4 +1,5 @@
 # Two commands do all set-up: `make run` (the site with the demo show) and `make test` (the whole suite).
+# `make test-fast` skips the slow tests.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,6 +22,10 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything but the leak proof and the browser tests, for the edit-test loop; CI runs make test.
+test-fast: install
+	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
+import pytest
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -30,6 +31,9 @@ from companion.models import (
 from tests.conftest import mask_csrf
 from tests.crawl import Fetched, crawl, urls_from_urlconf
 from tests.factories import make_user
+
+# Half a minute of generated shows and viewers: `make test-fast` leaves it out, `make test` runs it.
+pytestmark = pytest.mark.slow
 
 # Every gated text is one word like "zqalpharecap3qz": lower-case letters and digits, so it survives
 # escaping, linebreaks and truncatewords unchanged, and is a valid slug. "qz" ends it, so no marker
