@@ -1,10 +1,11 @@
 # Two commands do all set-up: `make run` (the site with the demo show) and `make test` (the whole suite).
+# `make test-fast` skips the slow tests.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench screenshots browsers clean
+.PHONY: install run test test-fast lint typecheck bench wheel-check screenshots browsers clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +23,23 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Everything but the leak proof and the browser tests, for the edit-test loop; CI runs make test.
+test-fast: install
+	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
 bench: install
-	$(PY) manage.py bench
+	$(PY) -m bench $(BENCH_ARGS)
+
+# Build the wheel, install it into a fresh venv in a temporary folder, migrate and check from there.
+wheel-check:
+	.ci/wheel-check
 
 # Debian's Chromium for the browser tests (needs root, as on CI).
 browsers:

@@ -6,6 +6,7 @@ from .models import User
 
 @admin.register(User)
 class ViewerAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + (
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
         ("Spoiler preferences", {"fields": ("hide_unwatched_titles", "hide_unwatched_synopses")}),
     )

@@ -12,7 +12,7 @@ class SignupForm(UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ["username", "email"]
+        fields = ("username", "email")
 
 
 class PreferencesForm(forms.ModelForm):

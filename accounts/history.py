@@ -141,7 +141,7 @@ def parse(data: bytes, fmt: str = "auto") -> Parsed:
 class _Problems:
     """Collects what is wrong with a file and stops once there is enough to act on."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.found: list[str] = []
 
     def add(self, problem: str) -> None:
@@ -250,11 +250,19 @@ def _trakt_title(item: dict, where: str, problems: _Problems) -> str | None:
     )
 
 
-def _add_row(parsed: Parsed, row: Row) -> None:
-    if None not in (row.show_title, row.season, row.number):
+def _add_row(
+    parsed: Parsed,
+    where: str,
+    title: str | None,
+    season: int | None,
+    number: int | None,
+    when: datetime | None,
+) -> None:
+    """Keep the row if its title and numbers are valid (problems with them are already recorded)."""
+    if title is not None and season is not None and number is not None:
         if len(parsed.rows) >= MAX_ROWS:
             raise _too_many_rows()
-        parsed.rows.append(row)
+        parsed.rows.append(Row(where, title, season, number, when))
 
 
 def _trakt_watched_show(item: dict, where: str, parsed: Parsed, problems: _Problems) -> None:
@@ -276,7 +284,7 @@ def _trakt_watched_show(item: dict, where: str, parsed: Parsed, problems: _Probl
                 continue
             number = _whole_number(episode.get("number"), f"{ep_at}.number", problems)
             when = parse_when(episode.get("last_watched_at"), f"{ep_at}.last_watched_at", problems)
-            _add_row(parsed, Row(ep_at, title, season_number, number, when))
+            _add_row(parsed, ep_at, title, season_number, number, when)
 
 
 def _trakt_history_entry(item: dict, where: str, parsed: Parsed, problems: _Problems) -> None:
@@ -289,7 +297,7 @@ def _trakt_history_entry(item: dict, where: str, parsed: Parsed, problems: _Prob
     season_number = _whole_number(episode.get("season"), f"{where}.episode.season", problems)
     number = _whole_number(episode.get("number"), f"{where}.episode.number", problems)
     when = parse_when(item.get("watched_at"), f"{where}.watched_at", problems)
-    _add_row(parsed, Row(where, title, season_number, number, when))
+    _add_row(parsed, where, title, season_number, number, when)
 
 
 def parse_tvtime(text: str) -> Parsed:
@@ -319,14 +327,14 @@ def parse_tvtime(text: str) -> Parsed:
             continue
         where = f"Line {reader.line_num}"
         # A short row lacks its last cells: those read as None and are reported as missing.
-        cell = dict(zip(header_names, record))
+        cell = dict(zip(header_names, record, strict=False))
         title = _title(cell.get("tv_show_name"), f"{where}, tv_show_name", problems)
         season = _whole_number(
             cell.get("episode_season_number"), f"{where}, episode_season_number", problems
         )
         number = _whole_number(cell.get("episode_number"), f"{where}, episode_number", problems)
         when = parse_when(cell.get("updated_at"), f"{where}, updated_at", problems)
-        _add_row(parsed, Row(where, title, season, number, when))
+        _add_row(parsed, where, title, season, number, when)
     problems.raise_if_any()
     return parsed
 
@@ -341,8 +349,8 @@ def normalise_title(title: str) -> str:
 def match(parsed: Parsed, *, user) -> ImportPreview:
     """Sort the rows into new, already watched and unmatched, in a fixed number of queries."""
     by_title: dict[str, list[Show]] = {}
-    for show in Show.objects.all():
-        by_title.setdefault(normalise_title(show.title), []).append(show)
+    for candidate in Show.objects.all():
+        by_title.setdefault(normalise_title(candidate.title), []).append(candidate)
     wanted = {normalise_title(row.show_title) for row in parsed.rows}
     shows = {key: found[0] for key, found in by_title.items() if key in wanted and len(found) == 1}
     matched = list(shows.values())
@@ -379,9 +387,11 @@ def match(parsed: Parsed, *, user) -> ImportPreview:
         elif pk not in seen:
             preview.new.append((row.season, row.number))
             watches[pk] = row.watched_at
-        elif row.watched_at and (watches[pk] is None or row.watched_at < watches[pk]):
+        else:
             # Watched more than once: keep when it was first seen.
-            watches[pk] = row.watched_at
+            first = watches[pk]
+            if row.watched_at and (first is None or row.watched_at < first):
+                watches[pk] = row.watched_at
         seen.add(pk)
     for preview in previews.values():
         preview.new.sort()
@@ -499,8 +509,8 @@ def _watch_rows(user):
 def export_trakt(user) -> str:
     """The viewer's watches as Trakt's watched-shows export: show title, numbers and dates only."""
     shows = []
-    for _, show_rows in groupby(_watch_rows(user), key=lambda row: row[0]):
-        show_rows = list(show_rows)
+    for _, group in groupby(_watch_rows(user), key=lambda row: row[0]):
+        show_rows = list(group)
         seasons = []
         for season, season_rows in groupby(show_rows, key=lambda row: row[2]):
             seasons.append(

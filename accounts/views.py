@@ -10,6 +10,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import history
 from .forms import DeleteAccountForm, HistoryImportForm, PreferencesForm, SignupForm
+from .models import User
+
+
+class AuthenticatedRequest(HttpRequest):
+    """A request behind @login_required, as the type checker should see it."""
+
+    user: User
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,7 +47,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def export_data(request: HttpRequest) -> HttpResponse:
+def export_data(request: AuthenticatedRequest) -> HttpResponse:
     """Everything we hold about the viewer; episodes by code only, so no unwatched title rides along."""
     user = request.user
     data = {

@@ -10,6 +10,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Templates, static files and the demo show: at the top of a checkout; inside companion/site/ in an
+# installed wheel (setup.py copies them there).
+PACKAGED_SITE = Path(__file__).resolve().parent / "site"
+SITE_DIR = PACKAGED_SITE if PACKAGED_SITE.is_dir() else BASE_DIR
 
 
 def env(name: str, default: str = "") -> str:
@@ -98,7 +102,7 @@ WSGI_APPLICATION = "companion.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [SITE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -178,7 +182,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [SITE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -214,6 +218,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script needs the CSRF cookie: htmx sends the token from <body hx-headers>, forms from a field.
+CSRF_COOKIE_HTTPONLY = True
+
+
+def static_file_headers(headers, path: str, url: str) -> None:
+    """WhiteNoise answers before the clickjacking middleware: give static files the pages' policy."""
+    headers["X-Frame-Options"] = X_FRAME_OPTIONS
+    headers["X-Content-Type-Options"] = "nosniff"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -58,9 +58,13 @@ class _Links(HTMLParser):
             is_get = attributes.get("method", "get").lower() == "get"
             target = attributes.get("hx-get") or (attributes.get("action", "") if is_get else None)
             self._form = None if target is None else {"action": target, "fields": []}
-        elif tag == "input" and self._form is not None and attributes.get("name"):
-            if attributes.get("type", "text") in ("text", "search"):
-                self._form["fields"].append(attributes["name"])
+        elif (
+            tag == "input"
+            and self._form is not None
+            and attributes.get("name")
+            and attributes.get("type", "text") in ("text", "search")
+        ):
+            self._form["fields"].append(attributes["name"])
 
     def handle_endtag(self, tag):
         if tag == "form" and self._form is not None:
@@ -121,7 +125,9 @@ def urls_from_urlconf(values: dict[str, list]) -> list[str]:
         filled = []
         for combination in product(*groups):
             parts = {key: value for part in combination for key, value in part.items()}
-            filled.append("/" + ROUTE_PARAMETER.sub(lambda m: str(parts[m.group(1)]), route))
+            filled.append(
+                "/" + ROUTE_PARAMETER.sub(lambda m, parts=parts: str(parts[m.group(1)]), route)
+            )
         urls += filled
     return list(dict.fromkeys(urls))
 

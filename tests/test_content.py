@@ -1,5 +1,6 @@
 """The For All Mankind content file, and the import that loads it."""
 
+import io
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,9 @@ def test_loading_the_content_twice_changes_nothing(fam):
 
 
 def test_load_demo_command_is_idempotent(db):
-    call_command("load_demo", stdout=open("/dev/null", "w"))
+    call_command("load_demo", stdout=io.StringIO())
     before = snapshot()
-    call_command("load_demo", stdout=open("/dev/null", "w"))
+    call_command("load_demo", stdout=io.StringIO())
     assert snapshot() == before
 
 

@@ -144,6 +144,22 @@ def test_csrf_token_travels_in_hx_headers(alice_client):
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
 
 
+def test_csrf_cookie_is_out_of_reach_of_scripts(client):
+    response = client.get("/accounts/login/")
+    assert response.cookies["csrftoken"]["httponly"] is True
+
+
+def test_static_files_have_the_pages_frame_policy_and_nosniff(client, settings):
+    # As in production, WhiteNoise answers before Django's clickjacking middleware; finders let it
+    # serve from static/ without a collectstatic run.
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    response = client.get("/static/js/site.js")
+    assert response.status_code == 200
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789-abcdefghij",

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Season
 from tests.conftest import mask_csrf
-from tests.factories import episode, make_character, make_show, make_user, watch
+from tests.factories import episode, make_character, make_user, watch
 
 
 @pytest.fixture
@@ -171,7 +171,9 @@ def test_404_text_names_no_model_even_in_debug(alice_client, show, settings):
     settings.DEBUG = True
     hidden, missing = hidden_and_missing_urls(show)[1]
     assert b"ReviewerNote" not in alice_client.get(hidden).content
-    hidden_id, missing_id = (url.rstrip("/").rsplit("/", 1)[1].encode() for url in (hidden, missing))
+    hidden_id, missing_id = (
+        url.rstrip("/").rsplit("/", 1)[1].encode() for url in (hidden, missing)
+    )
     assert alice_client.get(hidden).content.replace(hidden_id, b"<id>") == alice_client.get(
         missing
     ).content.replace(missing_id, b"<id>")

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 
 from companion.models import Episode, Watch
 
-DEMO_FILE = settings.BASE_DIR / "fixtures" / "for-all-mankind.yaml"
+DEMO_FILE = settings.SITE_DIR / "fixtures" / "for-all-mankind.yaml"
 DEMO_ACCOUNTS = {
     "viewer": {"password": "watching-at-3x10", "is_staff": False},
     "editor": {"password": "editing-the-show", "is_staff": True},

@@ -1,4 +1,4 @@
-"""The site's URLs plus /bench/ok/, the floor that `manage.py bench` compares page throughput with."""
+"""The site's URLs plus /bench/ok/, the floor that `python -m bench` compares page throughput with."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path

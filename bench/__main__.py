@@ -1,0 +1,218 @@
+"""`python -m bench` (`make bench`): the parent process, which runs each step in a child process.
+
+The parent never touches a real database. It creates a throwaway one (a temporary SQLite file, or a
+`spoilerfree_bench` database beside DATABASE_URL's PostgreSQL one), then runs `migrate`,
+`collectstatic`, `python -m bench --step build` (bench.data) and `--step measure` (bench.measure) as
+child processes with DATABASE_URL pointing at it and the production settings (DJANGO_DEBUG=0),
+serves it with gunicorn and drives that with wrk (bench.serve), drops the throwaway database and
+writes the results into its own section of docs/PERFORMANCE.md (bench.report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import django
+from django.conf import settings
+from django.core.management.color import color_style
+
+from bench import BenchError
+
+BENCH_DATABASE = "spoilerfree_bench"
+style = color_style()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=(
+            "Build a large synthetic show in a throwaway database (SQLite, or PostgreSQL when "
+            "DATABASE_URL is set), measure queries, server time and gunicorn throughput, and "
+            "update docs/PERFORMANCE.md."
+        ),
+    )
+    parser.add_argument(
+        "--requests", type=int, default=60, help="Timed requests per page (default 60)."
+    )
+    parser.add_argument(
+        "--budget", type=float, default=15.0, help="Seconds at most per timed page."
+    )
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3).")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="Seconds of load per URL.")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="Scale users and notes (for a quick try)."
+    )
+    parser.add_argument("--no-docs", action="store_true", help="Print the results only.")
+    parser.add_argument(
+        "--keep", action="store_true", help="Keep the throwaway database to look into."
+    )
+    # Internal: the child processes that run against the throwaway database.
+    parser.add_argument("--step", choices=["build", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse_args(argv)
+    # Always the benchmark's settings: its URLs add the trivial views that throughput is compared with.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    django.setup()
+    # The steps import the models, so they load only once Django is set up.
+    from bench import data, measure
+
+    try:
+        if options.step == "build":
+            write_json(options.out, data.build(options.scale))
+        elif options.step == "measure":
+            write_json(options.out, measure.measure(options.requests, options.budget))
+        else:
+            orchestrate(options)
+    except BenchError as error:
+        sys.exit(style.ERROR(f"bench: {error}"))
+
+
+def write_json(out: Path, result: dict) -> None:
+    out.write_text(json.dumps(result, indent=1))
+
+
+def orchestrate(options: argparse.Namespace) -> None:
+    from bench.report import DOC, LABELS, code_version, render_report, write_docs
+    from bench.serve import serve_and_load
+
+    started, code = time.monotonic(), code_version()
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(
+            style.WARNING(
+                f"The load average is {load:.1f}: other work on this machine will slow the measurements down."
+            )
+        )
+    tmp = Path(tempfile.mkdtemp(prefix="spoilerfree-bench-"))
+    vendor, database_url, drop_database = throwaway_database(tmp)
+    print(f"Benchmarking on {LABELS[vendor]}, throwaway database {redact(database_url)}")
+    env = {name: value for name, value in os.environ.items() if name != "REDIS_URL"}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,testserver",
+        # Plain HTTP on 127.0.0.1: no TLS to redirect to.
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_LOG_LEVEL="ERROR",
+        BENCH_STATIC_ROOT=str(tmp / "static"),
+    )
+    try:
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+        step(env, "build", tmp / "build.json", "--scale", str(options.scale))
+        step(
+            env,
+            "measure",
+            tmp / "measure.json",
+            "--requests",
+            str(options.requests),
+            "--budget",
+            str(options.budget),
+        )
+        load_measured = os.getloadavg()[0]
+        built = json.loads((tmp / "build.json").read_text())
+        measured = json.loads((tmp / "measure.json").read_text())
+        served = serve_and_load(env, measured, options.workers, options.wrk_seconds)
+    finally:
+        if options.keep:
+            variables = (
+                "DATABASE_URL",
+                "DJANGO_SETTINGS_MODULE",
+                "DJANGO_DEBUG",
+                "DJANGO_SECRET_KEY",
+                "DJANGO_ALLOWED_HOSTS",
+                "DJANGO_SECURE_SSL_REDIRECT",
+                "BENCH_STATIC_ROOT",
+            )
+            print(
+                "Kept the throwaway database; to use it:\n  "
+                + " ".join(f"{name}={env[name]}" for name in variables)
+            )
+        else:
+            drop_database()
+            shutil.rmtree(tmp, ignore_errors=True)
+    loads = {
+        "start": load,
+        "measure": load_measured,
+        "served": served["load"] if served else None,
+    }
+    if code_version() != code:
+        code += f" (the code changed during the run: {code_version()} at the end)"
+    report = render_report(vendor, built, measured, served, time.monotonic() - started, loads, code)
+    print("\n" + report)
+    if options.no_docs or options.scale != 1.0:
+        print("docs/PERFORMANCE.md left unchanged (--no-docs or --scale).")
+    else:
+        write_docs(vendor, report)
+        print(style.SUCCESS(f"Wrote the {LABELS[vendor]} section of {DOC}"))
+
+
+def run(env: dict, *args: str) -> None:
+    sys.stdout.flush()
+    subprocess.run([sys.executable, *args], env=env, cwd=settings.BASE_DIR, check=True, timeout=900)
+
+
+def manage(env: dict, *args: str) -> None:
+    run(env, str(settings.BASE_DIR / "manage.py"), *args)
+
+
+def step(env: dict, name: str, out: Path, *args: str) -> None:
+    run(env, "-m", "bench", "--step", name, "--out", str(out), *args)
+
+
+# --- The throwaway database ---------------------------------------------------------------------
+
+
+def throwaway_database(tmp: Path):
+    """(vendor, DATABASE_URL of a new empty database, a function that drops it)."""
+    from django.db import connection
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url or url.startswith("sqlite"):
+        return "sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", lambda: None
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        raise BenchError(f"bench runs on SQLite or PostgreSQL, not {parts.scheme}.")
+    if parts.path.strip("/") == BENCH_DATABASE:
+        raise BenchError(
+            f"DATABASE_URL must name a database other than {BENCH_DATABASE}, which bench drops."
+        )
+
+    def drop():
+        # Connected to DATABASE_URL's own database, in autocommit, as CREATE/DROP DATABASE need.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        connection.close()
+
+    drop()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+    connection.close()
+    return "postgresql", urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")), drop
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return urlunsplit(parts)
+
+
+if __name__ == "__main__":
+    main()
