@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Season
 from tests.conftest import mask_csrf
+from tests.crawl import ROUTE_PARAMETER, routes
 from tests.factories import episode, make_character, make_user, watch
 
 
@@ -136,24 +137,41 @@ def fetch(client, url: str) -> tuple[int, str, int]:
 
 
 def hidden_and_missing_urls(show) -> list[tuple[str, str]]:
-    """For every route that takes an id or slug of gated content: a hidden target and a missing one."""
-    hidden_state = CharacterState.objects.get(description="STATE-Ada-2x02")
-    hidden_note = ReviewerNote.objects.get(text="NOTE-saga-2x1")
-    hidden_recap = Recap.objects.get(text="RECAP-saga-2x5")
-    pairs = [
-        (
-            reverse("character-detail", args=["saga", "zed"]),
-            reverse("character-detail", args=["saga", "zee"]),
-        )
-    ]
-    for kind, item in (("state", hidden_state), ("note", hidden_note), ("recap", hidden_recap)):
-        missing = "x" * len(item.public_id)
-        pairs.append(
-            (
-                reverse("report-spoiler", args=["saga", kind, item.public_id]),
-                reverse("report-spoiler", args=["saga", kind, missing]),
-            )
-        )
+    """For every route that takes an id or slug of gated content: a hidden target and a missing one.
+
+    Read from the URLconf, so a new route that takes a gated id is compared too, or fails here
+    until it is taught its values.
+    """
+    hidden = {
+        "state": CharacterState.objects.get(description="STATE-Ada-2x02"),
+        "note": ReviewerNote.objects.get(text="NOTE-saga-2x1"),
+        "recap": Recap.objects.get(text="RECAP-saga-2x5"),
+    }
+    gated = {
+        "character_slug": [({"character_slug": "zed"}, {"character_slug": "zee"})],
+        "public_id": [
+            ({"kind": kind, "public_id": item.public_id}, {"kind": kind, "public_id": "x" * 16})
+            for kind, item in hidden.items()
+        ],
+    }
+    known = {"slug": "saga", "kind": None}
+    pairs = []
+    for route in routes():
+        names = ROUTE_PARAMETER.findall(route)
+        taking = [name for name in names if name in gated]
+        if not taking:
+            continue
+        unknown = set(names) - set(gated) - set(known)
+        assert not unknown, f"teach this test the values of {unknown} in {route!r}"
+        for hidden_values, missing_values in gated[taking[0]]:
+            urls = []
+            for values in (hidden_values, missing_values):
+                parts = {"slug": "saga", **values}
+                urls.append(
+                    "/" + ROUTE_PARAMETER.sub(lambda m, parts=parts: str(parts[m.group(1)]), route)
+                )
+            pairs.append((urls[0], urls[1]))
+    assert len(pairs) >= 4
     return pairs
 
 
@@ -169,7 +187,7 @@ def test_hidden_content_answers_exactly_as_missing_content(alice_client, show):
 
 def test_404_text_names_no_model_even_in_debug(alice_client, show, settings):
     settings.DEBUG = True
-    hidden, missing = hidden_and_missing_urls(show)[1]
+    hidden, missing = next(p for p in hidden_and_missing_urls(show) if "/note/" in p[0])
     assert b"ReviewerNote" not in alice_client.get(hidden).content
     hidden_id, missing_id = (
         url.rstrip("/").rsplit("/", 1)[1].encode() for url in (hidden, missing)
