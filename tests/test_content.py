@@ -142,3 +142,75 @@ def test_export_command_prints_the_import_format(fam, capsys):
     data = yaml.safe_load(capsys.readouterr().out)
     assert data["show"]["title"] == "For All Mankind"
     assert len(data["seasons"]) == 4
+
+
+WITH_SPECIALS = """\
+show:
+  title: Specials
+  slug: specials
+  tvdb_id: "1234"
+seasons:
+  - number: 1
+    period: "1990"
+    period_revealed_at: "1x02"
+    episodes:
+      - number: 1
+      - number: 2
+  - number: 2
+    episodes:
+      - number: 1
+  - number: 0
+    episodes:
+      - number: 1
+        airs_after: "1x02"
+        recap: What the holiday special shows.
+      - number: 2
+characters:
+  - name: Holly Day
+    aliases: [Holly]
+    first_appearance: "0x01"
+    first_appearance_exact: false
+notes:
+  - episode: "0x01"
+    reveal: "2x01"
+    outlet: Paper
+    text: The special sets up the second season.
+"""
+
+
+def test_specials_take_their_aired_place_and_round_trip(db):
+    show = load_show(WITH_SPECIALS)
+    assert [e.code for e in show.episodes.order_by("sequence")] == [
+        "1x1",
+        "1x2",
+        "0x1",
+        "2x1",
+        "0x2",
+    ]
+    holly = show.characters.get()
+    assert holly.names == ["Holly Day", "Holly"] and not holly.first_appearance_exact
+    assert show.seasons.get(number=1).period_revealed_at.code == "1x2"
+    exported = dump_show(show)
+    assert exported["show"]["tvdb_id"] == "1234"
+    specials = next(season for season in exported["seasons"] if season["number"] == 0)
+    assert specials["episodes"][0]["airs_after"] == "1x2"
+    before = snapshot()
+    load_show(yaml.safe_dump(exported, sort_keys=False))
+    assert snapshot() == before
+
+
+def test_the_import_refuses_content_before_its_episode_in_story_order(db):
+    # 0x01 airs after 1x02, so a note on it cannot be safe at 1x02.
+    broken = WITH_SPECIALS.replace('reveal: "2x01"', 'reveal: "1x02"')
+    with pytest.raises(ContentError, match="notes\\[0\\].reveal .*1x02 is earlier than"):
+        load_show(broken)
+    assert not Show.objects.exists()
+
+
+def test_episode_numbers_are_bounded(db):
+    with pytest.raises(ContentError, match="from 1 to 999"):
+        load_show(
+            WITH_SPECIALS.replace(
+                "      - number: 2\n  - number: 2", "      - number: 1002\n  - number: 2"
+            )
+        )
