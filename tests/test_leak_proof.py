@@ -548,7 +548,8 @@ def test_content_past_the_safe_point_changes_no_byte_of_any_response(db, spec, v
 @st.composite
 def admin_edits(draw) -> tuple:
     """One edit an editor could make in the admin, by index into what exists when it is made."""
-    kind = draw(st.sampled_from(["episode", "season", "reveal", "special"]))
+    # Moving episodes is what can break the order, so it is drawn most often.
+    kind = draw(st.sampled_from(["episode", "episode", "episode", "season", "reveal", "special"]))
     if kind == "episode":
         return kind, draw(st.integers(0, 99)), draw(st.integers(0, 3)), draw(st.integers(1, 12))
     if kind == "season":
@@ -619,8 +620,8 @@ def order_holds(show: Show) -> bool:
     return all(places[reveal] >= places[anchor] for reveal, anchor in pairs)
 
 
-@settings(HYPOTHESIS, max_examples=6)
-@given(spec=show_specs(part_watched=True), edits=st.lists(admin_edits(), min_size=1, max_size=5))
+@settings(HYPOTHESIS, max_examples=15)
+@given(spec=show_specs(part_watched=True), edits=st.lists(admin_edits(), min_size=2, max_size=6))
 def test_no_admin_edit_breaks_the_order_or_any_page(db, spec, edits):
     """Random renumbering, moved reveal points and new specials, made through the admin: none is
     answered with a 500, the order never puts content before its episode, and afterwards no page
