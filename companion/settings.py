@@ -135,6 +135,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
 def cache_settings(redis_url: str) -> dict:
     """Redis when REDIS_URL is set, else a per-process cache."""
     if not redis_url:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -214,3 +215,18 @@ def test_episode_numbers_are_bounded(db):
                 "      - number: 2\n  - number: 2", "      - number: 1002\n  - number: 2"
             )
         )
+
+
+def test_the_demo_editor_edits_content_but_cannot_read_accounts(client, db):
+    call_command("load_demo", stdout=io.StringIO())
+    editor = get_user_model().objects.get(username="editor")
+    assert editor.is_staff and not editor.is_superuser
+    client.force_login(editor)
+    assert client.get("/admin/companion/recap/").status_code == 200
+    assert client.get("/admin/companion/characterstate/add/").status_code == 200
+    for closed in (
+        "/admin/accounts/user/",
+        "/admin/companion/watch/",
+        "/admin/axes/accessattempt/",
+    ):
+        assert client.get(closed).status_code == 403, closed
