@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -116,9 +117,27 @@ class ShowAdmin(admin.ModelAdmin):
 class EpisodeInline(ParentShowInlineMixin, admin.TabularInline):
     model = Episode
     extra = 0
-    fields = ["number", "title", "air_date", "airs_after", "synopsis"]
+    fields = ["number", "title", "air_date", "airs_after", "synopsis", "written"]
+    readonly_fields = ["written"]
     show_change_link = True
     reveal_fields = ("airs_after",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                note_count=Count("notes"),
+                has_recap=Exists(Recap.objects.filter(episode=OuterRef("pk"))),
+            )
+        )
+
+    @admin.display(description="Written")
+    def written(self, obj):
+        if obj.pk is None:
+            return ""
+        recap = "recap" if obj.has_recap else "no recap"
+        return f"{recap}, {obj.note_count} note{'s' if obj.note_count != 1 else ''}"
 
 
 @admin.register(Season)
