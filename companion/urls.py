@@ -29,6 +29,7 @@ urlpatterns = [
     path("parties/<int:pk>/", views.party_detail, name="party-detail"),
     path("parties/<int:pk>/leave/", views.party_leave, name="party-leave"),
     path("parties/join/<str:token>/", views.party_join, name="party-join"),
+    path("parties/join/<str:token>/confirm/", views.party_join_confirm, name="party-join-confirm"),
     path(episode, views.episode_detail, name="episode-detail"),
     path(f"{episode}watch/", views.change_watch, {"action": "watch"}, name="episode-watch"),
     path(f"{episode}unwatch/", views.change_watch, {"action": "unwatch"}, name="episode-unwatch"),

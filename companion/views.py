@@ -521,18 +521,24 @@ def party_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, "companion/party_detail.html", context)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required_htmx
+@require_safe
 def party_join(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """The invite page: the party's name and show (never anyone's progress), and a way in."""
     party = get_object_or_404(Party.objects.select_related("show"), invite_token=token)
-    if request.method == "POST":
-        if party.members.count() >= PARTY_SIZE_LIMIT:
-            messages.error(request, f"This watch party is full ({PARTY_SIZE_LIMIT} members).")
-            return redirect("show-list")
-        party.members.add(request.user)
-        messages.success(request, f"You joined {party.name}.")
-        return redirect(party)
-    return render(request, "companion/party_join.html", {"party": party})
+    member = request.user.is_authenticated and party.members.filter(pk=request.user.pk).exists()
+    return render(request, "companion/party_join.html", {"party": party, "member": member})
+
+
+@require_POST
+@login_required_htmx
+def party_join_confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    party = get_object_or_404(Party.objects.select_related("show"), invite_token=token)
+    if party.members.count() >= PARTY_SIZE_LIMIT:
+        messages.error(request, f"This watch party is full ({PARTY_SIZE_LIMIT} members).")
+        return redirect("show-list")
+    party.members.add(request.user)
+    messages.success(request, f"You joined {party.name}.")
+    return redirect(party)
 
 
 @require_POST

@@ -56,13 +56,39 @@ def test_invite_link_joins_after_confirmation(client, party, outsider):
     page = client.get(f"/parties/join/{party.invite_token}/")
     assert "Join the party" in page.content.decode()
     assert not party.members.filter(pk=outsider.pk).exists()
-    client.post(f"/parties/join/{party.invite_token}/")
+    client.post(f"/parties/join/{party.invite_token}/confirm/")
     assert party.members.filter(pk=outsider.pk).exists()
+
+
+def test_a_logged_out_friend_sees_the_party_and_a_way_in_but_no_progress(client, party):
+    page = client.get(f"/parties/join/{party.invite_token}/").content.decode()
+    assert party.name in page and party.show.title in page
+    assert f"/accounts/signup/?next=/parties/join/{party.invite_token}/" in page
+    for member in party.members.all():
+        assert member.username not in page
+    assert "S1E" not in page
+
+
+def test_signing_up_from_an_invite_comes_back_to_it(client, party):
+    invite = f"/parties/join/{party.invite_token}/"
+    response = client.post(
+        f"/accounts/signup/?next={invite}",
+        {
+            "username": "newfriend",
+            "email": "newfriend@example.com",
+            "password1": "a-long-enough-pass-phrase",
+            "password2": "a-long-enough-pass-phrase",
+            "next": invite,
+        },
+    )
+    assert response.url == invite
+    client.post(f"{invite}confirm/")
+    assert party.members.filter(username="newfriend").exists()
 
 
 def test_forged_invite_token_is_404(client, party, outsider):
     client.force_login(outsider)
-    assert client.post("/parties/join/not-a-real-token/").status_code == 404
+    assert client.post("/parties/join/not-a-real-token/confirm/").status_code == 404
     assert not party.members.filter(pk=outsider.pk).exists()
 
 

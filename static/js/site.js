@@ -36,3 +36,13 @@ document.addEventListener("htmx:afterSettle", function (event) {
   var target = targetId && document.getElementById(targetId);
   if (target) target.focus();
 });
+
+// "Copy the link" buttons copy the text of the element their data-copy names, and say so.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy]");
+  var source = button && document.getElementById(button.getAttribute("data-copy"));
+  if (!source || !navigator.clipboard) return;
+  navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+    button.textContent = "Copied";
+  });
+});
