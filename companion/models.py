@@ -262,12 +262,13 @@ class Show(models.Model):
         """
         episodes = list(Episode.objects.filter(show=self).select_for_update())
         places = {episode.pk: place for place, episode in enumerate(story_order(episodes), 1)}
+        moved = [episode for episode in episodes if episode.sequence != places[episode.pk]]
+        if not moved:
+            # Nothing changed place (a new episode at the end, an edited title): nothing to check.
+            return
         problems = order_problems(self, places, {e.pk: e.code for e in episodes}) if check else []
         if problems:
             raise ValidationError(problems)
-        moved = [episode for episode in episodes if episode.sequence != places[episode.pk]]
-        if not moved:
-            return
         # Out of the way first, so no two episodes share a place at any moment (it is unique).
         Episode.objects.filter(pk__in=[e.pk for e in moved]).update(
             sequence=F("sequence") + PLACE_OFFSET
