@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "companion",
+    "history",
 ]
 
 MIDDLEWARE = [
