@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from companion.models import Season, Watch
-from tests.factories import episode, make_show
+from tests.factories import make_show
 from tests.test_history import token_in, watched_at
 
 FIXTURES = Path(__file__).parent / "fixtures" / "history"
