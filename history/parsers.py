@@ -25,8 +25,10 @@ import json
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -131,22 +133,24 @@ class _Problems:
 
 def read_uploads(uploads: list[tuple[str, bytes]]) -> Parsed:
     """Every file of one upload, zips opened, merged into one Parsed; raises HistoryError."""
-    files: list[tuple[str, bytes]] = []
+    # Each file is unzipped only when its turn comes, so one file's text is in memory at a time.
+    files: list[tuple[str, Callable[[], bytes]]] = []
     budget = [MAX_UNCOMPRESSED_BYTES]
     for name, data in uploads:
         if data[:4] == b"PK\x03\x04" or name.lower().endswith(".zip"):
             files.extend(_unzip(name, data, budget))
         else:
-            files.append((name, data))
+            files.append((name, lambda data=data: data))
     if len(files) > MAX_FILES:
         raise HistoryError(f"The upload holds {len(files)} files; the limit is {MAX_FILES}.")
     parsed, problems = Parsed(), _Problems()
-    for name, data in files:
-        _read_file(name, data, parsed, problems)
+    for name, load in files:
+        _read_file(name, load(), parsed, problems)
     problems.raise_if_any()
     if not parsed.rows and not parsed.skipped and parsed.shows_without_seasons:
         raise HistoryError(
-            f"{WATCHED_SHOWS} lists {parsed.shows_without_seasons} shows but not their episodes "
+            f"{WATCHED_SHOWS} lists {parsed.shows_without_seasons} "
+            f"show{'' if parsed.shows_without_seasons == 1 else 's'} but not their episodes "
             '(it was exported without "seasons"). Upload the watched-history-1.json, '
             "watched-history-2.json, … files from the same Trakt export, or the whole zip."
         )
@@ -157,7 +161,7 @@ def _basename(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def _unzip(name: str, data: bytes, budget: list[int]) -> list[tuple[str, bytes]]:
+def _unzip(name: str, data: bytes, budget: list[int]) -> list[tuple[str, Callable[[], bytes]]]:
     """The zip's usable files; refuses encrypted, corrupt, nested or oversized archives."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -187,10 +191,10 @@ def _unzip(name: str, data: bytes, budget: list[int]) -> list[tuple[str, bytes]]
             f"{name}: the zip holds none of the files we read. We looked for {LOOKED_FOR}; "
             f"it holds {found}{more}."
         )
-    out = []
-    for info in wanted:
-        out.append((f"{name}/{info.filename}", _read_member(name, archive, info, budget)))
-    return out
+    return [
+        (f"{name}/{info.filename}", partial(_read_member, name, archive, info, budget))
+        for info in wanted
+    ]
 
 
 def _read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget) -> bytes:

@@ -23,6 +23,7 @@ urlpatterns = [
 # Where these pages lived under Account; bookmarks and old links land on the new page.
 old_urlpatterns = [
     path("", RedirectView.as_view(pattern_name="history", permanent=True)),
+    path("confirm/", views.old_confirm),
     path(
         "export/trakt.json",
         RedirectView.as_view(pattern_name="history-export-trakt", permanent=True),

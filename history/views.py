@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import exports, matching
@@ -55,3 +56,9 @@ def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="spoilerfree-history-{fmt}"'
     return response
+
+
+@require_POST
+def old_confirm(request: HttpRequest) -> HttpResponse:
+    """A preview made before the move confirms at the new address: a 308 keeps the POST."""
+    return HttpResponsePermanentRedirect(reverse("history-confirm"), preserve_request=True)

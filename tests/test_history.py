@@ -520,3 +520,11 @@ def test_code_ranges_collapse_runs_within_a_season():
 def test_the_old_account_urls_redirect_to_the_history_app(alice_client, old, new):
     response = alice_client.get(old)
     assert response.status_code == 301 and response["Location"] == new
+
+
+def test_a_preview_made_before_the_move_still_confirms(alice_client, alice, show):
+    token = token_in(upload(alice_client, trakt(("Saga", 1, [4]))))
+    response = alice_client.post("/accounts/history/confirm/", {"token": token})
+    assert response.status_code == 308 and response["Location"] == "/history/confirm/"
+    alice_client.post(response["Location"], {"token": token})
+    assert watched(alice) == [1001, 1002, 1003, 1004]

@@ -188,7 +188,7 @@ def test_watched_shows_without_seasons_points_to_the_history_files(alice_client,
         alice_client, ("watched-shows.json", fixture("trakt/watched-shows-without-seasons.json"))
     )
     page = response.content.decode()
-    assert "lists 1 shows but not their episodes" in page
+    assert "lists 1 show but not their episodes" in page
     assert "watched-history-1.json" in page and "the whole zip" in page
     assert Watch.objects.count() == before and 'name="token"' not in page
 
