@@ -140,22 +140,45 @@ def measured(step):
     return result, seconds, peak / 1024 / 1024
 
 
-@pytest.mark.parametrize("service, export", [("trakt", trakt_export), ("tvtime", tvtime_export)])
-def test_a_20000_play_export_previews_and_applies_in_one_upload(db, service, export):
+def trakt_single_file() -> bytes:
+    """The same 20,000 plays as one unzipped JSON file, as someone might upload it."""
+    with zipfile.ZipFile(io.BytesIO(trakt_export())) as archive:
+        plays = [
+            play
+            for name in sorted(archive.namelist())
+            if name.startswith("watched-history-")
+            for play in json.loads(archive.read(name))
+        ]
+    return json.dumps(plays, indent=2).encode()
+
+
+@pytest.mark.parametrize(
+    "service, export, name",
+    [
+        ("trakt", trakt_export, "trakt.zip"),
+        ("trakt-unzipped", trakt_single_file, "watched-history-1.json"),
+        ("tvtime", tvtime_export, "tvtime.zip"),
+    ],
+)
+def test_a_20000_play_export_previews_and_applies_in_one_upload(db, service, export, name):
     build_catalogue()
     user = make_user("heavy")
     archive = export()
-    uncompressed = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(archive)).infolist())
+    uncompressed = (
+        sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(archive)).infolist())
+        if name.endswith(".zip")
+        else len(archive)
+    )
 
     def preview():
-        parsed = parsers.read_uploads([(f"{service}.zip", archive)])
+        parsed = parsers.read_uploads([(name, archive)])
         result = matching.match(parsed, user=user)
         return result, matching.sign(result, user=user)
 
     (result, token), preview_s, preview_mb = measured(preview)
     added, apply_s, apply_mb = measured(lambda: matching.apply(token, user=user))
     print(
-        f"\n{service}: {PLAYS:,} plays, zip {len(archive) / 1e6:.1f} MB, unzipped "
+        f"\n{service}: {PLAYS:,} plays, upload {len(archive) / 1e6:.1f} MB, unzipped "
         f"{uncompressed / 1e6:.1f} MB; preview {preview_s:.2f} s, peak {preview_mb:.0f} MB; "
         f"token {len(token) / 1e3:.0f} kB; apply {apply_s:.2f} s, peak {apply_mb:.0f} MB; "
         f"{added:,} marked, {result.unmatched_count:,} unmatched in {len(result.unmatched)} groups"
