@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from . import history
 from .models import User
 
 
@@ -34,30 +33,3 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(self.cleaned_data["password"]):
             raise forms.ValidationError("That is not your password.")
         return self.cleaned_data["password"]
-
-
-class HistoryImportForm(forms.Form):
-    file = forms.FileField(
-        label="Watch history file",
-        help_text="A Trakt JSON export or a TV Time-style CSV, up to 2 MB.",
-        widget=forms.FileInput(attrs={"accept": ".json,.csv,application/json,text/csv"}),
-    )
-    format = forms.ChoiceField(choices=history.FORMATS, initial="auto")
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > history.MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is "
-                f"{history.MAX_UPLOAD_BYTES // 1024 // 1024} MB. Split it into smaller files."
-            )
-        return upload
-
-    def clean(self):
-        cleaned = super().clean()
-        if "file" in cleaned and "format" in cleaned:
-            try:
-                cleaned["parsed"] = history.parse(cleaned["file"].read(), cleaned["format"])
-            except history.HistoryError as error:
-                self.add_error("file", error.problems)
-        return cleaned

@@ -30,18 +30,4 @@ urlpatterns = [
     path("preferences/", views.preferences, name="preferences"),
     path("export/", views.export_data, name="export-data"),
     path("delete/", views.delete_account, name="delete-account"),
-    path("history/", views.history_import, name="history"),
-    path("history/confirm/", views.history_confirm, name="history-confirm"),
-    path(
-        "history/export/trakt.json",
-        views.history_export,
-        {"fmt": "trakt.json"},
-        name="history-export-trakt",
-    ),
-    path(
-        "history/export/tvtime.csv",
-        views.history_export,
-        {"fmt": "tvtime.csv"},
-        name="history-export-tvtime",
-    ),
 ]

@@ -7,10 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from . import history
-from .forms import DeleteAccountForm, HistoryImportForm, PreferencesForm, SignupForm
+from .forms import DeleteAccountForm, PreferencesForm, SignupForm
 from .models import User
 
 
@@ -94,47 +93,3 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your account and your watch history have been deleted.")
         return redirect("show-list")
     return render(request, "accounts/delete.html", {"form": form})
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def history_import(request: HttpRequest) -> HttpResponse:
-    """Upload a history file; a valid one gets a preview of what would be marked, and nothing is written."""
-    if request.method == "GET":
-        return render(request, "accounts/history.html", {"form": HistoryImportForm()})
-    form = HistoryImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return render(request, "accounts/history.html", {"form": form})
-    preview = history.match(form.cleaned_data["parsed"], user=request.user)
-    token = history.sign(preview, user=request.user) if preview.new_count else ""
-    return render(request, "accounts/history_preview.html", {"preview": preview, "token": token})
-
-
-@require_POST
-@login_required
-def history_confirm(request: HttpRequest) -> HttpResponse:
-    try:
-        added = history.apply(request.POST.get("token", ""), user=request.user)
-    except history.HistoryError as error:
-        context = {"form": HistoryImportForm(), "error": str(error)}
-        return render(request, "accounts/history.html", context, status=400)
-    messages.success(
-        request, f"Imported: {added} episode{'' if added == 1 else 's'} marked watched."
-    )
-    return redirect("history")
-
-
-@require_GET
-@login_required
-def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The viewer's watches as a download that history_import reads back."""
-    if fmt == "trakt.json":
-        response = HttpResponse(
-            history.export_trakt(request.user), content_type="application/json; charset=utf-8"
-        )
-    else:
-        response = HttpResponse(
-            history.export_tvtime(request.user), content_type="text/csv; charset=utf-8"
-        )
-    response["Content-Disposition"] = f'attachment; filename="spoilerfree-history-{fmt}"'
-    return response

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "companion",
+    "history",
 ]
 
 MIDDLEWARE = [

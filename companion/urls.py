@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from history.urls import old_urlpatterns as old_history_urls
+
 from . import views
 
 # An episode's actions sit beneath its page's URL; templates build them from Episode.url.
@@ -40,6 +42,8 @@ urlpatterns = [
         name="episode-watch-up-to",
     ),
     path(f"{episode}preview/", views.preview, name="preview"),
+    path("accounts/history/", include(old_history_urls)),
     path("accounts/", include("accounts.urls")),
+    path("history/", include("history.urls")),
     path("admin/", admin.site.urls),
 ]

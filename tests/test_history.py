@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from accounts import history
 from companion.models import Watch
+from history import matching, parsers
 from tests.factories import episode, make_show, make_user, watch
 
 CSV_HEADER = "tv_show_name,episode_season_number,episode_number,updated_at\n"
@@ -44,11 +44,9 @@ def trakt(*shows) -> str:
     )
 
 
-def upload(client, content, *, name="history.json", fmt="auto"):
+def upload(client, content, *, name="history.json"):
     data = content.encode() if isinstance(content, str) else content
-    return client.post(
-        "/accounts/history/", {"file": SimpleUploadedFile(name, data), "format": fmt}
-    )
+    return client.post("/history/", {"files": SimpleUploadedFile(name, data)})
 
 
 def token_in(response) -> str:
@@ -82,9 +80,7 @@ def test_trakt_import_previews_without_writing_then_confirm_marks_with_the_files
     assert "To mark watched: S1E4–E5" in page and "Already watched: S1E1–E3" in page
     assert Watch.objects.count() == before
 
-    response = alice_client.post(
-        "/accounts/history/confirm/", {"token": token_in(response)}, follow=True
-    )
+    response = alice_client.post("/history/confirm/", {"token": token_in(response)}, follow=True)
     assert "2 episodes marked watched" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003, 1004, 1005]
     assert watched_at(alice, show, "1x5") == datetime(2024, 1, 5, 20, tzinfo=UTC)
@@ -93,7 +89,7 @@ def test_trakt_import_previews_without_writing_then_confirm_marks_with_the_files
 def test_confirm_leaves_already_watched_dates_alone(alice_client, alice, show):
     first_seen = watched_at(alice, show, "1x1")
     response = upload(alice_client, trakt(("Saga", 1, [1, 4])))
-    alice_client.post("/accounts/history/confirm/", {"token": token_in(response)})
+    alice_client.post("/history/confirm/", {"token": token_in(response)})
     assert watched_at(alice, show, "1x1") == first_seen
 
 
@@ -107,19 +103,11 @@ def test_tvtime_csv_with_bom_any_column_order_and_extra_columns(client, outsider
     )
     response = upload(client, "\ufeff".encode() + text.encode(), name="seen_episode.csv")
     assert "To mark watched: S2E1–E2" in response.content.decode()
-    client.post("/accounts/history/confirm/", {"token": token_in(response)})
+    client.post("/history/confirm/", {"token": token_in(response)})
     assert watched(outsider) == [2001, 2002]
     # A date without a zone is UTC; a blank one is the time of the import.
     assert watched_at(outsider, show, "2x1") == datetime(2024, 3, 1, 21, 15, tzinfo=UTC)
     assert timezone.now() - watched_at(outsider, show, "2x2") < timedelta(minutes=1)
-
-
-def test_format_can_be_chosen_instead_of_detected(client, outsider, show):
-    client.force_login(outsider)
-    response = upload(client, trakt(("Saga", 1, [1])), fmt="tvtime")
-    assert "the header lacks" in response.content.decode()
-    response = upload(client, trakt(("Saga", 1, [1])), fmt="trakt")
-    assert "To mark watched: S1E1" in response.content.decode()
 
 
 def test_trakt_history_export_shape_is_accepted_and_movies_are_reported(client, outsider, show):
@@ -149,8 +137,9 @@ def test_trakt_history_export_shape_is_accepted_and_movies_are_reported(client, 
     response = upload(client, json.dumps(entries))
     page = response.content.decode()
     assert "To mark watched: S1E2" in page
-    assert "[2]: Some Film — a movie, not a TV episode" in page
-    client.post("/accounts/history/confirm/", {"token": token_in(response)})
+    assert "Movies: 1 entry, a movie, not a TV episode" in page
+    assert "history.json [2]: Some Film" in page
+    client.post("/history/confirm/", {"token": token_in(response)})
     # Watched twice: the first viewing counts.
     assert watched_at(outsider, show, "1x2") == datetime(2024, 2, 1, 20, tzinfo=UTC)
 
@@ -159,10 +148,12 @@ def test_unmatched_rows_are_reported_with_their_line_and_why(client, outsider, s
     client.force_login(outsider)
     text = CSV_HEADER + "Saga,1,1,\nNo Such Show,1,1,\nSaga,3,1,\nSaga,1,1005,\n"
     page = upload(client, text, name="h.csv").content.decode()
-    assert "Line 3: No Such Show S1E1 — no show with this title" in page
-    assert "Line 4: Saga S3E1 — Saga has no such episode" in page
+    assert "No Such Show: 1 episode, no such show here" in page
+    assert "h.csv line 3: S1E1" in page
+    assert "Saga: 2 episodes, no such episode here" in page
+    assert "h.csv line 4: S3E1" in page
     # 1x1005 must not alias 2x5 through the sequence arithmetic.
-    assert "Line 5: Saga S1E1005 — Saga has no such episode" in page
+    assert "h.csv line 5: S1E1005" in page
     assert "To mark watched: S1E1<" in page
 
 
@@ -178,7 +169,7 @@ def test_a_title_shared_by_two_shows_is_reported_not_guessed(client, outsider, s
     make_show("saga-2004", seasons=1, episodes=2, title="Saga")
     client.force_login(outsider)
     page = upload(client, trakt(("Saga", 1, [1]))).content.decode()
-    assert "more than one show has this title" in page
+    assert "more than one show here has this title" in page
     assert 'name="token"' not in page
 
 
@@ -191,9 +182,10 @@ def test_specials_import_when_the_episode_exists(client, outsider, db):
     page = response.content.decode()
     assert (
         "To mark watched: S0E1" in page
-        and "Line 3: Extras S0E2 — Extras has no such episode" in page
+        and "Extras: 1 episode, no such episode here" in page
+        and "h.csv line 3: S0E2" in page
     )
-    client.post("/accounts/history/confirm/", {"token": token_in(response)})
+    client.post("/history/confirm/", {"token": token_in(response)})
     assert watched(outsider) == [1]
 
 
@@ -256,17 +248,20 @@ MALFORMED = {
     ),
     "csv text number": (
         CSV_HEADER + "Saga,1,1,\nSaga,1,two,\n",
-        "Line 3, episode_number: expected a whole number",
+        "history.txt line 3, episode_number: expected a whole number",
     ),
     "csv short row": (
         CSV_HEADER + "Saga,1\n",
-        "Line 2, episode_number: expected a whole number, not nothing",
+        "history.txt line 2, episode_number: expected a whole number, not nothing",
     ),
     "csv bad date": (
         CSV_HEADER + "Saga,1,1,yesterday\n",
-        "Line 2, updated_at: &quot;yesterday&quot; is not a date",
+        "history.txt line 2, updated_at: &quot;yesterday&quot; is not a date",
     ),
-    "csv bad quoting": (CSV_HEADER + 'Saga,1,1,\n"Saga"x,1,2,\n', "Line 3: not valid CSV"),
+    "csv bad quoting": (
+        CSV_HEADER + 'Saga,1,1,\n"Saga"x,1,2,\n',
+        "history.txt line 3: not valid CSV",
+    ),
     "not utf-8": ("tv_show_name\nS\xe9rie".encode("latin-1"), "not UTF-8 text"),
     "empty": ("  \n", "The file is empty"),
 }
@@ -286,25 +281,26 @@ def test_one_bad_row_rejects_the_whole_file(alice_client, alice):
     page = upload(
         alice_client, CSV_HEADER + "Saga,1,4,\nSaga,1,5,not-a-date\n", name="h.csv"
     ).content.decode()
-    assert "Line 3, updated_at" in page
+    assert "h.csv line 3, updated_at" in page
     assert watched(alice) == [1001, 1002, 1003]
 
 
 def test_many_problems_are_listed_up_to_a_limit(alice_client):
     rows = "".join(f"Saga,1,x{n},\n" for n in range(100))
     page = upload(alice_client, CSV_HEADER + rows, name="h.csv").content.decode()
-    assert "Line 2, episode_number" in page and "Line 21, episode_number" in page
-    assert "Line 22," not in page and "Stopped after 20 problems" in page
+    assert "h.csv line 2, episode_number" in page and "h.csv line 21, episode_number" in page
+    assert "line 22," not in page and "Stopped after 20 problems" in page
 
 
-def test_an_oversized_upload_is_refused(alice_client, alice):
+def test_an_oversized_upload_is_refused(alice_client, alice, monkeypatch):
+    monkeypatch.setattr(parsers, "MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
     page = upload(alice_client, CSV_HEADER + "x" * (2 * 1024 * 1024), name="h.csv").content.decode()
     assert "the limit is 2 MB" in page
     assert watched(alice) == [1001, 1002, 1003]
 
 
 def test_too_many_rows_are_refused(alice_client, alice, monkeypatch):
-    monkeypatch.setattr(history, "MAX_ROWS", 3)
+    monkeypatch.setattr(parsers, "MAX_ROWS", 3)
     page = upload(
         alice_client, CSV_HEADER + "Saga,1,4,\nSaga,1,5,\nSaga,2,1,\nSaga,2,2,\n", name="h.csv"
     ).content.decode()
@@ -313,7 +309,7 @@ def test_too_many_rows_are_refused(alice_client, alice, monkeypatch):
 
 
 def test_a_missing_file_is_a_form_error(alice_client):
-    response = alice_client.post("/accounts/history/", {"format": "auto"})
+    response = alice_client.post("/history/", {})
     assert "This field is required" in response.content.decode()
 
 
@@ -329,7 +325,7 @@ def test_a_tampered_token_changes_nothing(alice_client, alice, show):
         "",
         "garbage",
     ):
-        response = alice_client.post("/accounts/history/confirm/", {"token": forged})
+        response = alice_client.post("/history/confirm/", {"token": forged})
         assert response.status_code == 400
         assert "nothing was imported" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003]
@@ -338,10 +334,10 @@ def test_a_tampered_token_changes_nothing(alice_client, alice, show):
 def test_a_token_signed_for_someone_else_changes_nothing(alice_client, alice, bob, show):
     bobs = signing.dumps(
         {"u": bob.pk, "w": [[episode(show, "2x1").pk, None]]},
-        salt=history.TOKEN_SALT,
+        salt=matching.TOKEN_SALT,
         compress=True,
     )
-    response = alice_client.post("/accounts/history/confirm/", {"token": bobs})
+    response = alice_client.post("/history/confirm/", {"token": bobs})
     assert response.status_code == 400 and "does not belong to you" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003]
 
@@ -350,26 +346,26 @@ def test_a_token_naming_a_missing_episode_changes_nothing(alice_client, alice, s
     real = episode(show, "1x4").pk
     token = signing.dumps(
         {"u": alice.pk, "w": [[real, None], [999_999, None]]},
-        salt=history.TOKEN_SALT,
+        salt=matching.TOKEN_SALT,
         compress=True,
     )
-    response = alice_client.post("/accounts/history/confirm/", {"token": token})
+    response = alice_client.post("/history/confirm/", {"token": token})
     assert response.status_code == 400 and "no longer exist" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003]
 
 
 def test_an_expired_preview_changes_nothing(alice_client, alice, show, monkeypatch):
     token = token_in(upload(alice_client, trakt(("Saga", 1, [4]))))
-    monkeypatch.setattr(history, "TOKEN_MAX_AGE", -1)
-    response = alice_client.post("/accounts/history/confirm/", {"token": token})
+    monkeypatch.setattr(matching, "TOKEN_MAX_AGE", -1)
+    response = alice_client.post("/history/confirm/", {"token": token})
     assert response.status_code == 400 and "Upload the file again" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003]
 
 
 def test_confirming_twice_adds_nothing_the_second_time(alice_client, alice, show):
     token = token_in(upload(alice_client, trakt(("Saga", 1, [4]))))
-    alice_client.post("/accounts/history/confirm/", {"token": token})
-    response = alice_client.post("/accounts/history/confirm/", {"token": token}, follow=True)
+    alice_client.post("/history/confirm/", {"token": token})
+    response = alice_client.post("/history/confirm/", {"token": token}, follow=True)
     assert "0 episodes marked watched" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003, 1004]
 
@@ -381,7 +377,7 @@ def test_another_viewers_records_are_untouched(alice_client, alice, bob, show):
     response = upload(alice_client, trakt(("Saga", 2, [1, 2, 3, 4, 5])))
     # Bob has watched all of season 2; for alice it is all new.
     assert "To mark watched: S2E1–E5" in response.content.decode()
-    alice_client.post("/accounts/history/confirm/", {"token": token_in(response)})
+    alice_client.post("/history/confirm/", {"token": token_in(response)})
     assert (
         list(Watch.objects.filter(user=bob).order_by("pk").values_list("episode_id", "watched_at"))
         == bobs
@@ -395,8 +391,8 @@ def test_another_viewers_records_are_untouched(alice_client, alice, bob, show):
 @pytest.mark.parametrize(
     "url, content_type",
     [
-        ("/accounts/history/export/trakt.json", "application/json"),
-        ("/accounts/history/export/tvtime.csv", "text/csv"),
+        ("/history/export/trakt.json", "application/json"),
+        ("/history/export/tvtime.csv", "text/csv"),
     ],
 )
 def test_export_is_a_download_of_my_watches_by_number_only(alice_client, bob, url, content_type):
@@ -408,7 +404,7 @@ def test_export_is_a_download_of_my_watches_by_number_only(alice_client, bob, ur
 
 
 def test_trakt_export_holds_watched_shows(alice_client, show):
-    data = json.loads(alice_client.get("/accounts/history/export/trakt.json").content)
+    data = json.loads(alice_client.get("/history/export/trakt.json").content)
     assert [item["show"]["title"] for item in data] == ["Saga"]
     assert [(s["number"], [e["number"] for e in s["episodes"]]) for s in data[0]["seasons"]] == [
         (1, [1, 2, 3])
@@ -418,9 +414,7 @@ def test_trakt_export_holds_watched_shows(alice_client, show):
 
 def test_tvtime_export_holds_one_row_per_watch(alice_client, show):
     rows = list(
-        csv.reader(
-            io.StringIO(alice_client.get("/accounts/history/export/tvtime.csv").content.decode())
-        )
+        csv.reader(io.StringIO(alice_client.get("/history/export/tvtime.csv").content.decode()))
     )
     assert rows[0] == ["tv_show_name", "episode_season_number", "episode_number", "updated_at"]
     assert [row[:3] for row in rows[1:]] == [
@@ -440,12 +434,12 @@ def test_export_then_import_round_trips(client, show, fmt):
         watched_at=datetime(2023, 6, 7, 8, 9, 10, 123000, tzinfo=UTC)
     )
     client.force_login(source)
-    exported = client.get(f"/accounts/history/export/{fmt}").content
+    exported = client.get(f"/history/export/{fmt}").content
 
     client.force_login(target)
     response = upload(client, exported, name=fmt)
     assert "Not matched" not in response.content.decode()
-    client.post("/accounts/history/confirm/", {"token": token_in(response)})
+    client.post("/history/confirm/", {"token": token_in(response)})
 
     def history_of(user):
         return sorted(
@@ -457,7 +451,7 @@ def test_export_then_import_round_trips(client, show, fmt):
 
     assert history_of(target) == history_of(source)
     client.force_login(source)
-    assert client.get(f"/accounts/history/export/{fmt}").content == exported
+    assert client.get(f"/history/export/{fmt}").content == exported
 
 
 # --- Access ------------------------------------------------------------------------------------------
@@ -466,11 +460,11 @@ def test_export_then_import_round_trips(client, show, fmt):
 @pytest.mark.parametrize(
     "method, url",
     [
-        ("get", "/accounts/history/"),
-        ("post", "/accounts/history/"),
-        ("post", "/accounts/history/confirm/"),
-        ("get", "/accounts/history/export/trakt.json"),
-        ("get", "/accounts/history/export/tvtime.csv"),
+        ("get", "/history/"),
+        ("post", "/history/"),
+        ("post", "/history/confirm/"),
+        ("get", "/history/export/trakt.json"),
+        ("get", "/history/export/tvtime.csv"),
     ],
 )
 def test_history_needs_a_login(client, show, method, url):
@@ -479,7 +473,7 @@ def test_history_needs_a_login(client, show, method, url):
 
 
 def test_confirm_is_post_only(alice_client):
-    assert alice_client.get("/accounts/history/confirm/").status_code == 405
+    assert alice_client.get("/history/confirm/").status_code == 405
 
 
 def test_upload_and_confirm_need_the_csrf_token(alice, show):
@@ -489,22 +483,20 @@ def test_upload_and_confirm_need_the_csrf_token(alice, show):
     assert response.status_code == 403
     token = signing.dumps(
         {"u": alice.pk, "w": [[episode(show, "1x4").pk, None]]},
-        salt=history.TOKEN_SALT,
+        salt=matching.TOKEN_SALT,
         compress=True,
     )
-    response = client.post("/accounts/history/confirm/", {"token": token})
+    response = client.post("/history/confirm/", {"token": token})
     assert response.status_code == 403
     assert watched(alice) == [1001, 1002, 1003]
 
 
 def test_preferences_link_to_the_history_page(alice_client):
-    assert (
-        'href="/accounts/history/"' in alice_client.get("/accounts/preferences/").content.decode()
-    )
+    assert 'href="/history/"' in alice_client.get("/accounts/preferences/").content.decode()
 
 
 def test_history_pages_have_no_inline_scripts_or_styles(alice_client):
-    pages = [alice_client.get("/accounts/history/"), upload(alice_client, trakt(("Saga", 1, [4])))]
+    pages = [alice_client.get("/history/"), upload(alice_client, trakt(("Saga", 1, [4])))]
     for html in (page.content.decode() for page in pages):
         assert not re.search(r"<script(?![^>]*\bsrc=)", html)
         assert (
@@ -514,4 +506,25 @@ def test_history_pages_have_no_inline_scripts_or_styles(alice_client):
 
 def test_code_ranges_collapse_runs_within_a_season():
     pairs = [(0, 1), (1, 1), (1, 2), (1, 3), (1, 5), (2, 1), (2, 2)]
-    assert history.code_ranges(pairs) == ["S0E1", "S1E1–E3", "S1E5", "S2E1–E2"]
+    assert matching.code_ranges(pairs) == ["S0E1", "S1E1–E3", "S1E5", "S2E1–E2"]
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("/accounts/history/", "/history/"),
+        ("/accounts/history/export/trakt.json", "/history/export/trakt.json"),
+        ("/accounts/history/export/tvtime.csv", "/history/export/tvtime.csv"),
+    ],
+)
+def test_the_old_account_urls_redirect_to_the_history_app(alice_client, old, new):
+    response = alice_client.get(old)
+    assert response.status_code == 301 and response["Location"] == new
+
+
+def test_a_preview_made_before_the_move_still_confirms(alice_client, alice, show):
+    token = token_in(upload(alice_client, trakt(("Saga", 1, [4]))))
+    response = alice_client.post("/accounts/history/confirm/", {"token": token})
+    assert response.status_code == 308 and response["Location"] == "/history/confirm/"
+    alice_client.post(response["Location"], {"token": token})
+    assert watched(alice) == [1001, 1002, 1003, 1004]
