@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "companion",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "companion.middleware.PrivateCacheMiddleware",
     "companion.middleware.FriendlyErrorsMiddleware",
+    "api.middleware.JsonErrorsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -134,6 +136,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"spoilerfree-test-{os.getpid()}.sqlite3")
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
 
 def cache_settings(redis_url: str) -> dict:
     """Redis when REDIS_URL is set, else a per-process cache."""
@@ -205,6 +208,9 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# Calls per token (or per signed-in viewer on the site) to /api/; "N/s", "N/m", "N/h" or "N/d".
+API_RATE_LIMIT = env("API_RATE_LIMIT", "120/m")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200

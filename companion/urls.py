@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api import views as api_views
+
 from . import views
 
 # An episode's actions sit beneath its page's URL; templates build them from Episode.url.
@@ -39,6 +41,9 @@ urlpatterns = [
         name="episode-watch-up-to",
     ),
     path(f"{episode}preview/", views.preview, name="preview"),
+    path("accounts/tokens/", api_views.tokens, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", api_views.revoke_token, name="api-token-revoke"),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
