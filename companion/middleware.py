@@ -50,8 +50,14 @@ class PrivateCacheMiddleware:
         return response
 
 
+def is_json(response) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
 class FriendlyErrorsMiddleware:
     """Client errors get a page for browsers and a short message fragment for htmx requests.
+
+    JSON errors (the API's) are left as they are: a client reading JSON gets JSON.
 
     The htmx fragment is retargeted at the page's message area, so a failed click explains itself
     instead of swapping an error page into the middle of the episode list.
@@ -63,7 +69,7 @@ class FriendlyErrorsMiddleware:
     def __call__(self, request: HttpRequest):
         response = self.get_response(request)
         message = ERROR_MESSAGES.get(response.status_code)
-        if message is None or response.streaming:
+        if message is None or response.streaming or is_json(response):
             return response
         if getattr(request, "htmx", False):
             response.content = render_to_string("_error_fragment.html", {"message": message})

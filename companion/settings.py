@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "accounts",
     "companion",
     "history",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "companion.middleware.PrivateCacheMiddleware",
     "companion.middleware.FriendlyErrorsMiddleware",
+    "api.middleware.JsonErrorsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -207,6 +209,9 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# Calls per token (or per signed-in viewer on the site) to /api/; "N/s", "N/m", "N/h" or "N/d".
+API_RATE_LIMIT = env("API_RATE_LIMIT", "120/m")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200

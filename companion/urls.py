@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api import views as api_views
 from history.urls import old_urlpatterns as old_history_urls
 
 from . import views
@@ -43,7 +44,10 @@ urlpatterns = [
     ),
     path(f"{episode}preview/", views.preview, name="preview"),
     path("accounts/history/", include(old_history_urls)),
+    path("accounts/tokens/", api_views.tokens, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", api_views.revoke_token, name="api-token-revoke"),
     path("accounts/", include("accounts.urls")),
     path("history/", include("history.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -344,39 +344,43 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, "companion/previously.html", context)
 
 
+def search_results(viewing: Viewing, query: str) -> dict:
+    """What a search finds at the viewer's safe point; the search page and the API both use it."""
+    if len(query) < 2:
+        return {}
+    show, safe = viewing.show, viewing.safe_point
+    titled = show.episodes.filter(title__icontains=query).select_related("show")
+    return {
+        "characters": Character.objects.for_show(show)
+        .visible_at(safe)
+        .filter(name__icontains=query)
+        .select_related("show")[:SEARCH_LIMIT],
+        "episodes": [
+            e
+            for e in viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT]))
+            if not e.title_hidden
+        ],
+        "recaps": Recap.objects.for_show(show)
+        .visible_at(safe)
+        .filter(text__icontains=query)
+        .select_related("episode__show")[:SEARCH_LIMIT],
+        "notes": ReviewerNote.objects.for_show(show)
+        .visible_at(safe)
+        .filter(text__icontains=query)
+        .select_related("episode__show")[:SEARCH_LIMIT],
+        "states": CharacterState.objects.for_show(show)
+        .visible_at(safe)
+        .filter(description__icontains=query)
+        .select_related("character__show", "reveal_at")[:SEARCH_LIMIT],
+    }
+
+
 @require_safe
 def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
-    show = viewing.show
     query = request.GET.get("q", "").strip()[:100]
-    results = {}
-    if len(query) >= 2:
-        safe = viewing.safe_point
-        titled = show.episodes.filter(title__icontains=query).select_related("show")
-        results = {
-            "characters": Character.objects.for_show(show)
-            .visible_at(safe)
-            .filter(name__icontains=query)
-            .select_related("show")[:SEARCH_LIMIT],
-            "episodes": [
-                e
-                for e in viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT]))
-                if not e.title_hidden
-            ],
-            "recaps": Recap.objects.for_show(show)
-            .visible_at(safe)
-            .filter(text__icontains=query)
-            .select_related("episode__show")[:SEARCH_LIMIT],
-            "notes": ReviewerNote.objects.for_show(show)
-            .visible_at(safe)
-            .filter(text__icontains=query)
-            .select_related("episode__show")[:SEARCH_LIMIT],
-            "states": CharacterState.objects.for_show(show)
-            .visible_at(safe)
-            .filter(description__icontains=query)
-            .select_related("character__show", "reveal_at")[:SEARCH_LIMIT],
-        }
-    context = {"show": show, "viewing": viewing, "query": query, "results": results}
+    results = search_results(viewing, query)
+    context = {"show": viewing.show, "viewing": viewing, "query": query, "results": results}
     if request.htmx:
         return render(request, "companion/search.html#results", context)
     return render(request, "companion/search.html", context)

@@ -20,6 +20,12 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _api_rate_limit_out_of_the_way(settings):
+    # Crawls and property tests make thousands of API calls; the rate limit has its own tests.
+    settings.API_RATE_LIMIT = "100000/m"
+
+
 @pytest.fixture
 def show(db):
     """Two seasons of five episodes; Ada is there from 1x01 and dies in 2x02; Zed first appears in 1x04."""
@@ -78,3 +84,19 @@ def markers_in(response) -> str:
 
 def mask_csrf(html: str) -> str:
     return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1<csrf>", html)
+
+
+@pytest.fixture
+def alice_token(alice) -> str:
+    """A personal API token of alice's, as her app would send it."""
+    from api.models import ApiToken
+
+    return ApiToken.objects.issue(user=alice, name="Alice's phone")[1]
+
+
+@pytest.fixture
+def alice_api(alice_token):
+    """A client that calls the API with alice's token and no session."""
+    from django.test import Client
+
+    return Client(HTTP_AUTHORIZATION=f"Bearer {alice_token}")

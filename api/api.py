@@ -1,0 +1,410 @@
+"""The JSON API, /api/v1/: the catalogue, progress, marking, and what is safe at the viewer's point.
+
+Every show endpoint starts from `viewing_for`, which computes the viewer's safe point once with
+`Show.safe_point_for`, and reads gated content only through `visible_at` at that point: the API
+returns exactly what the pages show. A hidden public id is looked up the same way as a missing
+one, so both answer the same 404 after the same queries.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Path, Query
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer, SessionAuth
+from ninja.throttling import SimpleRateThrottle
+
+from accounts.models import User
+from companion.middleware import ERROR_MESSAGES
+from companion.models import (
+    MAX_NUMBER,
+    Character,
+    CharacterState,
+    Episode,
+    Recap,
+    ReviewerNote,
+    Show,
+    Watch,
+    progress_for,
+)
+from companion.viewing import Viewing, viewing_for
+from companion.views import search_results
+
+from . import schemas
+from .middleware import SERVER_ERROR
+from .models import ApiToken
+
+logger = logging.getLogger(__name__)
+
+
+class ApiRequest(HttpRequest):
+    """A request past the API's authentication: token or session, the viewer is signed in."""
+
+    user: User
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>`; the token's owner becomes request.user."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = ApiToken.objects.authenticate(token)
+        if found is not None:
+            request.user = found.user
+        return found
+
+
+class PerTokenThrottle(SimpleRateThrottle):
+    """settings.API_RATE_LIMIT calls per token; the site's own session calls per viewer."""
+
+    scope = "api"
+
+    def __init__(self) -> None:
+        super().__init__(rate=settings.API_RATE_LIMIT)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        # Read on each call, so the setting can change without building the API again.
+        self.rate = settings.API_RATE_LIMIT
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        auth = getattr(request, "auth", None)
+        ident = str(auth) if isinstance(auth, ApiToken) else f"user-{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+api = NinjaAPI(
+    title="Spoilerfree API",
+    version="1",
+    description="What a viewer can safely read of the shows they watch. See docs/API.md.",
+    # Token calls need no CSRF token; session calls from the site keep Django's CSRF check.
+    auth=[BearerToken(), SessionAuth()],
+    throttle=[PerTokenThrottle()],
+    urls_namespace="api-v1",
+    docs_url=None,
+)
+
+ERRORS: dict[int, type] = {
+    401: schemas.Message,
+    403: schemas.Message,
+    404: schemas.Message,
+    422: schemas.ValidationMessage,
+    429: schemas.Message,
+}
+
+
+def answers(ok: type, status: int = 200) -> dict[int, type]:
+    return {status: ok, **ERRORS}
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Exception):
+    # One message for everything missing or hidden, whatever the lookup said, even in DEBUG.
+    return api.create_response(request, {"detail": ERROR_MESSAGES[404]}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: Exception):
+    message = "Sign in, or send a personal token as 'Authorization: Bearer <token>'."
+    return api.create_response(request, {"detail": message}, status=401)
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception):
+    logger.exception("API error at %s", request.path, exc_info=exc)
+    return api.create_response(request, {"detail": SERVER_ERROR}, status=500)
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def viewing_at(request: ApiRequest, slug: str) -> Viewing:
+    """The show (or the same 404 as any other miss) at this viewer's safe point, computed once."""
+    return viewing_for(request, get_object_or_404(Show, slug=slug))
+
+
+def episode_at(show: Show, season: int, number: int) -> Episode:
+    episode = show.episode_at(season, number)
+    if episode is None:
+        raise Http404
+    return episode
+
+
+def page(items, params: schemas.PageParams, *, decorate=None) -> dict:
+    """One page of a queryset: the count, the slice, each item prepared if `decorate` is given."""
+    chosen = list(items[params.offset : params.offset + params.limit])
+    return {
+        "count": items.count(),
+        "limit": params.limit,
+        "offset": params.offset,
+        "items": decorate(chosen) if decorate else chosen,
+    }
+
+
+def shows_out(shows: list[Show], user: User) -> list[dict]:
+    """Each show with the viewer's point and progress in it, in the same few queries for any number."""
+    progress = progress_for(user, shows)
+    points = Show.safe_points_for(user, shows)
+    return [
+        {
+            "slug": show.slug,
+            "title": show.title,
+            "network": show.network,
+            "premise": show.premise,
+            "safe_point": points[show.pk].code or None,
+            "progress": progress[show.pk],
+        }
+        for show in shows
+    ]
+
+
+def progress_of(viewing: Viewing, user: User) -> dict:
+    show, safe = viewing.show, viewing.safe_point
+    watched = list(
+        Episode.objects.filter(show=show, watches__user=user)
+        .order_by("sequence")
+        .only("season_number", "number", "sequence")
+    )
+    first_unwatched = (
+        show.episodes.regular().exclude(watches__user=user).order_by("sequence").first()
+    )
+    gap = None
+    if first_unwatched is not None and any(
+        not e.is_special and e.sequence > first_unwatched.sequence for e in watched
+    ):
+        gap = first_unwatched.code
+    up_next = show.episodes.after(safe).select_related("show").with_watched(user).first()
+    viewing.decorate([up_next] if up_next else [])
+    return {
+        "show": show.slug,
+        "safe_point": safe.code or None,
+        "watched": [e.code for e in watched],
+        "gap": gap,
+        "up_next": up_next,
+        "progress": progress_for(user, [show])[show.pk],
+    }
+
+
+Season = Path(..., ge=0, le=MAX_NUMBER, description="The season number; 0 holds the specials.")
+Number = Path(..., ge=1, le=MAX_NUMBER, description="The episode's number in its season.")
+EPISODE = "/shows/{slug:slug}/episodes/{int:season}/{int:number}/"
+
+
+# --- The catalogue ----------------------------------------------------------------------------
+
+
+@api.get("/shows/", response=answers(schemas.ShowPage), tags=["shows"])
+def list_shows(request: ApiRequest, params: Query[schemas.PageParams]):
+    """Every show, with the viewer's safe point and progress in each."""
+    return page(Show.objects.all(), params, decorate=lambda shows: shows_out(shows, request.user))
+
+
+@api.get("/shows/{slug:slug}/", response=answers(schemas.ShowOut), tags=["shows"])
+def show_detail(request: ApiRequest, slug: str):
+    """One show, with the viewer's safe point and progress."""
+    return shows_out([get_object_or_404(Show, slug=slug)], request.user)[0]
+
+
+@api.get("/shows/{slug:slug}/episodes/", response=answers(schemas.EpisodePage), tags=["episodes"])
+def list_episodes(
+    request: ApiRequest,
+    slug: str,
+    params: Query[schemas.PageParams],
+    season: int | None = Query(None, ge=0, le=MAX_NUMBER),
+):
+    """The show's episodes in story order; titles and synopses as the viewer's preferences say."""
+    viewing = viewing_at(request, slug)
+    episodes = viewing.show.episodes.select_related("show").with_watched(request.user)
+    if season is not None:
+        episodes = episodes.filter(season_number=season)
+    return page(episodes.order_by("sequence"), params, decorate=viewing.decorate)
+
+
+@api.get(EPISODE, response=answers(schemas.EpisodeDetailOut), tags=["episodes"])
+def episode_detail(request: ApiRequest, slug: str, season: int = Season, number: int = Number):
+    """One episode; once it is revealed, its recap, notes, debuts and who changed in it."""
+    viewing = viewing_at(request, slug)
+    show, safe = viewing.show, viewing.safe_point
+    found = (
+        show.episodes.select_related("show")
+        .with_watched(request.user)
+        .filter(season_number=season, number=number)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    episode = viewing.decorate([found])[0]
+    detail: dict = {
+        "episode": episode,
+        "recap": None,
+        "notes": [],
+        "debuts": [],
+        "state_changes": [],
+    }
+    if viewing.is_revealed(episode):
+        detail["recap"] = (
+            Recap.objects.visible_at(safe).filter(episode=episode).select_related("episode").first()
+        )
+        detail["notes"] = (
+            ReviewerNote.objects.for_show(show)
+            .visible_at(safe)
+            .filter(episode=episode)
+            .select_related("episode")
+        )
+        detail["debuts"] = (
+            Character.objects.for_show(show).visible_at(safe).filter(first_appearance=episode)
+        )
+        detail["state_changes"] = (
+            CharacterState.objects.visible_at(safe)
+            .filter(reveal_at=episode)
+            .select_related("character", "reveal_at")
+        )
+    return detail
+
+
+# --- Progress and marking ---------------------------------------------------------------------
+
+
+@api.get("/shows/{slug:slug}/progress/", response=answers(schemas.ProgressOut), tags=["progress"])
+def progress(request: ApiRequest, slug: str):
+    """The viewer's safe point, watched episodes, the gap if there is one, and what is up next."""
+    return progress_of(viewing_at(request, slug), request.user)
+
+
+@api.post(f"{EPISODE}watched/", response=answers(schemas.ProgressOut), tags=["progress"])
+def mark_watched(request: ApiRequest, slug: str, season: int = Season, number: int = Number):
+    """Mark one episode watched (again is harmless)."""
+    show = get_object_or_404(Show, slug=slug)
+    Watch.objects.mark_watched(user=request.user, episode=episode_at(show, season, number))
+    return progress_of(viewing_for(request, show), request.user)
+
+
+@api.delete(f"{EPISODE}watched/", response=answers(schemas.ProgressOut), tags=["progress"])
+def unmark_watched(request: ApiRequest, slug: str, season: int = Season, number: int = Number):
+    """Unmark one episode; what it had unlocked is locked again."""
+    show = get_object_or_404(Show, slug=slug)
+    Watch.objects.unmark(user=request.user, episode=episode_at(show, season, number))
+    return progress_of(viewing_for(request, show), request.user)
+
+
+@api.post(f"{EPISODE}watched-up-to/", response=answers(schemas.MarkedUpToOut), tags=["progress"])
+def mark_watched_up_to(request: ApiRequest, slug: str, season: int = Season, number: int = Number):
+    """Mark every regular episode up to and including this one watched."""
+    show = get_object_or_404(Show, slug=slug)
+    episode = episode_at(show, season, number)
+    added = Watch.objects.mark_watched_up_to(user=request.user, episode=episode)
+    return {"added": added, "progress": progress_of(viewing_for(request, show), request.user)}
+
+
+# --- What is safe at the viewer's point -------------------------------------------------------
+
+
+def recaps_at(viewing: Viewing):
+    return (
+        Recap.objects.for_show(viewing.show)
+        .visible_at(viewing.safe_point)
+        .select_related("episode")
+        .order_by("episode__sequence")
+    )
+
+
+def notes_at(viewing: Viewing):
+    return (
+        ReviewerNote.objects.for_show(viewing.show)
+        .visible_at(viewing.safe_point)
+        .select_related("episode")
+    )
+
+
+def characters_at(viewing: Viewing):
+    return (
+        Character.objects.for_show(viewing.show)
+        .with_states_at(viewing.safe_point)
+        .order_by("name", "pk")
+    )
+
+
+def one_or_404(queryset, public_id: str):
+    """The visible item with this public id, or the 404 a missing one gets: the same query."""
+    found = queryset.filter(public_id=public_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@api.get("/shows/{slug:slug}/recaps/", response=answers(schemas.RecapPage), tags=["content"])
+def list_recaps(request: ApiRequest, slug: str, params: Query[schemas.PageParams]):
+    """Recaps safe at the viewer's point, in story order."""
+    return page(recaps_at(viewing_at(request, slug)), params)
+
+
+@api.get(
+    "/shows/{slug:slug}/recaps/{slug:public_id}/",
+    response=answers(schemas.RecapOut),
+    tags=["content"],
+)
+def recap_detail(request: ApiRequest, slug: str, public_id: str):
+    return one_or_404(recaps_at(viewing_at(request, slug)), public_id)
+
+
+@api.get(
+    "/shows/{slug:slug}/characters/", response=answers(schemas.CharacterPage), tags=["content"]
+)
+def list_characters(request: ApiRequest, slug: str, params: Query[schemas.PageParams]):
+    """Everyone met by the viewer's point, each with where they stand there."""
+    return page(characters_at(viewing_at(request, slug)), params)
+
+
+@api.get(
+    "/shows/{slug:slug}/characters/{slug:public_id}/",
+    response=answers(schemas.CharacterDetailOut),
+    tags=["content"],
+)
+def character_detail(request: ApiRequest, slug: str, public_id: str):
+    """One character, with their timeline up to the viewer's point."""
+    return one_or_404(characters_at(viewing_at(request, slug)), public_id)
+
+
+@api.get("/shows/{slug:slug}/notes/", response=answers(schemas.NotePage), tags=["content"])
+def list_notes(request: ApiRequest, slug: str, params: Query[schemas.PageParams]):
+    """Reviewers' notes safe at the viewer's point."""
+    return page(notes_at(viewing_at(request, slug)), params)
+
+
+@api.get(
+    "/shows/{slug:slug}/notes/{slug:public_id}/",
+    response=answers(schemas.NoteOut),
+    tags=["content"],
+)
+def note_detail(request: ApiRequest, slug: str, public_id: str):
+    return one_or_404(notes_at(viewing_at(request, slug)), public_id)
+
+
+@api.get("/shows/{slug:slug}/search/", response=answers(schemas.SearchOut), tags=["content"])
+def search(request: ApiRequest, slug: str, q: str = Query("", max_length=200)):
+    """Search what the viewer has unlocked: characters, episode titles, recaps, notes, states."""
+    viewing = viewing_at(request, slug)
+    # As the search page: at most 100 characters, at least 2. NUL cannot be in a SQL string.
+    query = q.replace("\x00", "").strip()[:100]
+    found = search_results(viewing, query)
+    # The search page's episodes, with the viewer's marks: one more query, as the show page's rows.
+    episodes = viewing.decorate(
+        list(
+            viewing.show.episodes.filter(pk__in=[e.pk for e in found.get("episodes", [])])
+            .select_related("show")
+            .with_watched(request.user)
+            .order_by("sequence")
+        )
+    )
+    return {
+        "query": query,
+        "characters": list(found.get("characters", [])),
+        "episodes": episodes,
+        "recaps": list(found.get("recaps", [])),
+        "notes": list(found.get("notes", [])),
+        "states": list(found.get("states", [])),
+    }
