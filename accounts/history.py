@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from companion.models import Episode, Show, Watch
+from companion.models import Episode, Follow, Show, Watch
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -484,6 +484,7 @@ def apply(token: str, *, user) -> int:
         ]
         # ignore_conflicts: a watch marked in another tab since the preview stays as it was.
         Watch.objects.bulk_create(new, ignore_conflicts=True)
+        Follow.objects.follow_shows_of(user=user, episode_ids=ids)
     return len(new)
 
 
