@@ -30,7 +30,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, "Welcome! Mark the episodes you have seen and the companion opens up."
         )
-        return redirect("show-list")
+        # A new account follows nothing yet: the catalogue is where they start.
+        return redirect("browse")
     return render(request, "registration/signup.html", {"form": form})
 
 
