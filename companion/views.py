@@ -250,6 +250,7 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
             f"episode:{episode.pk}",
             "companion/episode_detail.html#unlocked",
             lambda: {
+                "code": episode.short_label,
                 "recap": Recap.objects.visible_at(safe)
                 .filter(episode=episode)
                 .select_related("episode__show")
@@ -267,6 +268,9 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
                 .select_related("character__show", "reveal_at"),
             },
         )
+        if user.is_staff:
+            # Only editors pay for this: the shared fragment above must not depend on who asks.
+            context["has_recap"] = Recap.objects.visible_at(safe).filter(episode=episode).exists()
     neighbours = show.episodes.select_related("show").order_by("sequence")
     context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
     context["next"] = neighbours.filter(sequence__gt=episode.sequence).first()
@@ -281,7 +285,10 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     cast_list = viewing.cached_fragment(
         "cast",
         "companion/cast.html#cast-list",
-        lambda: {"characters": Character.objects.for_show(show).with_states_at(viewing.safe_point)},
+        lambda: {
+            "characters": Character.objects.for_show(show).with_states_at(viewing.safe_point),
+            "point": viewing.safe_point,
+        },
     )
     return render(
         request, "companion/cast.html", {"show": show, "viewing": viewing, "cast_list": cast_list}
@@ -457,7 +464,7 @@ def change_watch(
         response = render(request, "companion/home.html#card-response", context)
     elif origin == "episode":
         context = episode_context(viewing, episode)
-        response = render(request, "companion/episode_detail.html#episode-main", context)
+        response = render(request, "companion/episode_detail.html#episode-response", context)
     else:
         context = {
             "show": show,

@@ -203,3 +203,12 @@ def test_marking_the_missing_episode_says_what_it_unlocked(client, gappy):
     )
     assert "RECAP-saga-2x2" in response.content.decode()
     assert "RECAP-saga-2x3" not in response.content.decode()
+
+
+def test_marking_on_the_episode_page_shows_its_message_in_place(alice_client):
+    response = alice_client.post("/shows/saga/s1/e5/watch/", {"from": "episode"}, **HTMX)
+    body = squashed(response)
+    assert body.startswith('<article id="episode-main"')
+    assert '<div id="messages" class="messages" aria-live="polite" hx-swap-oob="true">' in body
+    assert "it unlocks nothing yet: you have not watched S1E4" in body
+    assert_no_spoilers(response)
