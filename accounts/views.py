@@ -71,6 +71,7 @@ def export_data(request: AuthenticatedRequest) -> HttpResponse:
                 "episode__show__slug", "episode__season_number", "episode__number", "watched_at"
             )
         ],
+        "following": list(user.follows.order_by("show__slug").values_list("show__slug", flat=True)),
         "exported_at": timezone.now().isoformat(),
     }
     response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
