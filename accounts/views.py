@@ -33,7 +33,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         back = request.POST.get("next", "")
         if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
             return redirect(back)
-        return redirect("show-list")
+        # A new account follows nothing yet: the catalogue is where they start.
+        return redirect("browse")
     return render(
         request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")}
     )
@@ -75,6 +76,7 @@ def export_data(request: AuthenticatedRequest) -> HttpResponse:
                 "episode__show__slug", "episode__season_number", "episode__number", "watched_at"
             )
         ],
+        "following": list(user.follows.order_by("show__slug").values_list("show__slug", flat=True)),
         "exported_at": timezone.now().isoformat(),
     }
     response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")

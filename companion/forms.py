@@ -28,3 +28,23 @@ class AsOfForm(forms.Form):
         if code is None:
             raise forms.ValidationError("Pick an episode like 2x5.")
         return code
+
+
+class BrowseForm(forms.Form):
+    q = forms.CharField(max_length=100, required=False, strip=True, label="Find a show")
+
+
+class FollowForm(forms.Form):
+    action = forms.ChoiceField(choices=[("follow", "Follow"), ("unfollow", "Stop following")])
+
+
+class FillGapForm(forms.Form):
+    """The furthest episode the viewer has watched: every regular episode up to it is marked."""
+
+    up_to = forms.CharField(max_length=20)
+
+    def clean_up_to(self):
+        code = parse_code(self.cleaned_data["up_to"])
+        if code is None:
+            raise forms.ValidationError("Pick an episode like 2x5.")
+        return code

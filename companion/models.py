@@ -252,6 +252,26 @@ class Show(models.Model):
             for show in shows
         }
 
+    def gap_for(self, user, point: SafePoint) -> Gap | None:
+        """What the viewer skipped, when they have watched past their safe point; two queries."""
+        if not getattr(user, "is_authenticated", False):
+            return None
+        regular = self.episodes.regular()
+        furthest = (
+            regular.filter(watches__user=user, sequence__gt=point.sequence)
+            .select_related("show")
+            .order_by("-sequence")
+            .first()
+        )
+        if furthest is None:
+            return None
+        between = regular.filter(sequence__gt=point.sequence, sequence__lt=furthest.sequence)
+        return Gap(
+            point=point,
+            furthest=furthest,
+            between=list(between.with_watched(user).select_related("show").order_by("sequence")),
+        )
+
     @transaction.atomic
     def resequence(self, *, check: bool = True) -> None:
         """Put every episode in its place in story order, in one transaction.
@@ -276,6 +296,48 @@ class Show(models.Model):
         for episode in moved:
             episode.sequence = places[episode.pk]
         Episode.objects.bulk_update(moved, ["sequence"])
+
+
+@dataclass
+class Gap:
+    """Regular episodes a viewer skipped before the furthest one they watched."""
+
+    point: SafePoint
+    furthest: Episode
+    # The regular episodes between the safe point and the furthest watched one, with `watched`.
+    between: list[Episode]
+
+    MAX_RUNS = 3
+
+    @property
+    def missing(self) -> list[Episode]:
+        return [e for e in self.between if not e.watched]
+
+    @property
+    def runs(self) -> list[tuple[Episode, Episode]]:
+        """The skipped episodes as (first, last) runs, in order."""
+        runs: list[list[Episode]] = []
+        previous_missing = False
+        for episode in self.between:
+            if not episode.watched:
+                if previous_missing:
+                    runs[-1][1] = episode
+                else:
+                    runs.append([episode, episode])
+            previous_missing = not episode.watched
+        return [(first, last) for first, last in runs]
+
+    @property
+    def missing_label(self) -> str:
+        """ "S3E9–S4E4", "S1E4, S1E6", or the first few runs and how many more."""
+        labels = [
+            first.short_label if first == last else f"{first.short_label}–{last.short_label}"
+            for first, last in self.runs
+        ]
+        rest = len(labels) - self.MAX_RUNS
+        if rest > 0:
+            return f"{', '.join(labels[: self.MAX_RUNS])} and {rest} more"
+        return " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
 
 
 # Larger than any show's number of episodes: a place moved out of the way while re-sequencing.
@@ -446,6 +508,21 @@ class EpisodeQuerySet(models.QuerySet):
     def after(self, point: SafePoint):
         """Regular episodes past the safe point, in order: the first is what is up next."""
         return self.regular().filter(sequence__gt=point.sequence).order_by("sequence")
+
+    def up_next(self, points: dict[int, SafePoint]) -> dict[int, Episode]:
+        """Per show id, `after(point).first()` for each point, in one query however many shows."""
+        after_each = Q(pk__in=[])
+        for show_id, point in points.items():
+            after_each |= Q(show_id=show_id, sequence__gt=point.sequence)
+        first = Window(RowNumber(), partition_by=[F("show_id")], order_by=[F("sequence").asc()])
+        found = (
+            self.regular()
+            .filter(after_each)
+            .select_related("show")
+            .annotate(rank_in_show=first)
+            .filter(rank_in_show=1)
+        )
+        return {episode.show_id: episode for episode in found}
 
     def with_watched(self, user):
         """Annotate `watched` for this user (False for anonymous visitors)."""
@@ -801,9 +878,12 @@ def early_mentions(item: Recap | ReviewerNote | CharacterState) -> list[str]:
 
 
 class WatchQuerySet(models.QuerySet):
+    @transaction.atomic
     def mark_watched(self, *, user, episode: Episode) -> None:
+        """Mark one episode watched; the viewer follows its show from then on."""
         # ignore_conflicts makes a double click or two racing requests leave exactly one row.
         self.bulk_create([Watch(user=user, episode=episode)], ignore_conflicts=True)
+        Follow.objects.follow(user=user, shows=[episode.show_id])
 
     @transaction.atomic
     def mark_watched_up_to(self, *, user, episode: Episode) -> int:
@@ -820,6 +900,7 @@ class WatchQuerySet(models.QuerySet):
         if episode.is_special and episode.pk not in already:
             wanted.append(episode.pk)
         self.bulk_create([Watch(user=user, episode_id=pk) for pk in wanted], ignore_conflicts=True)
+        Follow.objects.follow(user=user, shows=[episode.show_id])
         return len(wanted)
 
     def unmark(self, *, user, episode: Episode) -> None:
@@ -844,6 +925,52 @@ class Watch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} watched {self.episode}"
+
+
+class FollowQuerySet(models.QuerySet):
+    def follow(self, *, user, shows) -> None:
+        """Follow these shows (Show objects or ids); following one already followed changes nothing."""
+        ids = {getattr(show, "pk", show) for show in shows}
+        self.bulk_create(
+            [Follow(user=user, show_id=pk) for pk in sorted(ids)], ignore_conflicts=True
+        )
+
+    def follow_shows_of(self, *, user, episode_ids) -> None:
+        """Follow every show these episodes belong to (an imported history)."""
+        ids = list(episode_ids)
+        shows: set[int] = set()
+        for start in range(0, len(ids), 500):  # SQLite limits the parameters of one query
+            chunk = ids[start : start + 500]
+            shows.update(Episode.objects.filter(pk__in=chunk).values_list("show_id", flat=True))
+        self.follow(user=user, shows=shows)
+
+    def unfollow(self, *, user, show: Show) -> None:
+        self.filter(user=user, show=show).delete()
+
+    def shows_of(self, user):
+        """The shows this viewer follows, by title."""
+        if not getattr(user, "is_authenticated", False):
+            return Show.objects.none()
+        return Show.objects.filter(follows__user=user).order_by("title")
+
+
+class Follow(models.Model):
+    """A show on a viewer's home page: started by marking an episode, or by hand."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FollowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "show"], name="one_follow_per_show")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.show}"
 
 
 def progress_for(user, shows) -> dict[int, dict]:

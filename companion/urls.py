@@ -10,7 +10,8 @@ from . import views
 episode = "shows/<slug:slug>/s<int:season>/e<int:number>/"
 
 urlpatterns = [
-    path("", views.show_list, name="show-list"),
+    path("", views.home, name="show-list"),
+    path("browse/", views.browse, name="browse"),
     path("shows/<slug:slug>/", views.show_detail, name="show-detail"),
     path("shows/<slug:slug>/seasons/<int:number>/", views.season_episodes, name="season-episodes"),
     path("shows/<slug:slug>/cast/", views.cast, name="cast"),
@@ -21,6 +22,8 @@ urlpatterns = [
     ),
     path("shows/<slug:slug>/story/", views.story, name="story"),
     path("shows/<slug:slug>/search/", views.search, name="search"),
+    path("shows/<slug:slug>/follow/", views.follow, name="follow"),
+    path("shows/<slug:slug>/fill-gap/", views.fill_gap, name="fill-gap"),
     path("shows/<slug:slug>/as-of/", views.set_as_of, name="set-as-of"),
     path("shows/<slug:slug>/previously/", views.previously, name="previously"),
     path(

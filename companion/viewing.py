@@ -84,6 +84,26 @@ def viewing_for(request: HttpRequest, show: Show) -> Viewing:
     )
 
 
+def viewings_for(request: HttpRequest, shows: list[Show]) -> dict[int, Viewing]:
+    """Many shows at the viewer's own progress (home, browse): three queries for the safe points.
+
+    Rewatch mode is left out on purpose: these pages track what the viewer has really watched.
+    """
+    user = request.user
+    points = Show.safe_points_for(user, shows)
+    return {
+        show.pk: Viewing(
+            show=show,
+            user=user,
+            safe_point=points[show.pk],
+            time_travel=False,
+            hide_titles=getattr(user, "hide_unwatched_titles", False),
+            hide_synopses=getattr(user, "hide_unwatched_synopses", True),
+        )
+        for show in shows
+    }
+
+
 def viewing_of(request: HttpRequest, slug: str) -> Viewing:
     """The show named in the URL (or a 404) as this viewer sees it; every show view starts here."""
     return viewing_for(request, get_object_or_404(Show, slug=slug))

@@ -8,17 +8,19 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from .forms import AsOfForm, PartyForm, ReportForm
+from .forms import AsOfForm, BrowseForm, FillGapForm, FollowForm, PartyForm, ReportForm
 from .models import (
     PARTY_SIZE_LIMIT,
     Character,
     CharacterState,
     Episode,
+    Follow,
     Party,
     Recap,
     ReviewerNote,
@@ -29,16 +31,11 @@ from .models import (
     Watch,
     progress_for,
 )
-from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of
+from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-PREVIOUSLY_EPISODES = 3
-STORY_NOTES_PER_EPISODE = 3
-OPEN_ALL_SEASONS_UP_TO = 60
 
 
 PREVIOUSLY_EPISODES = 3
@@ -81,10 +78,13 @@ def progress_context(viewing: Viewing) -> dict:
     progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
     upcoming = viewing.show.episodes.after(viewing.safe_point).first()
     viewing.decorate([upcoming] if upcoming else [])
+    show, user, point = viewing.show, viewing.user, viewing.safe_point
     return {
         "progress": progress,
         "upcoming": upcoming,
         "look_back_points": LookBackPoints(viewing),
+        # Looked up only where the progress box is rendered; rewatch mode has no gap to name.
+        "gap": SimpleLazyObject(lambda: None if viewing.time_travel else show.gap_for(user, point)),
     }
 
 
@@ -152,21 +152,58 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     return {
         "show": show,
         "viewing": viewing,
+        "following": user.is_authenticated and user.follows.filter(show=show).exists(),
         "parties": list(user.parties.filter(show=show)) if user.is_authenticated else [],
         "seasons": seasons,
         **progress,
     }
 
 
-@require_safe
-def show_list(request: HtmxHttpRequest) -> HttpResponse:
-    shows = list(Show.objects.all())
+def show_cards(request: HtmxHttpRequest, shows: list[Show], *, up_next: bool = True) -> list[Show]:
+    """Each show with its progress, safe point and the episode up next: six queries for any number."""
+    viewings = viewings_for(request, shows)
     progress = progress_for(request.user, shows)
-    safe_points = Show.safe_points_for(request.user, shows)
+    upcoming = {}
+    if up_next and request.user.is_authenticated and shows:
+        upcoming = Episode.objects.up_next({pk: v.safe_point for pk, v in viewings.items()})
     for show in shows:
+        viewing = viewings[show.pk]
         show.progress = progress[show.pk]
-        show.safe_point = safe_points[show.pk]
-    return render(request, "companion/show_list.html", {"shows": shows})
+        show.safe_point = viewing.safe_point
+        show.upcoming = upcoming.get(show.pk)
+        viewing.decorate([show.upcoming] if show.upcoming else [])
+    return shows
+
+
+@require_safe
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    """A viewer's followed shows with what is up next; for a visitor, what Spoilerfree is."""
+    if not request.user.is_authenticated:
+        return render(request, "companion/welcome.html")
+    shows = show_cards(request, list(Follow.objects.shows_of(request.user)))
+    return render(request, "companion/home.html", {"shows": shows})
+
+
+@require_safe
+def browse(request: HtmxHttpRequest) -> HttpResponse:
+    """Every show in the catalogue, or those whose title matches the search."""
+    form = BrowseForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    shows = Show.objects.all()
+    if query:
+        shows = shows.filter(title__icontains=query)
+    followed = set()
+    if request.user.is_authenticated:
+        followed = set(request.user.follows.values_list("show_id", flat=True))
+    context = {
+        "form": form,
+        "query": query,
+        "shows": show_cards(request, list(shows), up_next=False),
+        "followed": followed,
+    }
+    if request.htmx:
+        return render(request, "companion/browse.html#results", context)
+    return render(request, "companion/browse.html", context)
 
 
 @require_safe
@@ -213,6 +250,7 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
             f"episode:{episode.pk}",
             "companion/episode_detail.html#unlocked",
             lambda: {
+                "code": episode.short_label,
                 "recap": Recap.objects.visible_at(safe)
                 .filter(episode=episode)
                 .select_related("episode__show")
@@ -230,6 +268,9 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
                 .select_related("character__show", "reveal_at"),
             },
         )
+        if user.is_staff:
+            # Only editors pay for this: the shared fragment above must not depend on who asks.
+            context["has_recap"] = Recap.objects.visible_at(safe).filter(episode=episode).exists()
     neighbours = show.episodes.select_related("show").order_by("sequence")
     context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
     context["next"] = neighbours.filter(sequence__gt=episode.sequence).first()
@@ -244,7 +285,10 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     cast_list = viewing.cached_fragment(
         "cast",
         "companion/cast.html#cast-list",
-        lambda: {"characters": Character.objects.for_show(show).with_states_at(viewing.safe_point)},
+        lambda: {
+            "characters": Character.objects.for_show(show).with_states_at(viewing.safe_point),
+            "point": viewing.safe_point,
+        },
     )
     return render(
         request, "companion/cast.html", {"show": show, "viewing": viewing, "cast_list": cast_list}
@@ -413,13 +457,18 @@ def change_watch(
         )
     else:
         Watch.objects.unmark(user=request.user, episode=episode)
+    viewing = viewing_for(request, show)
+    if action == "watch" and not episode.is_special and not viewing.time_travel:
+        say_what_it_unlocked(request, viewing, episode, before)
     if not request.htmx:
         return _redirect_back(request, show.get_absolute_url())
 
-    viewing = viewing_for(request, show)
-    if origin == "episode":
+    if origin == "home":
+        context = {"show": show_cards(request, [show])[0]}
+        response = render(request, "companion/home.html#card-response", context)
+    elif origin == "episode":
         context = episode_context(viewing, episode)
-        response = render(request, "companion/episode_detail.html#episode-main", context)
+        response = render(request, "companion/episode_detail.html#episode-response", context)
     else:
         context = {
             "show": show,
@@ -445,6 +494,80 @@ def change_watch(
         # Other open seasons on the page listen for this and refresh themselves.
         trigger_client_event(response, "safe-point-changed", {"safe_point": after.short_label})
     return response
+
+
+def say_what_it_unlocked(
+    request: HtmxHttpRequest, viewing: Viewing, episode: Episode, before: SafePoint
+) -> None:
+    """After marking one episode out of order: what it did, and did not, unlock."""
+    after = viewing.safe_point
+    if after == before and episode.sequence > before.sequence:
+        first_gap = viewing.show.episodes.after(after).first()
+        if first_gap is None:
+            return
+        safe = (
+            f"you are still safe up to {after.short_label}" if after else "nothing is unlocked yet"
+        )
+        messages.info(
+            request,
+            f"Marked {episode.short_label} watched, but it unlocks nothing yet: you have not "
+            f"watched {first_gap.short_label}, so {safe}.",
+        )
+    elif after.sequence > episode.sequence:
+        messages.success(
+            request,
+            f"Marked {episode.short_label} watched. That fills the gap before what you had "
+            f"watched after it: you are now safe up to {after.short_label}.",
+        )
+
+
+@require_POST
+@login_required_htmx
+def follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Follow a show (it appears on the home page) or stop following it."""
+    show = get_object_or_404(Show, slug=slug)
+    form = FollowForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose to follow the show or to stop following it.")
+    elif form.cleaned_data["action"] == "follow":
+        Follow.objects.follow(user=request.user, shows=[show])
+        messages.success(request, f"{show.title} is on your home page now.")
+    else:
+        Follow.objects.unfollow(user=request.user, show=show)
+        messages.info(
+            request,
+            f"You no longer follow {show.title}. Your watch history is kept; marking an "
+            "episode follows it again.",
+        )
+    if not request.htmx:
+        return _redirect_back(request, show.get_absolute_url())
+    following = request.user.follows.filter(show=show).exists()
+    context = {"show": show, "following": following}
+    return render(request, "companion/show_detail.html#follow-response", context)
+
+
+@require_POST
+@login_required_htmx
+def fill_gap(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Mark every regular episode up to the furthest one watched: the gap before it closes."""
+    show = get_object_or_404(Show, slug=slug)
+    form = FillGapForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("up_to", ["Pick an episode like 2x5."])))
+        return redirect(show.get_absolute_url())
+    episode = get_episode(show, *form.cleaned_data["up_to"])
+    if episode.is_special or not request.user.watches.filter(episode=episode).exists():
+        messages.error(
+            request, f"You have not watched {episode.short_label}, so nothing was marked."
+        )
+        return redirect(show.get_absolute_url())
+    added = Watch.objects.mark_watched_up_to(user=request.user, episode=episode)
+    messages.success(
+        request,
+        f"Marked the {added} episode{'s' if added != 1 else ''} you had skipped watched: you are "
+        f"safe up to {episode.short_label}.",
+    )
+    return redirect(show.get_absolute_url())
 
 
 @require_POST

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from companion.models import Episode, Season, Show, Watch
+from companion.models import Episode, Follow, Season, Show, Watch
 
 from .parsers import EPOCH, HistoryError, Parsed, Row
 
@@ -322,4 +322,5 @@ def apply(token: str, *, user) -> int:
         ]
         # ignore_conflicts: a watch marked in another tab since the preview stays as it was.
         Watch.objects.bulk_create(new, ignore_conflicts=True, batch_size=ID_CHUNK)
+        Follow.objects.follow_shows_of(user=user, episode_ids=ids)
     return len(new)

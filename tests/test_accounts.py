@@ -97,6 +97,7 @@ def test_export_holds_my_progress_and_no_content(alice_client, alice, bob):
     data = json.loads(response.content)
     assert data["username"] == "alice"
     assert [w["episode"] for w in data["watched"]] == ["1x1", "1x2", "1x3"]
+    assert data["following"] == ["saga"]
     assert "TITLE" not in response.content.decode() and "bob" not in response.content.decode()
 
 

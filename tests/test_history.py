@@ -10,6 +10,7 @@ import pytest
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from companion.models import Watch
@@ -84,6 +85,18 @@ def test_trakt_import_previews_without_writing_then_confirm_marks_with_the_files
     assert "2 episodes marked watched" in response.content.decode()
     assert watched(alice) == [1001, 1002, 1003, 1004, 1005]
     assert watched_at(alice, show, "1x5") == datetime(2024, 1, 5, 20, tzinfo=UTC)
+
+
+def test_confirming_an_import_follows_its_shows(client, outsider, show):
+    from companion.models import Follow
+
+    client.force_login(outsider)
+    response = upload(client, trakt(("Saga", 1, [1, 2])))
+    assert not Follow.objects.filter(user=outsider).exists()
+    client.post(reverse("history-confirm"), {"token": token_in(response)})
+    assert list(Follow.objects.filter(user=outsider).values_list("show__slug", flat=True)) == [
+        "saga"
+    ]
 
 
 def test_confirm_leaves_already_watched_dates_alone(alice_client, alice, show):

@@ -21,6 +21,7 @@ from companion.models import (
     Character,
     CharacterState,
     Episode,
+    Follow,
     Party,
     Recap,
     ReviewerNote,
@@ -236,6 +237,8 @@ def build(
         Watch.objects.bulk_create(
             Watch(user=user, episode=episodes[i]) for i in sorted(spec.watched)
         )
+        # Followed whatever the progress, so the home page's cards and up next are crawled too.
+        Follow.objects.follow(user=user, shows=[episodes[0].show])
     if spec.slug == "alpha":
         run = spec.regular[: viewer.friend_run]
         Watch.objects.bulk_create(Watch(user=friend, episode=episodes[i]) for i in run)

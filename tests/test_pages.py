@@ -39,6 +39,8 @@ PAGES = [
     "/shows/saga/seasons/1/",
     "/shows/saga/seasons/2/",
     "/shows/saga/previously/",
+    "/browse/",
+    "/browse/?q=saga",
 ]
 
 

@@ -17,6 +17,7 @@ from tests.factories import make_user
 
 PAGES = [
     "/",
+    "/browse/",
     "/shows/saga/",
     "/shows/saga/s1/e2/",
     "/shows/saga/cast/",
@@ -124,3 +125,20 @@ def test_shows_list_costs_the_same_with_more_shows(alice_client, alice, show):
     body = alice_client.get("/").content.decode()
     assert count_queries(alice_client, "/") == few
     assert "S1E1 · 2 of 3 watched" in " ".join(body.split())
+
+
+@pytest.mark.parametrize("url", ["/", "/browse/", "/browse/?q=a"])
+def test_home_and_browse_cost_the_same_with_one_or_six_followed_shows(
+    alice_client, alice, show, url
+):
+    from tests.factories import make_show, watch
+
+    one = count_queries(alice_client, url)
+    for n in range(5):
+        other = make_show(f"extra{n}", seasons=2, episodes=3)
+        watch(alice, other, "1x1", *(["1x3", "2x1"] if n % 2 else []))
+    body = alice_client.get(url).content.decode()
+    assert body.count("Following · ") == 6 or body.count('class="card show-card"') == 6
+    six = count_queries(alice_client, url)
+    assert six == one
+    print(f"{url}: {one} queries with 1 followed show, {six} with 6")

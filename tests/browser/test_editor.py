@@ -49,6 +49,8 @@ def test_state_added_in_admin_appears_for_viewer_only_after_its_reveal_episode(
 
     viewer.goto("/shows/saga/s1/e4/")
     viewer.get_by_role("button", name="Mark watched").click()
+    # Wait for the mark to land before leaving the page: a click away can cancel it.
+    expect(viewer.get_by_text("you are now safe up to S1E5")).to_be_visible()
     viewer.get_by_role("link", name="S1E5", exact=False).click()
     expect(viewer.get_by_role("region", name="Characters in this episode")).to_contain_text(
         NEW_STATE
