@@ -58,9 +58,9 @@ class ParentShowInlineMixin:
 
 
 class RememberParentMixin:
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         request._admin_parent = obj
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
 
 class SeasonInline(admin.TabularInline):

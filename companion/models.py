@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -99,7 +100,10 @@ def is_revealed(episode: Episode, point: SafePoint) -> bool:
     )
 
 
-class GatedQuerySet(models.QuerySet):
+_Gated = TypeVar("_Gated", bound="GatedContent")
+
+
+class GatedQuerySet(models.QuerySet[_Gated]):
     """Content with a reveal point; `visible_at` is the only way views read it."""
 
     def visible_at(self, point: SafePoint):
@@ -168,6 +172,10 @@ class Show(models.Model):
     # Bumped whenever any of the show's content changes; cached fragments are keyed on it. It lives
     # in the database, not the cache, so every worker process sees an edit at once.
     content_version = models.PositiveIntegerField(default=0, editable=False)
+
+    # Set by the show list for its template.
+    progress: dict[str, int]
+    safe_point: SafePoint
 
     class Meta:
         ordering = ["title"]
@@ -296,7 +304,7 @@ def story_order(episodes: list[Episode]) -> list[Episode]:
         key=lambda e: (e.air_date is None, e.air_date or dt.date.min, e.number),
     )
     index = {id(e): i for i, e in enumerate(regular)}
-    by_pk = {e.pk: e for e in regular if e.pk is not None}
+    by_pk: dict[int | None, Episode] = {e.pk: e for e in regular if e.pk is not None}
     after: dict[
         int, list[Episode]
     ] = {}  # index of the regular episode a special follows; -1: before all
@@ -382,6 +390,14 @@ class Season(models.Model):
 
     objects = SeasonQuerySet.as_manager()
 
+    # Set by with_period_reveal().
+    period_reveal_id: int | None
+    period_reveal_sequence: int | None
+    # Set by the views for the templates: the in-universe period if safe, and the episode rows of
+    # an open season (None while it is folded).
+    shown_period: str
+    rows: list[Episode] | None
+
     class Meta:
         ordering = ["show", "number"]
         constraints = [
@@ -417,7 +433,7 @@ class Season(models.Model):
     @property
     def period_reveal_point(self) -> Episode | None:
         """Needs with_period_reveal(): a stand-in episode at the place the period is revealed."""
-        if self.period_reveal_id is None:
+        if self.period_reveal_id is None or self.period_reveal_sequence is None:
             return None
         return Episode(
             pk=self.period_reveal_id, show_id=self.show_id, sequence=self.period_reveal_sequence
@@ -486,6 +502,14 @@ class Episode(models.Model):
     sequence = models.PositiveIntegerField(editable=False)
 
     objects = EpisodeQuerySet.as_manager()
+
+    # Set by EpisodeQuerySet.with_watched() or by the views; the rest by Viewing.decorate().
+    watched: bool
+    visible_recap: Recap | None
+    revealed: bool
+    shown_title: str
+    title_hidden: bool
+    shown_synopsis: str
 
     class Meta:
         ordering = ["show", "sequence"]
@@ -563,7 +587,7 @@ class Episode(models.Model):
 # --- Gated content ------------------------------------------------------------------------------
 
 
-class CharacterQuerySet(GatedQuerySet):
+class CharacterQuerySet(GatedQuerySet["Character"]):
     def with_states_at(self, point: SafePoint):
         """Visible characters, each with `safe_states`: its states visible at the point, oldest first."""
         states = (
@@ -608,6 +632,9 @@ class Character(GatedContent):
     slug = models.SlugField(max_length=200)
 
     objects = CharacterQuerySet.as_manager()
+
+    # Set by CharacterQuerySet.with_states_at().
+    safe_states: list[CharacterState]
 
     class Meta:
         ordering = ["show", "name"]
@@ -713,7 +740,7 @@ class Recap(GatedContent):
         return self.text
 
 
-class ReviewerNoteQuerySet(GatedQuerySet):
+class ReviewerNoteQuerySet(GatedQuerySet["ReviewerNote"]):
     def first_per_episode(self, count: int):
         """At most `count` notes for each episode discussed, oldest first (one query, any size)."""
         rank = Window(RowNumber(), partition_by=[F("episode_id")], order_by=[F("pk").asc()])
@@ -799,13 +826,15 @@ def early_mentions(item: Recap | ReviewerNote | CharacterState) -> list[str]:
 # --- Progress -----------------------------------------------------------------------------------
 
 
-class WatchQuerySet(models.QuerySet):
-    def mark_watched(self, *, user, episode: Episode) -> None:
+class WatchQuerySet(models.QuerySet["Watch"]):
+    # `self` is annotated because django-stubs copies these methods onto the generated manager,
+    # where bulk_create would otherwise expect an unbound model type.
+    def mark_watched(self: WatchQuerySet, *, user, episode: Episode) -> None:
         # ignore_conflicts makes a double click or two racing requests leave exactly one row.
         self.bulk_create([Watch(user=user, episode=episode)], ignore_conflicts=True)
 
     @transaction.atomic
-    def mark_watched_up_to(self, *, user, episode: Episode) -> int:
+    def mark_watched_up_to(self: WatchQuerySet, *, user, episode: Episode) -> int:
         """Mark every regular episode up to and including this one; returns how many were new."""
         prefix = (
             Episode.objects.filter(show_id=episode.show_id)
@@ -929,7 +958,7 @@ class Party(models.Model):
             .select_related("show")
             .order_by("sequence")
         )
-        standing = []
+        standing: list[dict[str, Any]] = []
         for member in members:
             run = [e for e in regular if member.first_gap is None or e.sequence < member.first_gap]
             standing.append(
@@ -957,7 +986,11 @@ class SpoilerReport(models.Model):
         NOTE = "note", "Reviewer note"
         STATE = "state", "Character state"
 
-    MODELS = {Kind.RECAP: Recap, Kind.NOTE: ReviewerNote, Kind.STATE: CharacterState}
+    MODELS: dict[str, type[Recap] | type[ReviewerNote] | type[CharacterState]] = {
+        Kind.RECAP: Recap,
+        Kind.NOTE: ReviewerNote,
+        Kind.STATE: CharacterState,
+    }
 
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spoiler_reports"
