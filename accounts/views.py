@@ -8,15 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from companion.http import AuthenticatedHttpRequest
+
 from . import history
 from .forms import DeleteAccountForm, HistoryImportForm, PreferencesForm, SignupForm
-from .models import User
-
-
-class AuthenticatedRequest(HttpRequest):
-    """A request behind @login_required, as the type checker should see it."""
-
-    user: User
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,7 +42,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def export_data(request: AuthenticatedRequest) -> HttpResponse:
+def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything we hold about the viewer; episodes by code only, so no unwatched title rides along."""
     user = request.user
     data = {
