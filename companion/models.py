@@ -565,7 +565,23 @@ class Episode(models.Model):
     @cached_property
     def url(self) -> str:
         # Reversed once per object: a season's rows link here and post to actions beneath it.
-        return reverse("episode-detail", args=[self.show.slug, self.season_number, self.number])
+        return reverse("episode-detail", args=self._url_args)
+
+    @cached_property
+    def watch_url(self) -> str:
+        return reverse("episode-watch", args=self._url_args)
+
+    @cached_property
+    def unwatch_url(self) -> str:
+        return reverse("episode-unwatch", args=self._url_args)
+
+    @cached_property
+    def watch_up_to_url(self) -> str:
+        return reverse("episode-watch-up-to", args=self._url_args)
+
+    @property
+    def _url_args(self) -> list[str | int]:
+        return [self.show.slug, self.season_number, self.number]
 
     @property
     def code(self) -> str:
