@@ -217,7 +217,7 @@ class RecapAdmin(admin.ModelAdmin):
 @admin.register(ReviewerNote)
 class ReviewerNoteAdmin(admin.ModelAdmin):
     form = SpoilerCheckForm
-    list_display = ["episode", "revealed", "source", "article_title"]
+    list_display = ["episode", "revealed", "citation"]
     list_filter = ["episode__show", "episode__season__number", "outlet"]
     list_select_related = ["episode__show", "reveal_at"]
     search_fields = ["text", "outlet", "author", "article_title"]

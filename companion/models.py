@@ -17,6 +17,8 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 
 # Season and episode numbers are bounded so that a code like "3x10" names exactly one episode.
 MAX_NUMBER = 999
@@ -797,7 +799,7 @@ class ReviewerNote(GatedContent):
         ]
 
     def __str__(self) -> str:
-        return f"Note on {self.episode} ({self.source})"
+        return f"Note on {self.episode} ({strip_tags(self.citation)})"
 
     def clean(self):
         if not (self.outlet or self.author or self.article_title):
@@ -808,8 +810,16 @@ class ReviewerNote(GatedContent):
         self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=episode)
 
     @property
-    def source(self) -> str:
-        return ", ".join(part for part in (self.outlet, self.author) if part) or self.article_title
+    def citation(self) -> SafeString:
+        """Who wrote it, where, and under what title: Author, <cite>Outlet</cite>: “Title”."""
+        by = [conditional_escape(self.author)] if self.author else []
+        if self.outlet:
+            by.append(format_html("<cite>{}</cite>", self.outlet))
+        citation = mark_safe(", ".join(by))
+        if self.article_title:
+            title = format_html("“{}”", self.article_title)
+            citation = format_html("{}: {}", citation, title) if by else title
+        return citation
 
     @property
     def spoiler_text(self) -> str:
