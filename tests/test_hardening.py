@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from companion.middleware import ERROR_MESSAGES
 from companion.models import Watch
+from tests.helpers import HTMX
 
 ROOT = Path(__file__).resolve().parent.parent
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/shows/saga/"}
 
 
 def watched(user):

@@ -6,7 +6,7 @@ Each run also leaves full-page screenshots of them in screenshots/ (ignored by g
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, REPO, log_in, mark_button
+from tests.helpers import DESKTOP, PHONE, REPO, log_in, mark_button
 
 pytestmark = pytest.mark.browser
 
