@@ -9,14 +9,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from companion.http import AuthenticatedHttpRequest
+
 from .forms import DeleteAccountForm, PreferencesForm, SignupForm
-from .models import User
-
-
-class AuthenticatedRequest(HttpRequest):
-    """A request behind @login_required, as the type checker should see it."""
-
-    user: User
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,7 +48,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def export_data(request: AuthenticatedRequest) -> HttpResponse:
+def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything we hold about the viewer; episodes by code only, so no unwatched title rides along."""
     user = request.user
     data = {

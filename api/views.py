@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.views import AuthenticatedRequest
+from companion.http import AuthenticatedHttpRequest
 
 from .api import api
 from .forms import TokenForm
@@ -19,7 +19,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
-def tokens(request: AuthenticatedRequest) -> HttpResponse:
+def tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List, name and create tokens; a new token is in this response only, never stored."""
     form = TokenForm(request.POST or None, user=request.user)
     new_token = None
@@ -32,7 +32,7 @@ def tokens(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def revoke_token(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def revoke_token(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Through the viewer's own tokens: someone else's is a 404.
     token = get_object_or_404(request.user.api_tokens, pk=pk)
     if not token.revoked:

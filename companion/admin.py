@@ -59,9 +59,9 @@ class ParentShowInlineMixin:
 
 
 class RememberParentMixin:
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         request._admin_parent = obj
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
 
 class SeasonInline(admin.TabularInline):
@@ -236,7 +236,7 @@ class RecapAdmin(admin.ModelAdmin):
 @admin.register(ReviewerNote)
 class ReviewerNoteAdmin(admin.ModelAdmin):
     form = SpoilerCheckForm
-    list_display = ["episode", "revealed", "source", "article_title"]
+    list_display = ["episode", "revealed", "citation"]
     list_filter = ["episode__show", "episode__season__number", "outlet"]
     list_select_related = ["episode__show", "reveal_at"]
     search_fields = ["text", "outlet", "author", "article_title"]

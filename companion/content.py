@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -137,7 +138,7 @@ def _plan(data: dict, check: _Checker) -> dict:
     show = data.get("show") or {}
     if not check.mapping(show, "show"):
         show = {}
-    plan = {
+    plan: dict[str, Any] = {
         "show": {
             "title": check.text(show, "title", "show", required=True, max_length=200),
             "slug": check.text(show, "slug", "show", max_length=50)
@@ -166,7 +167,7 @@ def _plan(data: dict, check: _Checker) -> dict:
                 f"{path}.number", f"must be a whole number from 0 (specials) to {MAX_NUMBER}"
             )
             continue
-        planned = {
+        planned: dict[str, Any] = {
             "number": number,
             "period": check.text(season, "period", path, max_length=100),
             "premiere_date": check.date(season, "premiere_date", path),

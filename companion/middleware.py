@@ -4,11 +4,12 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django_htmx.http import reswap, retarget
 
+# What a client error means for the viewer: the htmx fragment and the error page both say this.
 ERROR_MESSAGES = {
     400: "That request could not be understood, so nothing was changed.",
     403: "You cannot do that, or the page was out of date. Nothing was changed; reload and try again.",
     404: "There is nothing here, or nothing you can see yet.",
-    405: "That cannot be done this way, so nothing was changed.",
+    405: "That page cannot be used this way, so nothing was changed.",
     413: "That request was too large, so nothing was changed.",
     429: "Too many attempts. Please wait a few minutes and try again.",
 }

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +17,8 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.safestring import SafeString, mark_safe
 
 # Season and episode numbers are bounded so that a code like "3x10" names exactly one episode.
 MAX_NUMBER = 999
@@ -99,7 +102,10 @@ def is_revealed(episode: Episode, point: SafePoint) -> bool:
     )
 
 
-class GatedQuerySet(models.QuerySet):
+_Gated = TypeVar("_Gated", bound="GatedContent")
+
+
+class GatedQuerySet(models.QuerySet[_Gated]):
     """Content with a reveal point; `visible_at` is the only way views read it."""
 
     def visible_at(self, point: SafePoint):
@@ -168,6 +174,10 @@ class Show(models.Model):
     # Bumped whenever any of the show's content changes; cached fragments are keyed on it. It lives
     # in the database, not the cache, so every worker process sees an edit at once.
     content_version = models.PositiveIntegerField(default=0, editable=False)
+
+    # Set by the show list for its template.
+    progress: dict[str, int]
+    safe_point: SafePoint
 
     class Meta:
         ordering = ["title"]
@@ -359,7 +369,7 @@ def story_order(episodes: list[Episode]) -> list[Episode]:
         key=lambda e: (e.air_date is None, e.air_date or dt.date.min, e.number),
     )
     index = {id(e): i for i, e in enumerate(regular)}
-    by_pk = {e.pk: e for e in regular if e.pk is not None}
+    by_pk: dict[int | None, Episode] = {e.pk: e for e in regular if e.pk is not None}
     after: dict[
         int, list[Episode]
     ] = {}  # index of the regular episode a special follows; -1: before all
@@ -445,6 +455,14 @@ class Season(models.Model):
 
     objects = SeasonQuerySet.as_manager()
 
+    # Set by with_period_reveal().
+    period_reveal_id: int | None
+    period_reveal_sequence: int | None
+    # Set by the views for the templates: the in-universe period if safe, and the episode rows of
+    # an open season (None while it is folded).
+    shown_period: str
+    rows: list[Episode] | None
+
     class Meta:
         ordering = ["show", "number"]
         constraints = [
@@ -480,7 +498,7 @@ class Season(models.Model):
     @property
     def period_reveal_point(self) -> Episode | None:
         """Needs with_period_reveal(): a stand-in episode at the place the period is revealed."""
-        if self.period_reveal_id is None:
+        if self.period_reveal_id is None or self.period_reveal_sequence is None:
             return None
         return Episode(
             pk=self.period_reveal_id, show_id=self.show_id, sequence=self.period_reveal_sequence
@@ -565,6 +583,14 @@ class Episode(models.Model):
 
     objects = EpisodeQuerySet.as_manager()
 
+    # Set by EpisodeQuerySet.with_watched() or by the views; the rest by Viewing.decorate().
+    watched: bool
+    visible_recap: Recap | None
+    revealed: bool
+    shown_title: str
+    title_hidden: bool
+    shown_synopsis: str
+
     class Meta:
         ordering = ["show", "sequence"]
         constraints = [
@@ -619,7 +645,23 @@ class Episode(models.Model):
     @cached_property
     def url(self) -> str:
         # Reversed once per object: a season's rows link here and post to actions beneath it.
-        return reverse("episode-detail", args=[self.show.slug, self.season_number, self.number])
+        return reverse("episode-detail", args=self._url_args)
+
+    @cached_property
+    def watch_url(self) -> str:
+        return reverse("episode-watch", args=self._url_args)
+
+    @cached_property
+    def unwatch_url(self) -> str:
+        return reverse("episode-unwatch", args=self._url_args)
+
+    @cached_property
+    def watch_up_to_url(self) -> str:
+        return reverse("episode-watch-up-to", args=self._url_args)
+
+    @property
+    def _url_args(self) -> list[str | int]:
+        return [self.show.slug, self.season_number, self.number]
 
     @property
     def code(self) -> str:
@@ -641,7 +683,7 @@ class Episode(models.Model):
 # --- Gated content ------------------------------------------------------------------------------
 
 
-class CharacterQuerySet(GatedQuerySet):
+class CharacterQuerySet(GatedQuerySet["Character"]):
     def with_states_at(self, point: SafePoint):
         """Visible characters, each with `safe_states`: its states visible at the point, oldest first."""
         states = (
@@ -686,6 +728,9 @@ class Character(GatedContent):
     slug = models.SlugField(max_length=200)
 
     objects = CharacterQuerySet.as_manager()
+
+    # Set by CharacterQuerySet.with_states_at().
+    safe_states: list[CharacterState]
 
     class Meta:
         ordering = ["show", "name"]
@@ -791,7 +836,7 @@ class Recap(GatedContent):
         return self.text
 
 
-class ReviewerNoteQuerySet(GatedQuerySet):
+class ReviewerNoteQuerySet(GatedQuerySet["ReviewerNote"]):
     def first_per_episode(self, count: int):
         """At most `count` notes for each episode discussed, oldest first (one query, any size)."""
         rank = Window(RowNumber(), partition_by=[F("episode_id")], order_by=[F("pk").asc()])
@@ -832,7 +877,7 @@ class ReviewerNote(GatedContent):
         ]
 
     def __str__(self) -> str:
-        return f"Note on {self.episode} ({self.source})"
+        return f"Note on {self.episode} ({strip_tags(self.citation)})"
 
     def clean(self):
         if not (self.outlet or self.author or self.article_title):
@@ -843,8 +888,16 @@ class ReviewerNote(GatedContent):
         self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=episode)
 
     @property
-    def source(self) -> str:
-        return ", ".join(part for part in (self.outlet, self.author) if part) or self.article_title
+    def citation(self) -> SafeString:
+        """Who wrote it, where, and under what title: Author, <cite>Outlet</cite>: “Title”."""
+        by = [conditional_escape(self.author)] if self.author else []
+        if self.outlet:
+            by.append(format_html("<cite>{}</cite>", self.outlet))
+        citation = mark_safe(", ".join(by))
+        if self.article_title:
+            title = format_html("“{}”", self.article_title)
+            citation = format_html("{}: {}", citation, title) if by else title
+        return citation
 
     @property
     def spoiler_text(self) -> str:
@@ -877,16 +930,18 @@ def early_mentions(item: Recap | ReviewerNote | CharacterState) -> list[str]:
 # --- Progress -----------------------------------------------------------------------------------
 
 
-class WatchQuerySet(models.QuerySet):
+class WatchQuerySet(models.QuerySet["Watch"]):
+    # `self` is annotated because django-stubs copies these methods onto the generated manager,
+    # where bulk_create would otherwise expect an unbound model type.
     @transaction.atomic
-    def mark_watched(self, *, user, episode: Episode) -> None:
+    def mark_watched(self: WatchQuerySet, *, user, episode: Episode) -> None:
         """Mark one episode watched; the viewer follows its show from then on."""
         # ignore_conflicts makes a double click or two racing requests leave exactly one row.
         self.bulk_create([Watch(user=user, episode=episode)], ignore_conflicts=True)
         Follow.objects.follow(user=user, shows=[episode.show_id])
 
     @transaction.atomic
-    def mark_watched_up_to(self, *, user, episode: Episode) -> int:
+    def mark_watched_up_to(self: WatchQuerySet, *, user, episode: Episode) -> int:
         """Mark every regular episode up to and including this one; returns how many were new."""
         prefix = (
             Episode.objects.filter(show_id=episode.show_id)
@@ -1057,7 +1112,7 @@ class Party(models.Model):
             .select_related("show")
             .order_by("sequence")
         )
-        standing = []
+        standing: list[dict[str, Any]] = []
         for member in members:
             run = [e for e in regular if member.first_gap is None or e.sequence < member.first_gap]
             standing.append(
@@ -1085,7 +1140,11 @@ class SpoilerReport(models.Model):
         NOTE = "note", "Reviewer note"
         STATE = "state", "Character state"
 
-    MODELS = {Kind.RECAP: Recap, Kind.NOTE: ReviewerNote, Kind.STATE: CharacterState}
+    MODELS: dict[str, type[Recap] | type[ReviewerNote] | type[CharacterState]] = {
+        Kind.RECAP: Recap,
+        Kind.NOTE: ReviewerNote,
+        Kind.STATE: CharacterState,
+    }
 
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spoiler_reports"

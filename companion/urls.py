@@ -6,7 +6,7 @@ from history.urls import old_urlpatterns as old_history_urls
 
 from . import views
 
-# An episode's actions sit beneath its page's URL; templates build them from Episode.url.
+# An episode's actions sit beneath its page's URL (Episode.watch_url and the like).
 episode = "shows/<slug:slug>/s<int:season>/e<int:number>/"
 
 urlpatterns = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -12,6 +13,11 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .models import Episode, SafePoint, Show, is_revealed
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
 AS_OF_SESSION_KEY = "as_of"
 FRAGMENT_TTL = 60 * 60
 
@@ -19,7 +25,7 @@ FRAGMENT_TTL = 60 * 60
 @dataclass
 class Viewing:
     show: Show
-    user: object
+    user: User | AnonymousUser
     safe_point: SafePoint
     time_travel: bool
     hide_titles: bool

@@ -5,16 +5,16 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
 from .forms import AsOfForm, BrowseForm, FillGapForm, FollowForm, PartyForm, ReportForm
+from .http import AuthenticatedHttpRequest, HtmxHttpRequest
 from .models import (
     PARTY_SIZE_LIMIT,
     Character,
@@ -32,11 +32,6 @@ from .models import (
     progress_for,
 )
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
 
 PREVIOUSLY_EPISODES = 3
 STORY_NOTES_PER_EPISODE = 3
@@ -123,12 +118,12 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
         r.episode_id: r
         for r in Recap.objects.for_show(show).visible_at(safe).filter(episode__season__in=seasons)
     }
-    by_season = {season.pk: season for season in seasons}
-    for season in seasons:
-        season.rows = []
+    rows: dict[int, list[Episode]] = {season.pk: [] for season in seasons}
     for episode in episodes:
         episode.visible_recap = recaps.get(episode.pk)
-        by_season[episode.season_id].rows.append(episode)
+        rows[episode.season_id].append(episode)
+    for season in seasons:
+        season.rows = rows[season.pk]
 
 
 def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
@@ -440,7 +435,7 @@ def _redirect_back(request: HtmxHttpRequest, fallback: str) -> HttpResponse:
 @require_POST
 @login_required_htmx
 def change_watch(
-    request: HtmxHttpRequest, slug: str, season: int, number: int, action: str
+    request: AuthenticatedHttpRequest, slug: str, season: int, number: int, action: str
 ) -> HttpResponse:
     # Read the form before writing anything: an oversized or malformed body fails here, not halfway.
     origin = request.POST.get("from")
@@ -572,12 +567,14 @@ def fill_gap(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required_htmx
-def set_as_of(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def set_as_of(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Rewatch mode (or, for editors, a preview): look at the show as of another episode."""
     show = get_object_or_404(Show, slug=slug)
     form = AsOfForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("episode", ["Pick an episode like 2x5."])))
+        # An ErrorList yields its messages as strings; str() is for the type checker.
+        errors = form.errors.get("episode", ["Pick an episode like 2x5."])
+        messages.error(request, " ".join(map(str, errors)))
         return _redirect_back(request, show.get_absolute_url())
     stored = dict(request.session.get(AS_OF_SESSION_KEY, {}))
     code = form.cleaned_data["episode"]
@@ -597,7 +594,7 @@ def set_as_of(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 @login_required_htmx
-def preview(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+def preview(request: AuthenticatedHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     """A confirmation page linked from the admin; the switch itself is a POST to set_as_of."""
     show = get_object_or_404(Show, slug=slug)
     episode = get_episode(show, season, number)
@@ -609,7 +606,7 @@ def preview(request: HtmxHttpRequest, slug: str, season: int, number: int) -> Ht
 
 @require_POST
 @login_required_htmx
-def party_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def party_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     show = get_object_or_404(Show, slug=slug)
     form = PartyForm(request.POST)
     if not form.is_valid():
@@ -623,7 +620,7 @@ def party_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 @login_required_htmx
-def party_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def party_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Looked up through the viewer's own parties: someone else's party is a plain 404.
     party = get_object_or_404(request.user.parties.select_related("show"), pk=pk)
     party_point, standing = party.progress()
@@ -670,7 +667,7 @@ def party_join_confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @login_required_htmx
-def party_leave(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def party_leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     party = get_object_or_404(request.user.parties, pk=pk)
     party.members.remove(request.user)
     if not party.members.exists():
@@ -684,7 +681,9 @@ def party_leave(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required_htmx
-def report_spoiler(request: HtmxHttpRequest, slug: str, kind: str, public_id: str) -> HttpResponse:
+def report_spoiler(
+    request: AuthenticatedHttpRequest, slug: str, kind: str, public_id: str
+) -> HttpResponse:
     # The show and the viewer's point come first, then the lookup through what they can see: a
     # hidden item and a missing one run the same queries and get the same 404.
     viewing = viewing_of(request, slug)

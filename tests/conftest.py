@@ -1,5 +1,3 @@
-import re
-
 import pytest
 from django.core.cache import cache
 
@@ -72,18 +70,6 @@ def editor(db):
 def alice_client(client, alice):
     client.force_login(alice)
     return client
-
-
-def markers_in(response) -> str:
-    return (
-        response.content.decode()
-        + "\n"
-        + "\n".join(f"{k}: {v}" for k, v in response.headers.items())
-    )
-
-
-def mask_csrf(html: str) -> str:
-    return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1<csrf>", html)
 
 
 @pytest.fixture

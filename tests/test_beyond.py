@@ -4,7 +4,7 @@ import pytest
 
 from companion.models import CharacterState, Party, ReviewerNote, Show, SpoilerReport
 from tests.factories import episode
-from tests.test_content import FAM
+from tests.helpers import FAM
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The For All Mankind content file, and the import that loads it."""
 
 import io
-from pathlib import Path
 
 import pytest
 import yaml
@@ -11,8 +10,7 @@ from django.core.management.base import CommandError
 
 from companion.content import ContentError, dump_show, load_show
 from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show
-
-FAM = Path(__file__).resolve().parent.parent / "fixtures" / "for-all-mankind.yaml"
+from tests.helpers import FAM
 
 
 def snapshot():

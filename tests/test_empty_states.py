@@ -1,8 +1,8 @@
 """Empty states say what is missing and, for editors, where to add it; no heading stands alone."""
 
 from companion.models import Character, Recap, ReviewerNote
-from tests.conftest import mask_csrf
 from tests.factories import episode
+from tests.helpers import mask_csrf
 
 
 def squashed(response) -> str:

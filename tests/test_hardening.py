@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
+from companion.middleware import ERROR_MESSAGES
 from companion.models import Watch
+from tests.helpers import HTMX
 
 ROOT = Path(__file__).resolve().parent.parent
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/shows/saga/"}
 
 
 def watched(user):
@@ -35,6 +37,20 @@ def test_wrong_method_from_htmx_gets_a_short_fragment_in_the_message_area(alice_
     assert response.status_code == 405
     assert response.content.decode().strip().startswith('<p class="message error"')
     assert response["HX-Retarget"] == "#messages"
+
+
+@pytest.mark.parametrize(
+    ("status", "url"),
+    [
+        (404, reverse("episode-detail", args=["saga", 7, 1])),
+        (405, reverse("episode-watch", args=["saga", 1, 4])),
+    ],
+)
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_error_pages_and_fragments_say_the_same(alice_client, status, url, headers):
+    response = alice_client.get(url, **headers)
+    assert response.status_code == status
+    assert ERROR_MESSAGES[status] in response.content.decode()
 
 
 def test_htmx_404_is_a_fragment_not_a_page(alice_client):

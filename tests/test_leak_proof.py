@@ -30,9 +30,9 @@ from companion.models import (
     SpoilerReport,
     Watch,
 )
-from tests.conftest import mask_csrf
 from tests.crawl import Fetched, crawl, urls_from_urlconf
 from tests.factories import make_user
+from tests.helpers import form_values, mask_csrf
 
 # Half a minute of generated shows and viewers: `make test-fast` leaves it out, `make test` runs it.
 pytestmark = pytest.mark.slow
@@ -604,8 +604,6 @@ def admin_edits(draw) -> tuple:
 def apply_admin_edit(client, show: Show, edit: tuple) -> int:
     """Submit the edit through the admin's own forms; returns the status code of the POST."""
     from django.urls import reverse
-
-    from tests.admin_forms import form_values
 
     def pick(items, index):
         return items[index % len(items)]

@@ -5,8 +5,7 @@ from django.test import Client
 
 from companion.models import Watch
 from tests.factories import episode
-
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/shows/saga/"}
+from tests.helpers import HTMX
 
 
 def watched_codes(user):

@@ -151,3 +151,10 @@ def test_admin_finds_episodes_by_code(client, editor, show):
         },
     )
     assert [r["text"] for r in response.json()["results"]] == ["Saga 2x3"]
+
+
+def test_a_note_is_cited_by_author_outlet_and_title_with_only_the_parts_it_has():
+    full = ReviewerNote(author="Ann <Critic>", outlet="The Daily Test", article_title="Liftoff")
+    assert full.citation == "Ann &lt;Critic&gt;, <cite>The Daily Test</cite>: “Liftoff”"
+    assert ReviewerNote(article_title="Liftoff").citation == "“Liftoff”"
+    assert ReviewerNote(outlet="The Daily Test").citation == "<cite>The Daily Test</cite>"

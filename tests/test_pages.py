@@ -3,8 +3,8 @@
 import pytest
 
 from companion.models import ReviewerNote, Watch
-from tests.conftest import markers_in, mask_csrf
 from tests.factories import episode
+from tests.helpers import HTMX, markers_in, mask_csrf
 
 SAFE = ["RECAP-saga-1x1", "RECAP-saga-1x3", "NOTE-saga-1x2", "STATE-Ada-1x03"]
 SPOILERS = [
@@ -17,7 +17,6 @@ SPOILERS = [
     "Zed",
     "STATE-Zed",
 ]
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/shows/saga/"}
 
 PAGES = [
     "/",

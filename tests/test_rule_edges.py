@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Season
-from tests.conftest import mask_csrf
 from tests.crawl import ROUTE_PARAMETER, routes
 from tests.factories import episode, make_character, make_user, watch
+from tests.helpers import form_values, mask_csrf
 
 
 @pytest.fixture
@@ -202,8 +202,6 @@ def test_404_text_names_no_model_even_in_debug(alice_client, show, settings):
 
 def admin_post(client, url: str, **changes) -> str:
     """Submit an admin change form with its current values and the given changes."""
-    from tests.admin_forms import form_values
-
     data = form_values(client.get(url).content.decode()) | {k: str(v) for k, v in changes.items()}
     return client.post(url, data).content.decode()
 

@@ -31,13 +31,6 @@ def test_missing_first_episode_means_nothing_is_safe(show, outsider):
     assert show.safe_point_for(outsider).episode is None
 
 
-def test_unwatched_specials_never_block_the_safe_point(db):
-    show = make_show("specials", seasons=1, episodes=3, specials=2)
-    viewer = make_user("viewer")
-    watch(viewer, show, "1x01", "1x02")
-    assert show.safe_point_for(viewer).episode == episode(show, "1x02")
-
-
 def test_watched_special_alone_is_not_a_safe_point(db):
     show = make_show("specials", seasons=1, episodes=3, specials=1)
     viewer = make_user("viewer")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
+
+from tests.helpers import DESKTOP, log_in
 
 CHROMIUM = shutil.which("chromium")
 NO_CHROMIUM = "install Debian's chromium: apt-get install chromium (or make browsers)"
@@ -27,11 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-PASSWORD = "correct-horse-battery"
-REPO = Path(__file__).resolve().parents[2]
-AXE_JS = Path(__file__).parent / "vendor" / "axe.min.js"
 
 # Runs in every document before the page's own scripts; the binding survives navigations, so a
 # violation on any page visited reaches Python.
@@ -188,30 +184,3 @@ def main_pages(new_context, alice, show):
             yield name, viewer
 
     return visit
-
-
-def log_in(page, username: str, password: str = PASSWORD, *, next: str = "") -> None:
-    """Log in through the form, as a person would (django-axes watches this path)."""
-    page.goto("/accounts/login/" + (f"?next={next}" if next else ""))
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Account").wait_for()
-
-
-def mark_button(page, code: str):
-    """The show page's "Mark watched" button of one episode (its code is visually hidden)."""
-    return page.get_by_role("button", name=re.compile(rf"^Mark watched\W+{code}$"))
-
-
-def unmark_button(page, code: str):
-    return page.get_by_role("button", name=re.compile(rf"^Watched\W+{code}, click to unmark$"))
-
-
-def no_reload_marker(page) -> None:
-    """Plant a value that only survives if the next change happens in place, without a page load."""
-    page.evaluate("window.__marker = 1")
-
-
-def still_same_page(page) -> bool:
-    return page.evaluate("window.__marker") == 1

@@ -8,7 +8,7 @@ the pages are checked under their real policy.
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import AXE_JS, DESKTOP, PHONE, log_in, mark_button
+from tests.helpers import AXE_JS, DESKTOP, PHONE, log_in, mark_button
 
 pytestmark = pytest.mark.browser
 

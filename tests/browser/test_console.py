@@ -7,7 +7,7 @@ prove the watch is live and walk the pages no other browser test visits.
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from companion.models import CharacterState
-from tests.browser.conftest import log_in
+from tests.helpers import log_in
 
 pytestmark = pytest.mark.browser
 

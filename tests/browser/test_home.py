@@ -5,8 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, log_in, no_reload_marker, still_same_page
-from tests.browser.test_layout import assert_fits
+from tests.helpers import DESKTOP, PHONE, assert_fits, log_in, no_reload_marker, still_same_page
 
 pytestmark = pytest.mark.browser
 

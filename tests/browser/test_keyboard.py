@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, mark_button, unmark_button
+from tests.helpers import log_in, mark_button, unmark_button
 
 pytestmark = pytest.mark.browser
 

@@ -6,46 +6,13 @@ Each run also leaves full-page screenshots of them in screenshots/ (ignored by g
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, REPO, log_in, mark_button
+from tests.helpers import DESKTOP, PHONE, REPO, assert_fits, log_in, mark_button
 
 pytestmark = pytest.mark.browser
 
+
 # Pairs of visible controls whose boxes intersect. Each line of a wrapped link is its own box, so
 # two links on neighbouring lines are not mistaken for an overlap.
-OVERLAPS = """(selector) => {
-  const boxes = [];
-  for (const element of document.querySelectorAll(selector)) {
-    const style = getComputedStyle(element);
-    if (style.visibility === "hidden" || element.closest("[hidden], details:not([open]) > :not(summary)")) continue;
-    for (const r of element.getClientRects()) {
-      if (r.width > 1 && r.height > 1 && r.right > 0 && r.bottom > 0) boxes.push({element, r});
-    }
-  }
-  const describe = (e) => `${e.tagName.toLowerCase()} "${e.textContent.trim().replace(/\\s+/g, " ").slice(0, 40)}"`;
-  const overlaps = [];
-  for (let i = 0; i < boxes.length; i++) {
-    for (let j = i + 1; j < boxes.length; j++) {
-      const a = boxes[i], b = boxes[j];
-      if (a.element === b.element || a.element.contains(b.element) || b.element.contains(a.element)) continue;
-      const across = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
-      const down = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
-      if (across > 1 && down > 1) overlaps.push(`${describe(a.element)} and ${describe(b.element)}`);
-    }
-  }
-  return overlaps;
-}"""
-CONTROLS = "a, button, input:not([type=hidden]), select, textarea, summary, label, progress, h1, h2"
-
-
-def assert_fits(page, where: str) -> None:
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], (
-        f"{where} scrolls sideways: {width[0]}px of content in a {width[1]}px window"
-    )
-    overlaps = page.evaluate(OVERLAPS, CONTROLS)
-    assert not overlaps, f"{where}: " + "; ".join(overlaps)
-
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_main_pages_fit_without_sideways_scrolling_or_overlaps(main_pages, viewport):
     folder = REPO / "screenshots" / ("phone" if viewport == PHONE else "desktop")

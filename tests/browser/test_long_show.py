@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, mark_button, no_reload_marker, still_same_page
 from tests.factories import make_user, watch
+from tests.helpers import log_in, mark_button, no_reload_marker, still_same_page
 
 pytestmark = pytest.mark.browser
 

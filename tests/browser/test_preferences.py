@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, mark_button
+from tests.helpers import log_in, mark_button
 
 pytestmark = pytest.mark.browser
 

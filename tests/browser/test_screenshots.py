@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, REPO, log_in
+from tests.helpers import DESKTOP, PHONE, REPO, log_in
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (
+from tests.helpers import (
     log_in,
     mark_button,
     no_reload_marker,
