@@ -178,6 +178,7 @@ class Show(models.Model):
     # Set by the show list for its template.
     progress: dict[str, int]
     safe_point: SafePoint
+    upcoming: Episode | None
 
     class Meta:
         ordering = ["title"]
@@ -982,8 +983,9 @@ class Watch(models.Model):
         return f"{self.user} watched {self.episode}"
 
 
-class FollowQuerySet(models.QuerySet):
-    def follow(self, *, user, shows) -> None:
+class FollowQuerySet(models.QuerySet["Follow"]):
+    # `self` is annotated for django-stubs, as on WatchQuerySet.
+    def follow(self: FollowQuerySet, *, user, shows) -> None:
         """Follow these shows (Show objects or ids); following one already followed changes nothing."""
         ids = {getattr(show, "pk", show) for show in shows}
         self.bulk_create(

@@ -458,6 +458,7 @@ def change_watch(
     if not request.htmx:
         return _redirect_back(request, show.get_absolute_url())
 
+    context: dict[str, object]
     if origin == "home":
         context = {"show": show_cards(request, [show])[0]}
         response = render(request, "companion/home.html#card-response", context)
@@ -518,7 +519,7 @@ def say_what_it_unlocked(
 
 @require_POST
 @login_required_htmx
-def follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def follow(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Follow a show (it appears on the home page) or stop following it."""
     show = get_object_or_404(Show, slug=slug)
     form = FollowForm(request.POST)
@@ -543,12 +544,13 @@ def follow(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required_htmx
-def fill_gap(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def fill_gap(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Mark every regular episode up to the furthest one watched: the gap before it closes."""
     show = get_object_or_404(Show, slug=slug)
     form = FillGapForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("up_to", ["Pick an episode like 2x5."])))
+        errors = form.errors.get("up_to", ["Pick an episode like 2x5."])
+        messages.error(request, " ".join(map(str, errors)))
         return redirect(show.get_absolute_url())
     episode = get_episode(show, *form.cleaned_data["up_to"])
     if episode.is_special or not request.user.watches.filter(episode=episode).exists():
@@ -655,7 +657,7 @@ def party_join(request: HtmxHttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @login_required_htmx
-def party_join_confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:
+def party_join_confirm(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     party = get_object_or_404(Party.objects.select_related("show"), invite_token=token)
     if party.members.count() >= PARTY_SIZE_LIMIT:
         messages.error(request, f"This watch party is full ({PARTY_SIZE_LIMIT} members).")

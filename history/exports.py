@@ -33,8 +33,8 @@ def _watch_rows(user):
 def export_trakt(user) -> str:
     """The viewer's watches as Trakt's watched-shows export: show title, ids, numbers and dates."""
     shows = []
-    for _, show_rows in groupby(_watch_rows(user), key=lambda row: row[0]):
-        show_rows = list(show_rows)
+    for _, grouped in groupby(_watch_rows(user), key=lambda row: row[0]):
+        show_rows = list(grouped)
         seasons = []
         for season, season_rows in groupby(show_rows, key=lambda row: row[2]):
             seasons.append(

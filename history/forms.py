@@ -29,7 +29,9 @@ class MultipleFileField(forms.FileField):
 
 
 class HistoryImportForm(forms.Form):
-    files = MultipleFileField(
+    # Named as the upload field has always been; the class attribute shadows Form.files only for
+    # the type checker (Django moves declared fields into base_fields).
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Export files",
         help_text=(
             "The .zip from TV Time or Trakt as it arrived, or the .csv and .json files in it; "

@@ -216,10 +216,11 @@ def match(parsed: Parsed, *, user) -> ImportPreview:
         if show is None:
             leave_out(_label(row), reason, f"{row.where}: {code}")
             continue
-        pk = episodes.get((show.pk, row.season, row.number))
-        if pk is None:
+        episode_id = episodes.get((show.pk, row.season, row.number))
+        if episode_id is None:
             leave_out(show.title, "no such episode here", f"{row.where}: {code}")
             continue
+        pk = episode_id
         preview = previews.setdefault(show.pk, ShowPreview(show))
         if pk in watched:
             if pk not in seen:
@@ -227,7 +228,7 @@ def match(parsed: Parsed, *, user) -> ImportPreview:
         elif pk not in seen:
             preview.new.append((row.season, row.number))
             watches[pk] = row.watched_at
-        elif row.watched_at and (watches[pk] is None or row.watched_at < watches[pk]):
+        elif row.watched_at and ((first := watches[pk]) is None or row.watched_at < first):
             # Watched more than once: keep when it was first seen.
             watches[pk] = row.watched_at
         seen.add(pk)

@@ -140,7 +140,7 @@ def read_uploads(uploads: list[tuple[str, bytes]]) -> Parsed:
         if data[:4] == b"PK\x03\x04" or name.lower().endswith(".zip"):
             files.extend(_unzip(name, data, budget))
         else:
-            files.append((name, lambda data=data: data))
+            files.append((name, _already_read(data)))
     if len(files) > MAX_FILES:
         raise HistoryError(f"The upload holds {len(files)} files; the limit is {MAX_FILES}.")
     parsed, problems = Parsed(), _Problems()
@@ -159,6 +159,10 @@ def read_uploads(uploads: list[tuple[str, bytes]]) -> Parsed:
 
 def _basename(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _already_read(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
 
 
 def _unzip(name: str, data: bytes, budget: list[int]) -> list[tuple[str, Callable[[], bytes]]]:
@@ -279,11 +283,22 @@ def _too_many_rows() -> HistoryError:
     )
 
 
-def _add_row(parsed: Parsed, row: Row) -> None:
-    if None not in (row.show_title, row.season, row.number):
-        if len(parsed.rows) >= MAX_ROWS:
-            raise _too_many_rows()
-        parsed.rows.append(row)
+def _add_row(
+    parsed: Parsed,
+    where: str,
+    title: str | None,
+    season: int | None,
+    number: int | None,
+    when: datetime | None,
+    year: int | None,
+    ids: tuple[tuple[str, str], ...],
+) -> None:
+    """Keep the row if its show, season and number could be read (else a problem was noted)."""
+    if title is None or season is None or number is None:
+        return
+    if len(parsed.rows) >= MAX_ROWS:
+        raise _too_many_rows()
+    parsed.rows.append(Row(where, title, season, number, when, year, ids))
 
 
 # --- Values --------------------------------------------------------------------------------------
@@ -398,11 +413,12 @@ def parse_trakt(name: str, text: str, parsed: Parsed, problems: _Problems) -> No
 
 
 def _trakt_show(item: dict, where: str, problems: _Problems):
-    show = item.get("show")
-    show = show if isinstance(show, dict) else {}
+    found = item.get("show")
+    show: dict = found if isinstance(found, dict) else {}
     title = _title(show.get("title"), f"{where}.show.title", problems)
     year = show.get("year") if isinstance(show.get("year"), int) else None
-    raw_ids = show.get("ids") if isinstance(show.get("ids"), dict) else {}
+    given = show.get("ids")
+    raw_ids: dict = given if isinstance(given, dict) else {}
     ids = tuple(
         (service, value)
         for service in ID_SERVICES
@@ -430,7 +446,7 @@ def _trakt_watched_show(item: dict, where: str, parsed: Parsed, problems: _Probl
                 continue
             number = _whole_number(episode.get("number"), f"{ep_at}.number", problems)
             when = parse_when(episode.get("last_watched_at"), f"{ep_at}.last_watched_at", problems)
-            _add_row(parsed, Row(ep_at, title, season_number, number, when, year, ids))
+            _add_row(parsed, ep_at, title, season_number, number, when, year, ids)
 
 
 def _trakt_history_entry(item: dict, where: str, parsed: Parsed, problems: _Problems) -> None:
@@ -443,7 +459,7 @@ def _trakt_history_entry(item: dict, where: str, parsed: Parsed, problems: _Prob
     season_number = _whole_number(episode.get("season"), f"{where}.episode.season", problems)
     number = _whole_number(episode.get("number"), f"{where}.episode.number", problems)
     when = parse_when(item.get("watched_at"), f"{where}.watched_at", problems)
-    _add_row(parsed, Row(where, title, season_number, number, when, year, ids))
+    _add_row(parsed, where, title, season_number, number, when, year, ids)
 
 
 # --- TV Time -------------------------------------------------------------------------------------
@@ -483,7 +499,7 @@ def _tvtime_row(where, cell, title_col, season_col, id_col, when, parsed, proble
     # TV Time's show ids are TheTVDB's series ids.
     tvdb = _id(cell.get(id_col))
     ids = (("tvdb", tvdb),) if tvdb and tvdb.isdigit() else ()
-    _add_row(parsed, Row(where, title, season, number, when, None, ids))
+    _add_row(parsed, where, title, season, number, when, None, ids)
 
 
 def parse_seen_episode(name: str, text: str, parsed: Parsed, problems: _Problems) -> None:
