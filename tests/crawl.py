@@ -158,7 +158,8 @@ def crawl(
             continue
         seen.add(url)
         assert len(seen) <= MAX_URLS, "the crawl does not converge"
-        for htmx in (False, True):
+        # The JSON API is not fetched by htmx; its answers do not depend on HX-Request.
+        for htmx in (False,) if url.startswith("/api/") else (False, True):
             # What htmx sends: HX-Request, and the page the request was made from.
             headers = {
                 "HTTP_HX_REQUEST": "true",
@@ -173,6 +174,7 @@ def crawl(
                 body=response.content.decode(errors="replace"),
             )
             queue.extend((link, url) for link in links_in(url, response, terms))
-        if route is not None and fetched[url, False].status == fetched[url, True].status == 405:
+        answers = {fetched[key].status for key in ((url, False), (url, True)) if key in fetched}
+        if route is not None and answers == {405}:
             refusing.add(route)
     return fetched
