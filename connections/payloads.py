@@ -168,6 +168,10 @@ def read_plex(data: dict) -> Reading:
     event = _text(data.get("event"))
     if not event.startswith("media."):
         return Reading(event, ignored="not about watching")
+    if data.get("user") is False:
+        # A server owner's webhooks also fire for the people they share it with; `user` is true
+        # only for the webhook account's own plays.
+        return Reading(event, ignored="another Plex user's play")
     metadata = _object(data.get("Metadata"))
     episode_ids = []
     for guid in metadata.get("Guid") or []:

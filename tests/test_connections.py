@@ -13,7 +13,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -459,3 +461,30 @@ def test_the_data_export_lists_connections_and_events_but_no_secret(
     assert {hook["server"] for hook in data["media_servers"]} == {"jellyfin", "plex", "emby"}
     assert data["media_server_events"][0]["result"] == "marked Saga S1E4"
     assert not any(url.rstrip("/").rsplit("/", 1)[1] in body for url in urls.values())
+
+
+def test_plex_play_by_someone_the_server_is_shared_with_changes_nothing(
+    client, alice, urls, saga_ids
+):
+    data = payload("plex", "scrobble") | {"user": False, "Account": {"id": 7, "title": "guest"}}
+    assert answer(deliver(client, urls["plex"], "plex", data))["detail"] == (
+        "ignored: another Plex user's play"
+    )
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_the_connections_page_costs_the_same_queries_for_any_number_of_events(
+    alice_client, urls, saga_ids
+):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert alice_client.get(reverse("connections")).status_code == 200
+        return len(captured)
+
+    deliver(Client(), urls["plex"], "plex", payload("plex", "scrobble"))
+    one = queries()
+    for n in range(EVENTS_KEPT):
+        data = payload("plex", "scrobble-unknown-show")
+        data["Metadata"]["index"] = n + 1
+        deliver(Client(), urls["plex"], "plex", data)
+    assert queries() == one
