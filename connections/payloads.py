@@ -164,7 +164,7 @@ def read_jellyfin(data: dict) -> Reading:
 
 
 def read_plex(data: dict) -> Reading:
-    """Plex's media.scrobble: sent once an episode is 90% played, or marked played."""
+    """Plex's media.scrobble: sent once an episode is played past the 90% mark."""
     event = _text(data.get("event"))
     if not event.startswith("media."):
         return Reading(event, ignored="not about watching")
