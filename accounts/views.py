@@ -72,6 +72,24 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         ],
         "following": list(user.follows.order_by("show__slug").values_list("show__slug", flat=True)),
+        # The webhook secrets themselves are not held; only that a URL exists and when it was used.
+        "media_servers": [
+            {
+                "server": hook.server,
+                "created_at": hook.created_at.isoformat(),
+                "last_event_at": hook.last_event_at.isoformat() if hook.last_event_at else None,
+            }
+            for hook in user.media_server_hooks.all()
+        ],
+        "media_server_events": [
+            {
+                "server": event.server,
+                "received_at": event.received_at.isoformat(),
+                "event": event.event,
+                "result": event.summary,
+            }
+            for event in user.media_server_events.select_related("show")
+        ],
         "exported_at": timezone.now().isoformat(),
     }
     response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")

@@ -25,6 +25,7 @@ from companion.models import (
     Character,
     CharacterState,
     Episode,
+    Follow,
     Recap,
     ReviewerNote,
     Show,
@@ -32,7 +33,7 @@ from companion.models import (
     progress_for,
 )
 from companion.viewing import Viewing, viewing_for
-from companion.views import search_results
+from companion.views import search_results, show_cards
 
 from . import schemas
 from .middleware import SERVER_ERROR
@@ -264,6 +265,53 @@ def episode_detail(request: ApiRequest, slug: str, season: int = Season, number:
             .select_related("character", "reveal_at")
         )
     return detail
+
+
+# --- The viewer's shows ----------------------------------------------------------------------
+
+
+def followed_out(shows: list[Show], request: ApiRequest) -> list[dict]:
+    """As the home page's cards: each show with the viewer's point, progress and what is up next."""
+    cards = show_cards(request, shows)
+    for show in cards:
+        if show.upcoming is not None:
+            # The episode after the end of the unbroken watched run is unwatched by definition.
+            show.upcoming.watched = False
+    return [
+        {
+            "slug": show.slug,
+            "title": show.title,
+            "network": show.network,
+            "premise": show.premise,
+            "safe_point": show.safe_point.code or None,
+            "progress": show.progress,
+            "up_next": show.upcoming,
+        }
+        for show in cards
+    ]
+
+
+@api.get("/following/", response=answers(schemas.FollowedShowPage), tags=["following"])
+def list_following(request: ApiRequest, params: Query[schemas.PageParams]):
+    """The shows the viewer follows, by title, with progress and what is up next in each."""
+    followed = Follow.objects.shows_of(request.user)
+    return page(followed, params, decorate=lambda shows: followed_out(shows, request))
+
+
+@api.post("/shows/{slug:slug}/follow/", response=answers(schemas.FollowOut), tags=["following"])
+def follow(request: ApiRequest, slug: str):
+    """Follow a show (again is harmless); marking an episode watched follows its show too."""
+    show = get_object_or_404(Show, slug=slug)
+    Follow.objects.follow(user=request.user, shows=[show])
+    return {"show": show.slug, "following": True}
+
+
+@api.delete("/shows/{slug:slug}/follow/", response=answers(schemas.FollowOut), tags=["following"])
+def unfollow(request: ApiRequest, slug: str):
+    """Stop following a show; the watch history in it is kept."""
+    show = get_object_or_404(Show, slug=slug)
+    Follow.objects.unfollow(user=request.user, show=show)
+    return {"show": show.slug, "following": False}
 
 
 # --- Progress and marking ---------------------------------------------------------------------

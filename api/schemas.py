@@ -150,6 +150,15 @@ class ProgressOut(Schema):
     progress: ProgressCounts
 
 
+class FollowedShowOut(ShowOut):
+    up_next: EpisodeOut | None = Field(description="The first regular episode past the safe point.")
+
+
+class FollowOut(Schema):
+    show: str
+    following: bool
+
+
 class MarkedUpToOut(Schema):
     added: int = Field(description="How many episodes were newly marked.")
     progress: ProgressOut
@@ -165,6 +174,10 @@ class SearchOut(Schema):
 
 
 class ShowPage(Page[ShowOut]):
+    pass
+
+
+class FollowedShowPage(Page[FollowedShowOut]):
     pass
 
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "companion",
     "history",
     "api",
+    "connections",
 ]
 
 MIDDLEWARE = [

@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -154,7 +154,7 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     }
 
 
-def show_cards(request: HtmxHttpRequest, shows: list[Show], *, up_next: bool = True) -> list[Show]:
+def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True) -> list[Show]:
     """Each show with its progress, safe point and the episode up next: six queries for any number."""
     viewings = viewings_for(request, shows)
     progress = progress_for(request.user, shows)

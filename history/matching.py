@@ -19,7 +19,7 @@ from itertools import groupby
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from companion.models import Episode, Follow, Season, Show, Watch
@@ -34,6 +34,7 @@ ID_CHUNK = 900
 # How many entries of each unmatched show the report lists.
 EXAMPLES_SHOWN = 5
 SHOW_ID_FIELDS = {"tvdb": "tvdb_id", "tmdb": "tmdb_id", "imdb": "imdb_id", "trakt": "trakt_id"}
+EPISODE_ID_FIELDS = {"tvdb": "tvdb_id", "tmdb": "tmdb_id", "imdb": "imdb_id"}
 TRAILING_PARENS = re.compile(r"\s*\(([^()]*)\)\s*$")
 
 
@@ -132,21 +133,23 @@ class _Shows:
         """The one show a row names, or None and why not."""
         key = (row.show_title, row.year, row.ids)
         if key not in self.cache:
-            self.cache[key] = self._find(row)
+            self.cache[key] = self.find_by(row.show_title, year=row.year, ids=row.ids)
         return self.cache[key]
 
-    def _find(self, row: Row) -> tuple[Show | None, str]:
+    def find_by(
+        self, show_title: str, *, year: int | None, ids: tuple[tuple[str, str], ...]
+    ) -> tuple[Show | None, str]:
         by_id = {
             show.pk: show
-            for service, value in row.ids
+            for service, value in ids
             if (show := self.by_id.get((service, _id_key(service, value))))
         }
         if len(by_id) == 1:
             return next(iter(by_id.values())), ""
         if len(by_id) > 1:
             return None, "its ids name different shows here"
-        title, title_year = normalise_title(row.show_title)
-        year = row.year or title_year
+        title, title_year = normalise_title(show_title)
+        year = year or title_year
         # A show whose own id for a service differs from the file's is another show of that title.
         candidates = [
             show
@@ -154,7 +157,7 @@ class _Shows:
             if not any(
                 (ours := getattr(show, SHOW_ID_FIELDS[service]).strip())
                 and _id_key(service, ours) != _id_key(service, value)
-                for service, value in row.ids
+                for service, value in ids
             )
         ]
         if year:
@@ -170,6 +173,23 @@ class _Shows:
         if candidates:
             return None, "more than one show here has this title, so none was chosen"
         return None, "no such show here"
+
+
+def find_show(
+    title: str, *, year: int | None = None, ids: tuple[tuple[str, str], ...] = ()
+) -> tuple[Show | None, str]:
+    """The one show these ids or this title name, matched exactly as an imported row is."""
+    return _Shows().find_by(title, year=year, ids=ids)
+
+
+def find_episode_by_ids(ids: tuple[tuple[str, str], ...]) -> Episode | None:
+    """The one episode these (service, id) pairs name, or None when they name none or several."""
+    wanted = Q(pk__in=[])
+    for service, value in ids:
+        if service in EPISODE_ID_FIELDS and (key := _id_key(service, value)):
+            wanted |= Q(**{f"{EPISODE_ID_FIELDS[service]}__iexact": key})
+    found = list(Episode.objects.filter(wanted).select_related("show")[:2])
+    return found[0] if len(found) == 1 else None
 
 
 def _id_key(service: str, value: str) -> str:

@@ -197,3 +197,36 @@ def test_no_credentials_is_a_json_401(client, show, path):
     response = client.get(f"{API}{path}")
     assert response.status_code == 401
     assert "Bearer" in response.json()["detail"]
+
+
+# --- The viewer's shows -------------------------------------------------------------------------
+
+
+def test_following_lists_followed_shows_with_progress_and_up_next(alice_api, show):
+    make_show("other", seasons=1, episodes=2)  # not followed: not listed
+    body = get(alice_api, "/following/")
+    assert body["count"] == 1
+    [saga] = body["items"]
+    assert saga["slug"] == "saga" and saga["safe_point"] == "1x3"
+    assert saga["progress"] == {"watched": 3, "total": 10, "percent": 30}
+    assert saga["up_next"]["code"] == "1x4"
+    # The up-next episode follows alice's preferences, as on her home page: no synopsis yet.
+    assert saga["up_next"]["synopsis"] == ""
+
+
+def test_follow_and_stop_following_through_the_api(alice_api, alice, show):
+    make_show("other", seasons=1, episodes=2)
+    response = alice_api.post(f"{API}/shows/other/follow/")
+    assert response.status_code == 200 and response.json() == {"show": "other", "following": True}
+    assert alice_api.post(f"{API}/shows/other/follow/").status_code == 200  # again is harmless
+    assert [s["slug"] for s in get(alice_api, "/following/")["items"]] == ["other", "saga"]
+    response = alice_api.delete(f"{API}/shows/saga/follow/")
+    assert response.json() == {"show": "saga", "following": False}
+    assert [s["slug"] for s in get(alice_api, "/following/")["items"]] == ["other"]
+    # Her history in saga is kept.
+    assert Watch.objects.filter(user=alice, episode__show=show).count() == 3
+
+
+def test_following_a_missing_show_is_the_api_404(alice_api, show):
+    response = alice_api.post(f"{API}/shows/nope/follow/")
+    assert response.status_code == 404 and response.json() == {"detail": response.json()["detail"]}

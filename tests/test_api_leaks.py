@@ -32,6 +32,9 @@ def api_urls() -> list[str]:
         "slug": ["saga", "nope"],
         "season": [{"season": s, "number": n} for s in (0, 1, 2, 9) for n in (1, 4, 5)],
         "public_id": public_ids,
+        # The media server webhooks under /api/hooks/ answer a GET with a JSON 405.
+        "server": ["plex", "nope"],
+        "secret": ["sfm_none"],
     }
     urls = []
     for route in routes():

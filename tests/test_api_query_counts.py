@@ -16,6 +16,7 @@ LISTS = [
     "/api/v1/shows/saga/characters/",
     "/api/v1/shows/saga/notes/",
     "/api/v1/shows/saga/search/?q=RECAP",
+    "/api/v1/following/",
 ]
 
 

@@ -391,6 +391,8 @@ def route_values(show: Show | None) -> dict[str, list]:
             "uidb64": ["MQ"],
             "token": ["none"],
             "public_id": ["none"],
+            "server": ["jellyfin", "plex", "emby", "nope"],
+            "secret": ["sfm_none"],
         }
     positions = list(show.episodes.values_list("season__number", "number")) + [(9, 1), (1, 99)]
     return {
@@ -415,6 +417,9 @@ def route_values(show: Show | None) -> dict[str, list]:
         ]
         + list(Character.objects.values_list("public_id", flat=True))
         + ["none"],
+        # Webhook URLs take only POSTs from media servers; the crawler's GETs get a JSON 405.
+        "server": ["jellyfin", "plex", "emby", "nope"],
+        "secret": ["sfm_none"],
     }
 
 

@@ -1,0 +1,490 @@
+"""Account → Connections and the webhooks: alice (at 1x03 of saga) connects her media servers.
+
+The payloads are in tests/fixtures/media/, in the shapes each server sends; the README there says
+where each shape comes from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from companion.models import Watch
+from connections.models import EVENTS_KEPT, MediaServerEvent, MediaServerHook
+from connections.payloads import JELLYFIN_TEMPLATE
+from tests.factories import episode, make_user
+from tests.helpers import HTMX, REPO, markers_in
+
+MEDIA = REPO / "tests" / "fixtures" / "media"
+SPOILERS = re.compile(r"(TITLE|SYNOPSIS|RECAP|NOTE)-saga-\d+x\d+")
+
+
+def payload(server: str, name: str) -> dict:
+    return json.loads((MEDIA / server / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def saga_ids(show):
+    """Saga's 1x04 carries the ids the fixtures name for it."""
+    target = episode(show, "1x04")
+    target.tvdb_id, target.tmdb_id, target.imdb_id = "7464567", "1959093", "tt9184960"
+    target.save(resequence=False)
+    return show
+
+
+@pytest.fixture
+def urls(alice) -> dict[str, str]:
+    """Alice's webhook path for each server."""
+    return {
+        server: reverse(
+            "media-hook", args=[server, MediaServerHook.objects.issue(user=alice, server=server)[1]]
+        )
+        for server in ("jellyfin", "plex", "emby")
+    }
+
+
+def deliver(client, url: str, server: str, data, **extra):
+    """POST as the server does: Plex a multipart form with a `payload` field, the others JSON."""
+    if server == "plex":
+        return client.post(url, {"payload": json.dumps(data), **extra})
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def watched(user) -> set[str]:
+    return {w.episode.code for w in Watch.objects.filter(user=user).select_related("episode")}
+
+
+def answer(response) -> dict:
+    assert response["Content-Type"] == "application/json"
+    return response.json()
+
+
+# --- The Connections page ------------------------------------------------------------------------
+
+
+def test_connections_page_is_linked_from_the_account_page(alice_client):
+    assert reverse("connections") in alice_client.get(reverse("preferences")).content.decode()
+    page = alice_client.get(reverse("connections")).content.decode()
+    for label in ("Jellyfin", "Plex", "Emby"):
+        assert f"Create a {label} URL" in page
+
+
+def test_a_new_url_is_shown_once_and_only_its_hash_is_kept(alice_client, alice):
+    page = alice_client.post(reverse("connections"), {"server": "plex"}).content.decode()
+    [url] = re.findall(r"http://testserver(/api/hooks/plex/[^<\s]+)", page)
+    secret = url.rstrip("/").rsplit("/", 1)[1]
+    hook = MediaServerHook.objects.get(user=alice, server="plex")
+    assert hook.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in alice_client.get(reverse("connections")).content.decode()
+    assert "Replace the Plex URL" in alice_client.get(reverse("connections")).content.decode()
+
+
+def test_replacing_a_url_retires_the_old_one(alice_client, alice, urls, saga_ids):
+    old = urls["plex"]
+    alice_client.post(reverse("connections"), {"server": "plex"})
+    assert deliver(Client(), old, "plex", payload("plex", "scrobble")).status_code == 404
+    assert MediaServerHook.objects.filter(user=alice).count() == 3
+
+
+def test_a_revoked_url_answers_404(alice_client, alice, urls, saga_ids):
+    response = alice_client.post(reverse("connections-revoke"), {"server": "emby"}, follow=True)
+    assert "Revoked the Emby URL" in response.content.decode()
+    response = deliver(Client(), urls["emby"], "emby", payload("emby", "playback-stop-completed"))
+    assert response.status_code == 404 and "detail" in answer(response)
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_an_unknown_server_in_the_form_is_refused(alice_client, alice):
+    alice_client.post(reverse("connections"), {"server": "kodi"})
+    assert not MediaServerHook.objects.filter(user=alice).exists()
+
+
+def test_connections_page_needs_csrf_but_webhooks_do_not(alice, urls, saga_ids):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    assert strict.post(reverse("connections"), {"server": "plex"}).status_code == 403
+    response = deliver(
+        Client(enforce_csrf_checks=True), urls["plex"], "plex", payload("plex", "scrobble")
+    )
+    assert response.status_code == 200
+
+
+# --- Jellyfin ------------------------------------------------------------------------------------
+
+
+def test_jellyfin_playback_stopped_at_the_end_marks_the_episode(client, alice, urls, saga_ids):
+    response = deliver(
+        client, urls["jellyfin"], "jellyfin", payload("jellyfin", "playback-stop-completed")
+    )
+    assert response.status_code == 200
+    assert answer(response) == {"status": "marked", "detail": "marked Saga S1E4"}
+    assert "1x4" in watched(alice)
+
+
+def test_jellyfin_partial_play_changes_nothing(client, alice, urls, saga_ids):
+    response = deliver(
+        client, urls["jellyfin"], "jellyfin", payload("jellyfin", "playback-stop-partial")
+    )
+    assert answer(response) == {"status": "ignored", "detail": "ignored: not finished"}
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_jellyfin_marked_played_marks_the_episode(client, alice, urls, saga_ids):
+    deliver(client, urls["jellyfin"], "jellyfin", payload("jellyfin", "user-data-saved-played"))
+    assert "1x4" in watched(alice)
+
+
+def test_jellyfin_user_data_saved_for_a_rating_changes_nothing(client, alice, urls, saga_ids):
+    data = payload("jellyfin", "user-data-saved-played") | {"SaveReason": "UpdateUserRating"}
+    assert answer(deliver(client, urls["jellyfin"], "jellyfin", data))["status"] == "ignored"
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_jellyfin_payload_with_every_field_and_no_ids_matches_by_title(client, alice, urls, show):
+    response = deliver(
+        client, urls["jellyfin"], "jellyfin", payload("jellyfin", "playback-stop-all-fields")
+    )
+    assert answer(response)["detail"] == "marked Saga S1E5"
+
+
+def test_jellyfin_movie_changes_nothing(client, alice, urls, saga_ids):
+    response = deliver(
+        client, urls["jellyfin"], "jellyfin", payload("jellyfin", "playback-stop-movie")
+    )
+    assert answer(response)["detail"] == "ignored: a movie"
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_the_documented_jellyfin_template_sends_what_we_need(client, alice, urls, show):
+    # Render the template as the plugin's Handlebars would, from the variables it offers for a
+    # PlaybackStop (tests/fixtures/media/README.md); a variable it does not set renders empty.
+    offered = payload("jellyfin", "playback-stop-all-fields") | {"Provider_tvdb": "7464567"}
+    body = re.sub(r"\{\{(\w+)\}\}", lambda m: str(offered.get(m[1], "")), JELLYFIN_TEMPLATE)
+    response = client.post(urls["jellyfin"], body, content_type="application/json")
+    assert answer(response)["detail"] == "marked Saga S1E5"
+
+
+# --- Plex ----------------------------------------------------------------------------------------
+
+
+def test_plex_scrobble_marks_the_episode_by_its_ids(client, alice, urls, saga_ids):
+    response = deliver(client, urls["plex"], "plex", payload("plex", "scrobble"))
+    assert answer(response) == {"status": "marked", "detail": "marked Saga S1E4"}
+    assert "1x4" in watched(alice)
+
+
+def test_plex_scrobble_with_a_thumbnail_beside_the_payload(client, alice, urls, saga_ids):
+    thumb = SimpleUploadedFile("thumb.jpg", b"\xff\xd8\xff\xe0" + b"0" * 2000, "image/jpeg")
+    response = deliver(client, urls["plex"], "plex", payload("plex", "scrobble"), thumb=thumb)
+    assert answer(response)["status"] == "marked"
+
+
+def test_plex_pause_changes_nothing(client, alice, urls, saga_ids):
+    response = deliver(client, urls["plex"], "plex", payload("plex", "pause"))
+    assert answer(response)["detail"] == "ignored: not finished"
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_plex_legacy_agent_matches_by_the_series_id(client, alice, urls, show):
+    show.tvdb_id = "361565"
+    show.save()
+    response = deliver(client, urls["plex"], "plex", payload("plex", "scrobble-legacy-agent"))
+    # The server calls it something else; the series' TVDB id in the guid names it.
+    assert answer(response)["detail"] == "already watched Saga S1E2"
+
+
+def test_plex_movie_changes_nothing(client, alice, urls, saga_ids):
+    response = deliver(client, urls["plex"], "plex", payload("plex", "scrobble-movie"))
+    assert answer(response)["detail"] == "ignored: a movie"
+
+
+def test_plex_unknown_show_is_reported_not_matched(client, alice, urls, saga_ids):
+    response = deliver(client, urls["plex"], "plex", payload("plex", "scrobble-unknown-show"))
+    assert answer(response) == {
+        "status": "not_matched",
+        "detail": "not matched: Severance S1E1 (no such show here)",
+    }
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_plex_json_body_without_the_form_is_refused(client, urls, saga_ids):
+    response = deliver(client, urls["plex"], "jellyfin", payload("plex", "scrobble"))
+    assert response.status_code == 400 and "payload" in answer(response)["detail"]
+
+
+# --- Emby ----------------------------------------------------------------------------------------
+
+
+def test_emby_playback_stop_played_to_completion_marks_the_episode(client, alice, urls, saga_ids):
+    response = deliver(client, urls["emby"], "emby", payload("emby", "playback-stop-completed"))
+    assert answer(response) == {"status": "marked", "detail": "marked Saga S1E4"}
+
+
+def test_emby_partial_play_changes_nothing(client, alice, urls, saga_ids):
+    response = deliver(client, urls["emby"], "emby", payload("emby", "playback-stop-partial"))
+    assert answer(response)["detail"] == "ignored: not finished"
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_emby_mark_played_marks_the_episode(client, alice, urls, saga_ids):
+    deliver(client, urls["emby"], "emby", payload("emby", "markplayed"))
+    assert "1x4" in watched(alice)
+
+
+def test_emby_movie_changes_nothing(client, alice, urls, saga_ids):
+    response = deliver(client, urls["emby"], "emby", payload("emby", "playback-stop-movie"))
+    assert answer(response)["detail"] == "ignored: a movie"
+
+
+def test_emby_form_with_a_data_field_is_read_too(client, alice, urls, saga_ids):
+    data = json.dumps(payload("emby", "playback-stop-completed"))
+    assert answer(client.post(urls["emby"], {"data": data}))["status"] == "marked"
+
+
+# --- Matching ------------------------------------------------------------------------------------
+
+
+def test_episode_ids_win_over_the_numbers_the_server_gives(client, alice, urls, saga_ids):
+    data = payload("emby", "playback-stop-completed")
+    data["Item"] |= {"ParentIndexNumber": 2, "IndexNumber": 1}
+    assert answer(deliver(client, urls["emby"], "emby", data))["detail"] == "marked Saga S1E4"
+
+
+def test_without_ids_the_title_season_and_number_match(client, alice, urls, show):
+    data = payload("emby", "playback-stop-completed")
+    data["Item"] |= {"ProviderIds": {}, "SeriesName": "saga (2019)", "IndexNumber": 5}
+    assert answer(deliver(client, urls["emby"], "emby", data))["detail"] == "marked Saga S1E5"
+
+
+def test_a_missing_episode_of_a_known_show_is_not_matched(client, alice, urls, show):
+    data = payload("emby", "playback-stop-completed")
+    data["Item"] |= {"ProviderIds": {}, "ParentIndexNumber": 9, "IndexNumber": 9}
+    detail = answer(deliver(client, urls["emby"], "emby", data))["detail"]
+    assert detail == "not matched: Saga S9E9 (no such episode here)"
+
+
+# --- Refusals, duplicates, robustness ------------------------------------------------------------
+
+
+def test_a_bad_token_gets_a_json_404(client, urls, saga_ids):
+    for url in ("/api/hooks/plex/sfm_wrong/", "/api/hooks/plex/nope/", "/api/hooks/kodi/sfm_x/"):
+        response = deliver(client, url, "plex", payload("plex", "scrobble"))
+        assert response.status_code == 404 and "detail" in answer(response)
+
+
+def test_a_token_works_only_for_its_own_server(client, urls, saga_ids):
+    secret = urls["plex"].rstrip("/").rsplit("/", 1)[1]
+    data = payload("jellyfin", "playback-stop-completed")
+    assert deliver(client, f"/api/hooks/jellyfin/{secret}/", "jellyfin", data).status_code == 404
+
+
+def test_a_get_is_refused_as_json(client, urls):
+    response = client.get(urls["jellyfin"])
+    assert response.status_code == 405 and "detail" in answer(response)
+
+
+def test_an_oversized_body_is_refused(client, alice, urls, saga_ids):
+    data = payload("jellyfin", "playback-stop-completed") | {"Overview": "x" * (1024 * 1024)}
+    response = deliver(client, urls["jellyfin"], "jellyfin", data)
+    assert response.status_code == 400 and "1 MB" in answer(response)["detail"]
+    thumb = SimpleUploadedFile("thumb.jpg", b"0" * (1024 * 1024 + 1), "image/jpeg")
+    response = deliver(client, urls["plex"], "plex", payload("plex", "scrobble"), thumb=thumb)
+    assert response.status_code == 400
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+    assert not MediaServerEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"not json", b"[1, 2]", b'"text"', b"\xff\xfe{", b"[" * 100_000]
+)
+def test_a_malformed_body_is_refused(client, urls, body):
+    for server in ("jellyfin", "emby"):
+        response = client.post(urls[server], body, content_type="application/json")
+        assert response.status_code == 400 and "detail" in answer(response)
+    response = client.post(urls["plex"], {"payload": body.decode(errors="replace")})
+    assert response.status_code == 400
+
+
+def test_the_same_delivery_twice_marks_once(client, alice, urls, saga_ids):
+    first = deliver(client, urls["plex"], "plex", payload("plex", "scrobble"))
+    again = deliver(client, urls["plex"], "plex", payload("plex", "scrobble"))
+    assert answer(first)["status"] == "marked"
+    assert answer(again)["status"] == "duplicate"
+    assert Watch.objects.filter(user=alice, episode__tvdb_id="7464567").count() == 1
+    assert MediaServerEvent.objects.filter(user=alice).count() == 1
+
+
+def test_the_same_event_after_an_hour_is_a_new_one(client, alice, urls, saga_ids):
+    deliver(client, urls["plex"], "plex", payload("plex", "scrobble"))
+    MediaServerEvent.objects.update(received_at=timezone.now() - timedelta(hours=2))
+    again = deliver(client, urls["plex"], "plex", payload("plex", "scrobble"))
+    assert answer(again)["detail"] == "already watched Saga S1E4"
+
+
+def test_a_finished_episode_follows_its_show(client, alice, urls, saga_ids):
+    alice.follows.all().delete()
+    deliver(client, urls["emby"], "emby", payload("emby", "playback-stop-completed"))
+    assert alice.follows.filter(show=saga_ids).exists()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    server=st.sampled_from(["jellyfin", "plex", "emby"]),
+    data=st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "event",
+                        "Event",
+                        "NotificationType",
+                        "Metadata",
+                        "Item",
+                        "type",
+                        "Type",
+                        "PlaybackInfo",
+                        "Guid",
+                        "ProviderIds",
+                        "index",
+                        "parentIndex",
+                        "SeasonNumber",
+                        "EpisodeNumber",
+                        "IndexNumber",
+                        "ParentIndexNumber",
+                        "ItemType",
+                        "Played",
+                    ]
+                )
+                | st.text(max_size=8),
+                inner,
+                max_size=6,
+            )
+        ),
+        max_leaves=20,
+    ),
+)
+def test_any_json_gets_a_quick_json_answer_never_a_500(client, urls, server, data):
+    response = deliver(client, urls[server], server, data)
+    assert response.status_code in (200, 400) and "detail" in answer(response)
+
+
+# --- What the page shows --------------------------------------------------------------------------
+
+
+def test_the_page_lists_what_each_event_did(alice_client, alice, urls, saga_ids):
+    client = Client()
+    deliver(client, urls["plex"], "plex", payload("plex", "scrobble"))
+    deliver(client, urls["plex"], "plex", payload("plex", "scrobble-unknown-show"))
+    deliver(client, urls["emby"], "emby", payload("emby", "playback-stop-partial"))
+    page = alice_client.get(reverse("connections")).content.decode()
+    assert "marked Saga S1E4" in page
+    assert "not matched: Severance S1E1" in page
+    assert "ignored: not finished" in page
+    assert "media.scrobble" in page and "playback.stop" in page
+
+
+def test_only_the_last_twenty_events_are_kept(client, alice, urls, saga_ids):
+    for n in range(EVENTS_KEPT + 5):
+        data = payload("emby", "playback-stop-partial")
+        data["PlaybackInfo"]["PositionTicks"] = n  # a different delivery each time
+        deliver(client, urls["emby"], "emby", data)
+    assert MediaServerEvent.objects.filter(user=alice).count() == EVENTS_KEPT
+
+
+def test_another_viewers_events_are_not_listed(alice_client, urls, saga_ids):
+    bob = make_user("bobby")
+    bob_url = reverse(
+        "media-hook", args=["plex", MediaServerHook.objects.issue(user=bob, server="plex")[1]]
+    )
+    deliver(Client(), bob_url, "plex", payload("plex", "scrobble-unknown-show"))
+    assert "Severance" not in alice_client.get(reverse("connections")).content.decode()
+
+
+def test_connections_page_and_answers_hold_no_episode_titles(alice_client, alice, urls, show):
+    # Alice is at 1x03. Her server reports 2x03 finished (past her point: now a gap), 1x05 partly
+    # played, and a Severance episode; the payloads carry those episodes' titles and synopses.
+    client, answers = Client(), []
+    scrobble = payload("plex", "scrobble")
+    scrobble["Metadata"] |= {"Guid": [], "parentIndex": 2, "index": 3, "title": "TITLE-saga-2x3"}
+    answers.append(deliver(client, urls["plex"], "plex", scrobble))
+    partial = payload("emby", "playback-stop-partial")
+    partial["Item"] |= {"ProviderIds": {}, "IndexNumber": 5, "Name": "TITLE-saga-1x5"}
+    answers.append(deliver(client, urls["emby"], "emby", partial))
+    answers.append(deliver(client, urls["plex"], "plex", payload("plex", "scrobble-unknown-show")))
+    answers.append(
+        deliver(
+            client, urls["jellyfin"], "jellyfin", payload("jellyfin", "playback-stop-all-fields")
+        )
+    )
+    for response in [
+        *answers,
+        alice_client.get(reverse("connections")),
+        alice_client.get(reverse("connections"), headers={"HX-Request": "true"}),
+        alice_client.get(reverse("connections"), **HTMX),
+    ]:
+        text = markers_in(response)
+        assert not SPOILERS.search(text), SPOILERS.search(text)
+        assert "Good News About Hell" not in text
+    page = alice_client.get(reverse("connections")).content.decode()
+    # What is safe is there: show titles and codes.
+    assert "marked Saga S2E3" in page and "marked Saga S1E5" in page
+    assert "not matched: Severance S1E1" in page
+    assert "ignored: not finished" in page
+
+
+def test_the_data_export_lists_connections_and_events_but_no_secret(
+    alice_client, alice, urls, saga_ids
+):
+    deliver(Client(), urls["plex"], "plex", payload("plex", "scrobble"))
+    body = alice_client.get(reverse("export-data")).content.decode()
+    data = json.loads(body)
+    assert {hook["server"] for hook in data["media_servers"]} == {"jellyfin", "plex", "emby"}
+    assert data["media_server_events"][0]["result"] == "marked Saga S1E4"
+    assert not any(url.rstrip("/").rsplit("/", 1)[1] in body for url in urls.values())
+
+
+def test_plex_play_by_someone_the_server_is_shared_with_changes_nothing(
+    client, alice, urls, saga_ids
+):
+    data = payload("plex", "scrobble") | {"user": False, "Account": {"id": 7, "title": "guest"}}
+    assert answer(deliver(client, urls["plex"], "plex", data))["detail"] == (
+        "ignored: another Plex user's play"
+    )
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_the_connections_page_costs_the_same_queries_for_any_number_of_events(
+    alice_client, urls, saga_ids
+):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert alice_client.get(reverse("connections")).status_code == 200
+        return len(captured)
+
+    deliver(Client(), urls["plex"], "plex", payload("plex", "scrobble"))
+    one = queries()
+    for n in range(EVENTS_KEPT):
+        data = payload("plex", "scrobble-unknown-show")
+        data["Metadata"]["index"] = n + 1
+        deliver(Client(), urls["plex"], "plex", data)
+    assert queries() == one
