@@ -29,6 +29,7 @@ from django.core.management.color import color_style
 from bench import BenchError
 
 BENCH_DATABASE = "spoilerfree_bench"
+DEFAULT_POSTGRES = "postgres://postgres@localhost:5432/test"
 style = color_style()
 
 
@@ -42,13 +43,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
-        "--requests", type=int, default=60, help="Timed requests per page (default 60)."
+        "--postgres",
+        action="store_true",
+        help=f"Run on PostgreSQL: DATABASE_URL if it names one, else {DEFAULT_POSTGRES}.",
     )
     parser.add_argument(
-        "--budget", type=float, default=15.0, help="Seconds at most per timed page."
+        "--quick",
+        action="store_true",
+        help="Shorter runs of everything (about half the time); the docs say it was a quick run.",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3).")
-    parser.add_argument("--wrk-seconds", type=int, default=10, help="Seconds of load per URL.")
+    parser.add_argument(
+        "--requests", type=int, help="Timed in-process requests per page (40; quick 10)."
+    )
+    parser.add_argument(
+        "--budget", type=float, default=6.0, help="Seconds at most per timed page in-process."
+    )
+    parser.add_argument(
+        "--marks", type=int, default=200, help="Timed marks per show, in-process (200)."
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2).")
+    parser.add_argument(
+        "--seconds", type=int, help="Seconds of wrk per run; a page takes 2 per round (3; quick 2)."
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="A B rounds per page (3).")
+    parser.add_argument(
+        "--viewers", type=int, help="Viewers in the memory check, against one (100)."
+    )
+    parser.add_argument(
+        "--memory-requests",
+        type=int,
+        help="Requests per memory check (1,000; quick 400).",
+    )
     parser.add_argument(
         "--scale", type=float, default=1.0, help="Scale users and notes (for a quick try)."
     )
@@ -59,11 +84,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # Internal: the child processes that run against the throwaway database.
     parser.add_argument("--step", choices=["build", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    options = parser.parse_args(argv)
+    quick = options.quick
+    for name, full, short in (
+        ("requests", 40, 10),
+        ("seconds", 3, 2),
+        ("viewers", 100, 100),
+        ("memory_requests", 1000, 400),
+    ):
+        if getattr(options, name) is None:
+            setattr(options, name, short if quick else full)
+    if options.rounds < 3 or options.marks < 200:
+        parser.error("--rounds must be at least 3 and --marks at least 200 (issue 17's method).")
+    return options
 
 
 def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
+    if options.postgres and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        os.environ["DATABASE_URL"] = DEFAULT_POSTGRES
+    elif not options.postgres and not options.step and "DATABASE_URL" in os.environ:
+        # SQLite unless asked: a DATABASE_URL in the environment does not pick the database.
+        print("bench: DATABASE_URL is ignored without --postgres; measuring SQLite.")
+        del os.environ["DATABASE_URL"]
     # Always the benchmark's settings: its URLs add the trivial views that throughput is compared with.
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     django.setup()
@@ -74,7 +117,10 @@ def main(argv: list[str] | None = None) -> None:
         if options.step == "build":
             write_json(options.out, data.build(options.scale))
         elif options.step == "measure":
-            write_json(options.out, measure.measure(options.requests, options.budget))
+            write_json(
+                options.out,
+                measure.measure(options.requests, options.budget, options.marks, options.viewers),
+            )
         else:
             orchestrate(options)
     except BenchError as error:
@@ -120,15 +166,22 @@ def orchestrate(options: argparse.Namespace) -> None:
             env,
             "measure",
             tmp / "measure.json",
-            "--requests",
-            str(options.requests),
-            "--budget",
-            str(options.budget),
+            *("--requests", str(options.requests), "--budget", str(options.budget)),
+            *("--marks", str(options.marks), "--viewers", str(options.viewers)),
         )
         load_measured = os.getloadavg()[0]
         built = json.loads((tmp / "build.json").read_text())
         measured = json.loads((tmp / "measure.json").read_text())
-        served = serve_and_load(env, measured, options.workers, options.wrk_seconds)
+        served = serve_and_load(
+            env,
+            measured,
+            workers=options.workers,
+            seconds=options.seconds,
+            rounds=options.rounds,
+            memory_requests=options.memory_requests,
+        )
+        if served:
+            write_json(tmp / "served.json", served)
     finally:
         if options.keep:
             variables = (
@@ -150,11 +203,14 @@ def orchestrate(options: argparse.Namespace) -> None:
     loads = {
         "start": load,
         "measure": load_measured,
-        "served": served["load"] if served else None,
+        "served": served["load"]["before"] if served else None,
+        "end": os.getloadavg()[0],
     }
     if code_version() != code:
         code += f" (the code changed during the run: {code_version()} at the end)"
-    report = render_report(vendor, built, measured, served, time.monotonic() - started, loads, code)
+    report = render_report(
+        vendor, built, measured, served, time.monotonic() - started, loads, code, options.quick
+    )
     print("\n" + report)
     if options.no_docs or options.scale != 1.0:
         print("docs/PERFORMANCE.md left unchanged (--no-docs or --scale).")

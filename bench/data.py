@@ -9,7 +9,6 @@ import secrets
 import time
 from itertools import product
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
@@ -21,6 +20,7 @@ from companion.models import (
     Character,
     CharacterState,
     Episode,
+    Follow,
     Recap,
     ReviewerNote,
     Season,
@@ -227,12 +227,9 @@ def build(scale: float) -> dict:
     def say(message: str) -> None:
         print(f"  [{time.monotonic() - started:6.1f} s] {message}", flush=True)
 
-    say("importing the demo show (For All Mankind)")
-    call_command(
-        "import_show",
-        str(settings.BASE_DIR / "fixtures" / "for-all-mankind.yaml"),
-        stdout=io.StringIO(),
-    )
+    # The demo show and its viewer (safe at 3x10) exactly as `manage.py load_demo` makes them.
+    say("loading the demo show (For All Mankind) and its viewer with load_demo")
+    call_command("load_demo", stdout=io.StringIO())
     with transaction.atomic():
         show = Show.objects.create(
             title="The Long Watch",
@@ -400,6 +397,13 @@ def build(scale: float) -> dict:
             batch_size=5000,
         )
         total = Watch.objects.filter(episode__show=show).count()
+        # Marking an episode follows its show, so every viewer who has watched some of the long
+        # show has it on their home page, as they would on the site.
+        Follow.objects.bulk_create(
+            (Follow(user_id=user_id, show=show) for user_id in {u for u, _ in runs + extra}),
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
         small = Show.objects.get(slug=SMALL_SLUG)
         Watch.objects.mark_watched_up_to(
             user=User.objects.get(username="bench-mid"), episode=episode_at(small, 3, 10)

@@ -17,13 +17,28 @@ from django.urls import reverse
 
 from bench import BenchError
 from bench.data import MID_WATCHED, SLUG, SMALL_SLUG, UP_TO_USERS, create_episodes, episode_at
-from companion.models import Character, Episode, Recap, ReviewerNote, Season, Show
+from companion.models import Character, Episode, Follow, Recap, ReviewerNote, Season, Show
+
+# The main pages, in the order the report lists them; bench.serve measures each one's throughput.
+PAGE_NAMES = {
+    "home": "Home",
+    "show": "Show page",
+    "episode": "Episode page",
+    "season": "A season unfolded (htmx)",
+    "cast": "Who's who",
+    "character": "A character",
+    "story": "Story so far",
+    "previously": "Previously on",
+    "search": "Search",
+}
 
 SEARCH_TERM = "signal"
+DEMO_SEARCH_TERM = "Mars"
+DEMO_VIEWER = "viewer"  # made by load_demo, safe at 3x10
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def measure(requests: int, budget: float) -> dict:
+def measure(requests: int, budget: float, marks: int, viewers: int) -> dict:
     """Queries per request and server time of each page and htmx write, through Django's test client."""
     # The viewer who has watched nothing gets a 404 from the character page, as designed; do not log it.
     logging.getLogger("django.request").setLevel(logging.ERROR)
@@ -36,7 +51,9 @@ def measure(requests: int, budget: float) -> dict:
     mid_user = User.objects.get(username="bench-mid")
     regular = list(show.episodes.regular().order_by("sequence"))
     safe, small_safe = show.safe_point_for(mid_user), small.safe_point_for(mid_user)
-    assert safe == regular[MID_WATCHED - 1], "the mid viewer should be safe up to episode 250"
+    assert safe.episode == regular[MID_WATCHED - 1], (
+        "the mid viewer should be safe up to episode 250"
+    )
     assert safe is not None and small_safe is not None
     episode = regular[MID_WATCHED - 6]
     character = (
@@ -53,14 +70,16 @@ def measure(requests: int, budget: float) -> dict:
         season = reverse("season-episodes", args=[s.slug, e.season_number])
         fragments.add(season)
         return {
-            "list": reverse("show-list"),
+            "home": reverse("show-list"),
             "show": s.get_absolute_url(),
             "season": season,
             "episode": e.get_absolute_url(),
             "cast": reverse("cast", args=[s.slug]),
             "character": c.get_absolute_url(),
             "story": reverse("story", args=[s.slug]),
-            "search": reverse("search", args=[s.slug]) + f"?q={SEARCH_TERM}",
+            "previously": reverse("previously", args=[s.slug]),
+            "search": reverse("search", args=[s.slug])
+            + f"?q={SEARCH_TERM if s.slug == SLUG else DEMO_SEARCH_TERM}",
         }
 
     assert character is not None and small_character is not None
@@ -68,16 +87,6 @@ def measure(requests: int, budget: float) -> dict:
         urls(show, episode, character),
         urls(small, small_episode, small_character),
     )
-    names = {
-        "list": "Shows list",
-        "show": "Show page",
-        "season": "A season unfolded (htmx)",
-        "episode": "Episode page",
-        "cast": "Cast",
-        "character": "Character page",
-        "story": "Story so far",
-        "search": "Search",
-    }
 
     def get(client: Client, path: str):
         response = client.get(path, headers={"HX-Request": "true"} if path in fragments else None)
@@ -130,7 +139,8 @@ def measure(requests: int, budget: float) -> dict:
 
     mid = clients["mid"]
     pages = []
-    for key, path in large_urls.items():
+    for key in PAGE_NAMES:
+        path = large_urls[key]
         counts = {}
         for role in ("start", "mid", "end"):
             cache.clear()
@@ -142,7 +152,7 @@ def measure(requests: int, budget: float) -> dict:
             ):
                 raise BenchError(f"{path} was not served to a logged-in viewer")
             counts[role] = info["count"]
-        if key != "list":
+        if key != "home":
             cache.clear()
             counts["small"] = captured(mid, get, small_urls[key])[1]["count"]
         response = get(mid, path)
@@ -157,7 +167,7 @@ def measure(requests: int, budget: float) -> dict:
         slowest_ms, slowest_sql = slowest_query(warm)
         page = {
             "key": key,
-            "name": names[key],
+            "name": PAGE_NAMES[key],
             "path": path,
             "queries": counts,
             "warm_queries": warm[-1]["count"],
@@ -176,8 +186,16 @@ def measure(requests: int, budget: float) -> dict:
             flush=True,
         )
 
-    # htmx writes, as the show page sends them. Watch then unwatch episodes after the mid viewer's gap,
-    # so the viewer ends as it began; "up to here" uses a fresh viewer (safe up to 8x25) each time.
+    # htmx writes, as the show page sends them. Each viewer marks episodes it has not watched, then
+    # unmarks them, round after round until `marks` marks are timed, so it ends as it began: the
+    # half-way viewer of the long show (S13E1 on) and the demo viewer of the demo show (season 4).
+    # "Up to here" uses a fresh viewer (safe up to 8x25) each time.
+    demo_user = User.objects.get(username=DEMO_VIEWER)
+    demo = Client()
+    demo.force_login(demo_user, backend=MODEL_BACKEND)
+    demo_safe = small.safe_point_for(demo_user)
+    assert demo_safe is not None and demo_safe.short_label == "S3E10", demo_safe
+    small_ahead = list(small.episodes.regular().after(demo_safe).order_by("sequence"))
     ahead = regular[MID_WATCHED + 50 :]
 
     def post(client: Client, path: str, **kwargs):
@@ -187,46 +205,65 @@ def measure(requests: int, budget: float) -> dict:
         return response
 
     def watch_url(e: Episode, action: str) -> str:
-        return reverse(action, args=[SLUG, e.season_number, e.number])
+        return reverse(action, args=[e.show.slug, e.season_number, e.number])
 
-    n_writes = min(requests, len(ahead) - 1, UP_TO_USERS - 1)
+    def marks_of(client: Client, episodes: list[Episode]) -> tuple[list, list, int, int]:
+        """(mark times, unmark times, queries of a mark, of an unmark) over rounds of these episodes."""
+        _, info = captured(client, post, watch_url(episodes[-1], "episode-watch"))
+        _, undo = captured(client, post, watch_url(episodes[-1], "episode-unwatch"))
+        watched: list[tuple[float, float]] = []
+        unwatched: list[tuple[float, float]] = []
+        began = time.perf_counter()
+        while len(watched) < marks and time.perf_counter() - began < 6 * budget:
+            batch = episodes[: marks - len(watched)]
+
+            def send(action: str, batch=batch):
+                return lambda i: post(client, watch_url(batch[i], action))
+
+            watched += timed(send("episode-watch"), len(batch), math.inf)
+            unwatched += timed(send("episode-unwatch"), len(batch), math.inf)
+        return watched, unwatched, info["count"], undo["count"]
+
+    for e in ahead + small_ahead:
+        e.show = small if e.show_id == small.pk else show
     posts = []
-    _, info = captured(mid, post, watch_url(ahead[-1], "episode-watch"))
-    _, undo = captured(mid, post, watch_url(ahead[-1], "episode-unwatch"))
-    watch_times = timed(lambda i: post(mid, watch_url(ahead[i], "episode-watch")), n_writes, budget)
-    unwatch_times = timed(
-        lambda i: post(mid, watch_url(ahead[i], "episode-unwatch")), len(watch_times), budget * 2
-    )
-    posts.append(
-        {
-            "key": "watch",
-            "name": "Mark watched (htmx)",
-            "path": watch_url(ahead[0], "episode-watch"),
-            "queries": info["count"],
-            **summary(watch_times),
-        }
-    )
-    posts.append(
-        {
-            "key": "unwatch",
-            "name": "Unmark watched (htmx)",
-            "path": watch_url(ahead[0], "episode-unwatch"),
-            "queries": undo["count"],
-            **summary(unwatch_times),
-        }
-    )
+    for slug, client, episodes in ((SLUG, mid, ahead), (SMALL_SLUG, demo, small_ahead)):
+        title = show.title if slug == SLUG else small.title
+        watched, unwatched, n_mark, n_unmark = marks_of(client, episodes)
+        first = episodes[0]
+        posts += [
+            {
+                "key": "watch" if slug == SLUG else "watch-demo",
+                "show": title,
+                "name": "Mark watched (htmx)",
+                "path": watch_url(first, "episode-watch"),
+                "queries": n_mark,
+                **summary(watched),
+            },
+            {
+                "key": "unwatch" if slug == SLUG else "unwatch-demo",
+                "show": title,
+                "name": "Unmark watched (htmx)",
+                "path": watch_url(first, "episode-unwatch"),
+                "queries": n_unmark,
+                **summary(unwatched),
+            },
+        ]
+    n_writes = min(requests, UP_TO_USERS - 1)
     up_to_clients = []
     for i in range(n_writes + 1):
         client = Client()
         client.force_login(User.objects.get(username=f"bench-upto-{i:03d}"), backend=MODEL_BACKEND)
         up_to_clients.append(client)
     target = regular[259]
+    target.show = show
     up_to = watch_url(target, "episode-watch-up-to")
     _, info = captured(up_to_clients[0], post, up_to)
     up_to_times = timed(lambda i: post(up_to_clients[i + 1], up_to), n_writes, budget)
     posts.append(
         {
             "key": "up-to",
+            "show": show.title,
             "name": f"Watched all up to {target.short_label} (htmx, +60 episodes)",
             "path": up_to,
             "queries": info["count"],
@@ -235,8 +272,8 @@ def measure(requests: int, budget: float) -> dict:
     )
     for p in posts:
         print(
-            f"  {p['name'][:30]:30} median {p['median_ms']:8.1f} ms  p95 {p['p95_ms']:8.1f} ms  "
-            f"queries {p['queries']}  (n={p['n']})",
+            f"  {p['show'][:8]} {p['name'][:30]:30} median {p['median_ms']:8.1f} ms  "
+            f"p95 {p['p95_ms']:8.1f} ms  queries {p['queries']}  (n={p['n']})",
             flush=True,
         )
 
@@ -248,12 +285,14 @@ def measure(requests: int, budget: float) -> dict:
         season = Season.objects.create(show=s, number=1)
         create_episodes(s, [(season, n, {}) for n in (1, 2, 3)])
         extra.append(s)
+    # The home page lists the shows a viewer follows.
+    Follow.objects.follow(user=mid_user, shows=extra)
     cache.clear()
     list_growth = {
         "shows": shows_before,
         "queries": pages[0]["queries"]["mid"],
         "more_shows": Show.objects.count(),
-        "more_queries": captured(mid, get, large_urls["list"])[1]["count"],
+        "more_queries": captured(mid, get, large_urls["home"])[1]["count"],
     }
     for s in extra:
         s.delete()
@@ -276,11 +315,62 @@ def measure(requests: int, budget: float) -> dict:
         "visible": visible,
         "safe_point": safe.short_label,
         "small_safe_point": small_safe.short_label,
-        "urls": {"show": large_urls["show"], "episode": large_urls["episode"]},
-        "session_key": mid.cookies[settings.SESSION_COOKIE_NAME].value,
-        "user_id": mid_user.pk,
+        "throughput": throughput_targets(show, small, large_urls, mid, mid_user, demo, demo_user),
+        "memory_sessions": sessions_of([f"viewer{i:05d}" for i in range(viewers)], User),
         "db_version": db_version,
     }
+
+
+def session_of(client: Client) -> str:
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def sessions_of(usernames: list[str], User) -> list[str]:
+    """A session key for each of these viewers, logged in as the site logs them in."""
+    users = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    keys = []
+    for name in usernames:
+        client = Client()
+        client.force_login(users[name], backend=MODEL_BACKEND)
+        keys.append(session_of(client))
+    return keys
+
+
+def throughput_targets(show, small, large_urls, mid, mid_user, demo, demo_user) -> list[dict]:
+    """For bench.serve: each show's main pages, with the cookie of the viewer who loads them."""
+    demo_safe = small.safe_point_for(demo_user)
+    assert demo_safe.episode is not None
+    character = Character.objects.filter(show=small).visible_at(demo_safe).order_by("slug").first()
+    assert character is not None
+    demo_urls = {
+        "home": reverse("show-list"),
+        "show": small.get_absolute_url(),
+        "episode": demo_safe.episode.get_absolute_url(),
+        "season": reverse("season-episodes", args=[small.slug, demo_safe.episode.season_number]),
+        "cast": reverse("cast", args=[small.slug]),
+        "character": character.get_absolute_url(),
+        "story": reverse("story", args=[small.slug]),
+        "previously": reverse("previously", args=[small.slug]),
+        "search": reverse("search", args=[small.slug]) + f"?q={DEMO_SEARCH_TERM}",
+    }
+    return [
+        {
+            "show": small.title,
+            "slug": small.slug,
+            "viewer": f"the demo viewer, safe at {demo_safe.short_label}",
+            "session_key": session_of(demo),
+            "user_id": demo_user.pk,
+            "urls": demo_urls,
+        },
+        {
+            "show": show.title,
+            "slug": show.slug,
+            "viewer": f"the half-way viewer, safe at {show.safe_point_for(mid_user).short_label}",
+            "session_key": session_of(mid),
+            "user_id": mid_user.pk,
+            "urls": {key: large_urls[key] for key in PAGE_NAMES},
+        },
+    ]
 
 
 def summary(times: list[tuple[float, float]]) -> dict:
