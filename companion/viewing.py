@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
@@ -37,19 +38,22 @@ class Viewing:
     def own_point(self) -> SafePoint:
         return self.safe_point if self.real_point is None else self.real_point
 
-    def look_back_points(self):
+    @cached_property
+    def look_back_points(self) -> list[dict]:
         """The regular episodes this viewer may look back to: every one up to their own safe point
-        (any, for an editor's preview). Only codes, never titles; fetched only when listed."""
+        (any, for an editor's preview). Only codes, never titles; fetched once, when listed."""
         episodes = self.show.episodes.regular()
         if not getattr(self.user, "is_staff", False):
             episodes = episodes.visible_at(self.own_point)
         episodes = episodes.only("pk", "show_id", "sequence", "season_number", "number")
-        for episode in episodes.order_by("sequence"):
-            yield {
+        return [
+            {
                 "code": episode.code,
                 "label": episode.short_label,
                 "selected": episode == self.safe_point.episode,
             }
+            for episode in episodes.order_by("sequence")
+        ]
 
     def is_revealed(self, episode: Episode) -> bool:
         return is_revealed(episode, self.safe_point)
