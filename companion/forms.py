@@ -48,3 +48,9 @@ class FillGapForm(forms.Form):
         if code is None:
             raise forms.ValidationError("Pick an episode like 2x5.")
         return code
+
+
+class ShowAnywayForm(forms.Form):
+    """Which of an episode's texts hidden by preference to reveal."""
+
+    part = forms.ChoiceField(choices=[("title", "Title"), ("synopsis", "Synopsis")])

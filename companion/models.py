@@ -203,17 +203,21 @@ class Show(models.Model):
             .first()
         )
 
-    def safe_point_for(self, user, *, as_of: Episode | None = None) -> SafePoint:
+    def safe_point_for(
+        self, user, *, as_of: Episode | None = None, real: SafePoint | None = None
+    ) -> SafePoint:
         """The viewer's safe point, or an earlier one they chose to look back from.
 
         `as_of` looks at the show from an earlier regular episode (rewatch mode, or an editor's
         preview): a viewer can only move back from their real safe point; staff may preview any.
+        `real` is the viewer's own safe point when the caller has it already.
         """
         if as_of is not None and (as_of.show_id != self.pk or as_of.is_special):
             as_of = None
         if as_of is not None and getattr(user, "is_staff", False):
             return SafePoint(as_of)
-        real = Show.safe_points_for(user, [self])[self.pk]
+        if real is None:
+            real = Show.safe_points_for(user, [self])[self.pk]
         if as_of is not None and real.episode is not None and as_of.sequence <= real.sequence:
             return SafePoint(as_of)
         return real
@@ -463,6 +467,13 @@ class Season(models.Model):
     # an open season (None while it is folded).
     shown_period: str
     rows: list[Episode] | None
+    # Set by the show page: episodes watched of the season's total, whether all are, whether it
+    # is the season the viewer is in (open, and where the page lands), and whether it is unfolded.
+    progress: dict[str, int]
+    finished: bool
+    current: bool
+    open: bool
+    land: bool
 
     class Meta:
         ordering = ["show", "number"]
@@ -543,6 +554,19 @@ class EpisodeQuerySet(models.QuerySet):
         )
         return {episode.show_id: episode for episode in found}
 
+    def season_progress(self, user) -> dict[int, dict[str, int]]:
+        """Per season id: episodes and how many of them this user watched, in one query."""
+        if getattr(user, "is_authenticated", False):
+            done = Count(
+                "pk", filter=Exists(Watch.objects.filter(user=user, episode=OuterRef("pk")))
+            )
+        else:
+            done = Count("pk", filter=Q(pk__in=[]))
+        rows = self.order_by().values("season_id").annotate(total=Count("pk"), watched=done)
+        return {
+            row["season_id"]: {"watched": row["watched"], "total": row["total"]} for row in rows
+        }
+
     def with_watched(self, user):
         """Annotate `watched` for this user (False for anonymous visitors)."""
         if not getattr(user, "is_authenticated", False):
@@ -591,6 +615,7 @@ class Episode(models.Model):
     shown_title: str
     title_hidden: bool
     shown_synopsis: str
+    synopsis_hidden: bool
 
     class Meta:
         ordering = ["show", "sequence"]
@@ -660,6 +685,14 @@ class Episode(models.Model):
     def watch_up_to_url(self) -> str:
         return reverse("episode-watch-up-to", args=self._url_args)
 
+    @cached_property
+    def confirm_up_to_url(self) -> str:
+        return reverse("episode-confirm-up-to", args=self._url_args)
+
+    @cached_property
+    def show_anyway_url(self) -> str:
+        return reverse("episode-show-anyway", args=self._url_args)
+
     @property
     def _url_args(self) -> list[str | int]:
         return [self.show.slug, self.season_number, self.number]
@@ -698,6 +731,29 @@ class CharacterQuerySet(GatedQuerySet["Character"]):
             .prefetch_related(models.Prefetch("states", queryset=states, to_attr="safe_states"))
         )
 
+    def in_episode(self, episode: Episode, point: SafePoint) -> list[Character]:
+        """Visible characters who first appear or change in this episode, each with `states_then`:
+        their states visible at the point up to this episode, oldest first. Two queries, always
+        two (a prefetch would skip the second when nobody is in the episode)."""
+        changed_here = CharacterState.objects.visible_at(point).filter(reveal_at=episode)
+        characters = self.visible_at(point).filter(
+            Q(first_appearance=episode) | Q(pk__in=changed_here.values("character_id"))
+        )
+        states: dict[int, list[CharacterState]] = {}
+        for state in (
+            CharacterState.objects.visible_at(point)
+            .filter(
+                character__in=characters.values("pk"), reveal_at__sequence__lte=episode.sequence
+            )
+            .select_related("reveal_at", "character__show")
+            .order_by("reveal_at__sequence")
+        ):
+            states.setdefault(state.character_id, []).append(state)
+        found = list(characters.select_related("first_appearance", "show"))
+        for character in found:
+            character.states_then = states.get(character.pk, [])
+        return found
+
     def not_yet_at(self, point: SafePoint):
         """Characters who have not appeared by the point: naming them there is a spoiler."""
         return self.exclude(revealed_q(point, self.model.reveal_field))
@@ -730,8 +786,9 @@ class Character(GatedContent):
 
     objects = CharacterQuerySet.as_manager()
 
-    # Set by CharacterQuerySet.with_states_at().
+    # Set by CharacterQuerySet.with_states_at() and in_episode().
     safe_states: list[CharacterState]
+    states_then: list[CharacterState]
 
     class Meta:
         ordering = ["show", "name"]
@@ -756,6 +813,11 @@ class Character(GatedContent):
     def latest_state(self) -> CharacterState | None:
         """The newest state at the safe point; needs with_states_at()."""
         return self.safe_states[-1] if self.safe_states else None
+
+    @property
+    def state_then(self) -> CharacterState | None:
+        """The state as of the episode; needs in_episode()."""
+        return self.states_then[-1] if self.states_then else None
 
 
 class CharacterState(GatedContent):
@@ -957,6 +1019,18 @@ class WatchQuerySet(models.QuerySet["Watch"]):
             wanted.append(episode.pk)
         self.bulk_create([Watch(user=user, episode_id=pk) for pk in wanted], ignore_conflicts=True)
         Follow.objects.follow(user=user, shows=[episode.show_id])
+        return len(wanted)
+
+    @transaction.atomic
+    def mark_season_watched(self: WatchQuerySet, *, user, season: Season) -> int:
+        """Mark every episode of one season watched; returns how many were new."""
+        episodes = Episode.objects.filter(season=season)
+        already = set(
+            self.filter(user=user, episode__in=episodes).values_list("episode_id", flat=True)
+        )
+        wanted = [pk for pk in episodes.values_list("pk", flat=True) if pk not in already]
+        self.bulk_create([Watch(user=user, episode_id=pk) for pk in wanted], ignore_conflicts=True)
+        Follow.objects.follow(user=user, shows=[season.show_id])
         return len(wanted)
 
     def unmark(self, *, user, episode: Episode) -> None:

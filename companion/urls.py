@@ -15,6 +15,7 @@ urlpatterns = [
     path("browse/", views.browse, name="browse"),
     path("shows/<slug:slug>/", views.show_detail, name="show-detail"),
     path("shows/<slug:slug>/seasons/<int:number>/", views.season_episodes, name="season-episodes"),
+    path("shows/<slug:slug>/seasons/<int:number>/watch/", views.season_watch, name="season-watch"),
     path("shows/<slug:slug>/cast/", views.cast, name="cast"),
     path(
         "shows/<slug:slug>/cast/<slug:character_slug>/",
@@ -46,6 +47,8 @@ urlpatterns = [
         {"action": "up-to"},
         name="episode-watch-up-to",
     ),
+    path(f"{episode}watch-up-to/confirm/", views.confirm_up_to, name="episode-confirm-up-to"),
+    path(f"{episode}show-anyway/", views.show_anyway, name="episode-show-anyway"),
     path(f"{episode}preview/", views.preview, name="preview"),
     path("accounts/history/", include(old_history_urls)),
     path("accounts/tokens/", api_views.tokens, name="api-tokens"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
@@ -30,6 +31,29 @@ class Viewing:
     time_travel: bool
     hide_titles: bool
     hide_synopses: bool
+    # The viewer's own safe point; in rewatch mode or an editor's preview `safe_point` is earlier.
+    real_point: SafePoint | None = None
+
+    @property
+    def own_point(self) -> SafePoint:
+        return self.safe_point if self.real_point is None else self.real_point
+
+    @cached_property
+    def look_back_points(self) -> list[dict]:
+        """The regular episodes this viewer may look back to: every one up to their own safe point
+        (any, for an editor's preview). Only codes, never titles; fetched once, when listed."""
+        episodes = self.show.episodes.regular()
+        if not getattr(self.user, "is_staff", False):
+            episodes = episodes.visible_at(self.own_point)
+        episodes = episodes.only("pk", "show_id", "sequence", "season_number", "number")
+        return [
+            {
+                "code": episode.code,
+                "label": episode.short_label,
+                "selected": episode == self.safe_point.episode,
+            }
+            for episode in episodes.order_by("sequence")
+        ]
 
     def is_revealed(self, episode: Episode) -> bool:
         return is_revealed(episode, self.safe_point)
@@ -59,6 +83,8 @@ class Viewing:
             episode.title_hidden = hidden_title and bool(episode.title)
             hide_synopsis = self.hide_synopses and not episode.revealed
             episode.shown_synopsis = "" if hide_synopsis else episode.synopsis
+            # Titles and synopses are hidden by preference only: "Show anyway" may reveal them.
+            episode.synopsis_hidden = hide_synopsis and bool(episode.synopsis)
         return episodes
 
     def decorate_seasons(self, seasons):
@@ -77,16 +103,19 @@ def as_of_episode(request: HttpRequest, show: Show) -> Episode | None:
 
 
 def viewing_for(request: HttpRequest, show: Show) -> Viewing:
-    as_of = as_of_episode(request, show) if request.user.is_authenticated else None
-    safe_point = show.safe_point_for(request.user, as_of=as_of)
     user = request.user
+    as_of = as_of_episode(request, show) if user.is_authenticated else None
+    real = Show.safe_points_for(user, [show])[show.pk]
+    safe_point = show.safe_point_for(user, as_of=as_of, real=real)
+    time_travel = as_of is not None and safe_point.episode == as_of
     return Viewing(
         show=show,
         user=user,
         safe_point=safe_point,
-        time_travel=as_of is not None and safe_point.episode == as_of,
+        time_travel=time_travel,
         hide_titles=getattr(user, "hide_unwatched_titles", False),
         hide_synopses=getattr(user, "hide_unwatched_synopses", True),
+        real_point=real if time_travel else None,
     )
 
 

@@ -13,7 +13,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
 
-from .forms import AsOfForm, BrowseForm, FillGapForm, FollowForm, PartyForm, ReportForm
+from .forms import (
+    AsOfForm,
+    BrowseForm,
+    FillGapForm,
+    FollowForm,
+    PartyForm,
+    ReportForm,
+    ShowAnywayForm,
+)
 from .http import AuthenticatedHttpRequest, HtmxHttpRequest
 from .models import (
     PARTY_SIZE_LIMIT,
@@ -34,6 +42,9 @@ from .models import (
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
 
 PREVIOUSLY_EPISODES = 3
+PREVIOUSLY_NOTES_PER_EPISODE = 3
+PREVIOUSLY_CHANGES_PER_EPISODE = 5
+EPISODE_NOTES_SHOWN = 5
 STORY_NOTES_PER_EPISODE = 3
 OPEN_ALL_SEASONS_UP_TO = 60
 SEARCH_LIMIT = 20
@@ -77,31 +88,9 @@ def progress_context(viewing: Viewing) -> dict:
     return {
         "progress": progress,
         "upcoming": upcoming,
-        "look_back_points": LookBackPoints(viewing),
         # Looked up only where the progress box is rendered; rewatch mode has no gap to name.
         "gap": SimpleLazyObject(lambda: None if viewing.time_travel else show.gap_for(user, point)),
     }
-
-
-class LookBackPoints:
-    """The episodes a viewer can look back to, fetched only if the template lists them."""
-
-    def __init__(self, viewing: Viewing):
-        self.viewing = viewing
-
-    def __iter__(self):
-        safe = self.viewing.safe_point
-        points = (
-            self.viewing.show.episodes.regular()
-            .visible_at(safe)
-            .only("pk", "show_id", "sequence", "season_number", "number")
-        )
-        for episode in points.order_by("sequence"):
-            yield {
-                "code": episode.code,
-                "label": episode.short_label,
-                "selected": episode == safe.episode,
-            }
 
 
 def season_context(viewing: Viewing, seasons: list[Season]) -> None:
@@ -126,24 +115,37 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
         season.rows = rows[season.pk]
 
 
-def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
-    """The show page: every season, with episode rows for the open ones.
+def season_heads(viewing: Viewing) -> list[Season]:
+    """Every season with its (safe) period and the viewer's progress in it: two queries."""
+    seasons = viewing.decorate_seasons(list(viewing.show.seasons.with_period_reveal()))
+    progress = viewing.show.episodes.season_progress(viewing.user)
+    for season in seasons:
+        season.progress = progress.get(season.pk, {"watched": 0, "total": 0})
+        season.finished = 0 < season.progress["total"] == season.progress["watched"]
+        season.rows = None
+    return seasons
 
-    A short show opens every season. A long-running one opens only the season the viewer is in
-    (and one they asked for); the others load when unfolded, so the page stays small.
+
+def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
+    """The show page: every season with its progress, the viewer's own season open.
+
+    Seasons the viewer has finished are folded. A short show loads every season's rows (folded
+    ones too, so a link to a row works without JavaScript); a long-running one loads only the
+    season the viewer is in and one they asked for, and the others load when unfolded.
     """
     show, user = viewing.show, viewing.user
-    seasons = viewing.decorate_seasons(list(show.seasons.with_period_reveal()))
+    seasons = season_heads(viewing)
     progress = progress_context(viewing)
     upcoming = progress["upcoming"]
-    if progress["progress"]["total"] <= OPEN_ALL_SEASONS_UP_TO:
-        open_seasons = seasons
-    else:
-        current = upcoming.season_number if upcoming else seasons[-1].number if seasons else None
-        open_seasons = [s for s in seasons if s.number in (current, also_open)]
-    for season in seasons:
-        season.rows = None
-    season_context(viewing, open_seasons)
+    long_show = progress["progress"]["total"] > OPEN_ALL_SEASONS_UP_TO
+    current = upcoming.season_number if upcoming else seasons[-1].number if seasons else None
+    for place, season in enumerate(seasons):
+        season.current = season.number == current
+        # The page lands on the viewer's season, unless it is the first one anyway.
+        season.land = season.current and place > 0
+        asked = season.number == also_open
+        season.open = season.current or asked or not (season.finished or long_show)
+    season_context(viewing, [s for s in seasons if s.open] if long_show else seasons)
     return {
         "show": show,
         "viewing": viewing,
@@ -244,28 +246,13 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
         context["unlocked"] = viewing.cached_fragment(
             f"episode:{episode.pk}",
             "companion/episode_detail.html#unlocked",
-            lambda: {
-                "code": episode.short_label,
-                "recap": Recap.objects.visible_at(safe)
-                .filter(episode=episode)
-                .select_related("episode__show")
-                .first(),
-                "notes": ReviewerNote.objects.for_show(show)
-                .visible_at(safe)
-                .filter(episode=episode)
-                .select_related("episode__show"),
-                "debuts": Character.objects.for_show(show)
-                .visible_at(safe)
-                .filter(first_appearance=episode)
-                .select_related("show"),
-                "state_changes": CharacterState.objects.visible_at(safe)
-                .filter(reveal_at=episode)
-                .select_related("character__show", "reveal_at"),
-            },
+            lambda: unlocked_context(viewing, episode),
         )
         if user.is_staff:
             # Only editors pay for this: the shared fragment above must not depend on who asks.
             context["has_recap"] = Recap.objects.visible_at(safe).filter(episode=episode).exists()
+    elif user.is_authenticated:
+        context["locked"] = locked_reason(viewing, episode, context["upcoming"])
     neighbours = show.episodes.select_related("show").order_by("sequence")
     context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
     context["next"] = neighbours.filter(sequence__gt=episode.sequence).first()
@@ -313,6 +300,38 @@ def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -
     return render(request, "companion/character_detail.html", context)
 
 
+def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
+    """What a revealed episode's page shows: its recap, one list of who is in it, its notes."""
+    show, safe = viewing.show, viewing.safe_point
+    notes = list(
+        ReviewerNote.objects.for_show(show)
+        .visible_at(safe)
+        .filter(episode=episode)
+        .select_related("episode__show")
+    )
+    return {
+        "code": episode.short_label,
+        "episode_pk": episode.pk,
+        "recap": Recap.objects.visible_at(safe)
+        .filter(episode=episode)
+        .select_related("episode__show")
+        .first(),
+        "characters": Character.objects.for_show(show).in_episode(episode, safe),
+        # More than a few notes fold under "More notes (N)"; N counts only what is visible.
+        "notes": notes[:EPISODE_NOTES_SHOWN],
+        "more_notes": notes[EPISODE_NOTES_SHOWN:],
+    }
+
+
+def locked_reason(viewing: Viewing, episode: Episode, upcoming: Episode | None) -> dict:
+    """Why an episode's content is hidden from a signed-in viewer: they are looking back from an
+    earlier point, an earlier episode is unwatched, or simply this one. From their own marks only."""
+    if viewing.time_travel:
+        upcoming = viewing.show.episodes.after(viewing.own_point).first()
+    missing = upcoming if upcoming and upcoming.sequence < episode.sequence else None
+    return {"looking_back": viewing.time_travel, "missing": missing}
+
+
 def story_context(show: Show, safe: SafePoint) -> dict:
     """Recaps in order with their notes, other notes, and where everyone stands: all safe at `safe`."""
     visible_notes = (
@@ -353,7 +372,8 @@ def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """Catch-up before the next episode: the last few watched, who changed in them, notes on them."""
+    """Catch-up before the next episode: for each of the last few watched, the recap's opening,
+    who changed (a line each) and a few notes, with links to the rest; about a phone screen each."""
     viewing = viewing_of(request, slug)
     show, safe = viewing.show, viewing.safe_point
     recent_first = (
@@ -362,23 +382,46 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     recent = list(recent_first[:PREVIOUSLY_EPISODES])[::-1]
     upcoming = show.episodes.after(safe).select_related("show").first()
     viewing.decorate(recent + ([upcoming] if upcoming else []))
+    recaps = {
+        recap.episode_id: recap
+        for recap in Recap.objects.for_show(show).visible_at(safe).filter(episode__in=recent)
+    }
+    changes: dict[int, list[CharacterState]] = {}
+    for state in (
+        CharacterState.objects.visible_at(safe)
+        .filter(reveal_at__in=recent)
+        .select_related("character__show", "reveal_at")
+        .order_by("reveal_at__sequence", "character__name")
+    ):
+        changes.setdefault(state.reveal_at_id, []).append(state)
+    notes = ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode__in=recent)
+    totals = notes.count_per_episode()
+    first_notes: dict[int, list[ReviewerNote]] = {}
+    for note in (
+        notes.select_related("episode__show")
+        .first_per_episode(PREVIOUSLY_NOTES_PER_EPISODE)
+        .order_by("episode__sequence", "pk")
+    ):
+        first_notes.setdefault(note.episode_id, []).append(note)
+    entries = [
+        {
+            "episode": episode,
+            "recap": recaps.get(episode.pk),
+            "changes": changes.get(episode.pk, [])[:PREVIOUSLY_CHANGES_PER_EPISODE],
+            "more_changes": max(
+                0, len(changes.get(episode.pk, [])) - PREVIOUSLY_CHANGES_PER_EPISODE
+            ),
+            "notes": first_notes.get(episode.pk, []),
+            "more_notes": totals.get(episode.pk, 0) - len(first_notes.get(episode.pk, [])),
+        }
+        for episode in recent
+    ]
     context = {
         "show": show,
         "viewing": viewing,
         "recent": recent,
         "upcoming": upcoming,
-        "recaps": Recap.objects.for_show(show)
-        .visible_at(safe)
-        .filter(episode__in=recent)
-        .select_related("episode__show"),
-        "changes": CharacterState.objects.visible_at(safe)
-        .filter(reveal_at__in=recent)
-        .select_related("character__show", "reveal_at")
-        .order_by("reveal_at__sequence", "character__name"),
-        "notes": ReviewerNote.objects.for_show(show)
-        .visible_at(safe)
-        .filter(episode__in=recent)
-        .select_related("episode__show"),
+        "entries": entries,
     }
     return render(request, "companion/previously.html", context)
 
@@ -466,10 +509,12 @@ def change_watch(
         context = episode_context(viewing, episode)
         response = render(request, "companion/episode_detail.html#episode-response", context)
     else:
+        # Every season's head comes along out of band: "up to here" changes several seasons' counts.
         context = {
             "show": show,
             "viewing": viewing,
             "season": episode.season,
+            "seasons": season_heads(viewing),
             **progress_context(viewing),
         }
         if viewing.safe_point == before:
@@ -490,6 +535,87 @@ def change_watch(
         # Other open seasons on the page listen for this and refresh themselves.
         trigger_client_event(response, "safe-point-changed", {"safe_point": after.short_label})
     return response
+
+
+@require_safe
+@login_required_htmx
+def confirm_up_to(
+    request: AuthenticatedHttpRequest, slug: str, season: int, number: int
+) -> HttpResponse:
+    """Without JavaScript, "watched all up to here" asks on this small page; its button POSTs."""
+    viewing = viewing_of(request, slug)
+    show = viewing.show
+    episode = get_episode(show, season, number)
+    viewing.decorate([episode])
+    unmarked = (
+        show.episodes.regular()
+        .filter(sequence__lte=episode.sequence)
+        .exclude(watches__user=request.user)
+        .count()
+    )
+    back = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = show.get_absolute_url()
+    context = {
+        "show": show,
+        "viewing": viewing,
+        "episode": episode,
+        "unmarked": unmarked,
+        "next": back,
+    }
+    return render(request, "companion/confirm_up_to.html", context)
+
+
+@require_POST
+@login_required_htmx
+def season_watch(request: AuthenticatedHttpRequest, slug: str, number: int) -> HttpResponse:
+    """Mark every episode of one season watched."""
+    show = get_object_or_404(Show, slug=slug)
+    season = get_object_or_404(show.seasons, number=number)
+    before = viewing_for(request, show).safe_point
+    added = Watch.objects.mark_season_watched(user=request.user, season=season)
+    name = f"season {season.number}" if season.number else "the specials"
+    messages.success(
+        request, f"Marked {added} more episode{'s' if added != 1 else ''} of {name} watched."
+    )
+    viewing = viewing_for(request, show)
+    if not request.htmx:
+        return _redirect_back(request, f"{show.get_absolute_url()}#season-{season.number}")
+    seasons = season_heads(viewing)
+    shown = next(s for s in seasons if s.pk == season.pk)
+    shown.open = True
+    season_context(viewing, [shown])
+    context = {
+        "show": show,
+        "viewing": viewing,
+        "season": shown,
+        "seasons": seasons,
+        **progress_context(viewing),
+    }
+    response = render(request, "companion/show_detail.html#season-watch-response", context)
+    if viewing.safe_point != before:
+        trigger_client_event(
+            response, "safe-point-changed", {"safe_point": viewing.safe_point.short_label}
+        )
+    return response
+
+
+@require_POST
+def show_anyway(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+    """Reveal one title or synopsis the viewer's preferences hide; never gated content.
+
+    A POST, so no crawler or link prefetcher reveals it; htmx gets just the text.
+    """
+    viewing = viewing_of(request, slug)
+    episode = get_episode(viewing.show, season, number)
+    form = ShowAnywayForm(request.POST)
+    if not form.is_valid():
+        raise Http404("Nothing here.")
+    part = form.cleaned_data["part"]
+    context = {"show": viewing.show, "viewing": viewing, "episode": episode, "part": part}
+    if request.htmx:
+        return render(request, "companion/show_anyway.html#text", context)
+    return render(request, "companion/show_anyway.html", context)
 
 
 def say_what_it_unlocked(

@@ -103,7 +103,8 @@ def test_leaving_the_party(alice_client, party, alice):
 def test_previously_on_recaps_the_last_episodes_and_who_changed(alice_client):
     body = alice_client.get("/shows/saga/previously/").content.decode()
     assert "RECAP-saga-1x1" in body and "RECAP-saga-1x2" in body and "RECAP-saga-1x3" in body
-    assert "STATE-Ada-1x03" in body and "NOTE-saga-1x3" in body
+    # Each change takes one line (who, status, where); its description stays on the episode page.
+    assert "PLACE-Ada-1x03" in body and "NOTE-saga-1x3" in body
     assert "Before you start" in body and "S1E4" in body
     assert "RECAP-saga-1x4" not in body and "NOTE-saga-1x4" not in body and "Zed" not in body
 

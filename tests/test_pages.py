@@ -40,6 +40,8 @@ PAGES = [
     "/shows/saga/previously/",
     "/browse/",
     "/browse/?q=saga",
+    "/shows/saga/s1/e4/watch-up-to/confirm/",
+    "/shows/saga/s2/e5/watch-up-to/confirm/?next=/shows/saga/",
 ]
 
 
@@ -68,6 +70,18 @@ def test_no_page_or_fragment_shows_anything_past_the_safe_point(
     response = client.get(url, **(HTMX if htmx else {}))
     assert response.status_code in (200, 302, 404)
     assert_no_spoilers(response)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_looking_back_shows_nothing_past_the_point_looked_back_at(alice_client, url, cache_mode):
+    alice_client.post("/shows/saga/as-of/", {"episode": "1x2"})
+    response = alice_client.get(url)
+    assert response.status_code in (200, 302, 404)
+    body = markers_in(response)
+    leaked = [
+        m for m in [*SPOILERS, "RECAP-saga-1x3", "NOTE-saga-1x3", "STATE-Ada-1x03"] if m in body
+    ]
+    assert not leaked, f"{url} leaked {leaked} while looking back at 1x2"
 
 
 def test_story_so_far_shows_everything_safe(alice_client):
@@ -195,7 +209,12 @@ def test_pages_are_private_to_the_viewer(alice_client):
 def test_time_travel_shows_the_earlier_point_and_a_way_back(alice_client, url):
     alice_client.post("/shows/saga/as-of/", {"episode": "1x1"})
     body = alice_client.get(url).content.decode()
-    assert "as of <strong>S1E1</strong>" in body and "Back to my progress" in body
+    assert "Looking back at <strong>S1E1</strong>" in body and "Back to my progress" in body
+    assert "(you have watched up to S1E3)" in " ".join(body.split())
+    # The banner offers every point up to her own, not only up to the one looked back at.
+    banner = body[body.index('id="banner-as-of"') :]
+    banner = banner[: banner.index("</select>")]
+    assert [f'value="1x{n}"' in banner for n in (1, 2, 3, 4)] == [True, True, True, False]
     assert "RECAP-saga-1x2" not in body and "STATE-Ada-1x03" not in body
     alice_client.post("/shows/saga/as-of/", {"episode": "now"})
     assert "Back to my progress" not in alice_client.get(url).content.decode()

@@ -24,6 +24,8 @@ PAGES = [
     "/shows/saga/cast/ada/",
     "/shows/saga/story/",
     "/shows/saga/search/?q=RECAP",
+    "/shows/saga/previously/",
+    "/shows/saga/s2/e5/watch-up-to/confirm/",
 ]
 
 
@@ -112,6 +114,16 @@ def test_marking_watched_costs_the_same_at_any_size(alice_client, show):
     grow(show, 1000)
     with CaptureQueriesContext(connection) as large:
         alice_client.post("/shows/saga/s1/e5/watch/", **htmx)
+    assert len(large) == len(small)
+
+
+def test_marking_a_season_costs_the_same_at_any_size(alice_client, show):
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    with CaptureQueriesContext(connection) as small:
+        alice_client.post("/shows/saga/seasons/1/watch/", **htmx)
+    grow(show, 1000)
+    with CaptureQueriesContext(connection) as large:
+        alice_client.post("/shows/saga/seasons/2/watch/", **htmx)
     assert len(large) == len(small)
 
 

@@ -46,3 +46,11 @@ document.addEventListener("click", function (event) {
     button.textContent = "Copied";
   });
 });
+
+// The show page lands on the season the viewer is in (marked data-land-here), unless the address
+// names a place of its own (a row's "#episode-N" after a mark without htmx).
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.location.hash) return;
+  var here = document.querySelector("[data-land-here]");
+  if (here) here.scrollIntoView({block: "start"});
+});

@@ -1,0 +1,105 @@
+"""The episode page says why its content is hidden, lists who is in it once, folds a long run of
+notes, and reveals a title or synopsis hidden by preference only on purpose (issue 16, 3, 4, 9)."""
+
+import pytest
+
+from companion.models import ReviewerNote
+from tests.factories import episode, make_character, watch
+from tests.helpers import HTMX, markers_in
+from tests.test_pages import SPOILERS
+
+
+def squashed(response) -> str:
+    return " ".join(response.content.decode().split())
+
+
+def test_an_episode_watched_past_a_gap_names_the_gap_not_watch_this(alice_client, alice, show):
+    watch(alice, show, "1x05")
+    body = squashed(alice_client.get("/shows/saga/s1/e5/"))
+    assert "You have not watched S1E4 yet" in body and "Watch this episode to unlock" not in body
+    assert "You have marked S1E5 watched, but its recap" in body
+    assert "RECAP-saga-1x5" not in body
+
+
+def test_the_next_episode_still_says_watch_this_one(alice_client):
+    body = squashed(alice_client.get("/shows/saga/s1/e4/"))
+    assert "Watch this episode to unlock" in body and "You have not watched" not in body
+
+
+def test_looking_back_says_so_on_a_later_watched_episode(alice_client):
+    alice_client.post("/shows/saga/as-of/", {"episode": "1x1"})
+    body = squashed(alice_client.get("/shows/saga/s1/e3/"))
+    assert "You are looking back at S1E1" in body and "Watch this episode to unlock" not in body
+    assert "Go back to your progress to read them" in body
+    assert "RECAP-saga-1x3" not in body
+    # Further on, past her own point, it says both.
+    later = squashed(alice_client.get("/shows/saga/s2/e1/"))
+    assert "You are looking back at S1E1" in later and "you have not watched S1E4 yet" in later
+    assert not [m for m in SPOILERS + ["RECAP-saga-1x2"] if m in later]
+
+
+def test_one_list_of_characters_each_marked_new_or_with_their_state(client, bob, show):
+    make_character(show, "Yan", "1x03", {"1x03": "alive"})
+    client.force_login(bob)
+    body = client.get("/shows/saga/s1/e3/").content.decode()
+    people = body[
+        body.index('id="people-heading"') : body.index(
+            "</section>", body.index('id="people-heading"')
+        )
+    ]
+    assert people.count(">Ada</a>") == 1 and people.count(">Yan</a>") == 1
+    ada = people[people.index(">Ada</a>") : people.index(">Yan</a>")]
+    assert "STATE-Ada-1x03" in ada and "badge new" not in ada
+    assert 'badge new">new<' in people[people.index(">Yan</a>") :]
+    # A state from a later episode is not "as of" this one, even for a viewer at the finale.
+    assert "STATE-Ada-2x02" not in people and "Zed" not in people
+
+
+def test_more_than_five_notes_fold_under_more_notes(alice_client, show):
+    first = episode(show, "1x01")
+    for n in range(6):
+        ReviewerNote.objects.create(episode=first, reveal_at=first, text=f"EXTRA-{n}", outlet="P")
+    ReviewerNote.objects.create(
+        episode=first, reveal_at=episode(show, "2x01"), text="LATE", outlet="P"
+    )
+    body = squashed(alice_client.get("/shows/saga/s1/e1/"))
+    assert "More notes (2)</summary>" in body
+    assert body.index("EXTRA-3") < body.index("More notes (2)") < body.index("EXTRA-4")
+    assert "LATE" not in body
+
+
+@pytest.fixture
+def hiding(alice):
+    alice.hide_unwatched_titles = True
+    alice.save()
+    return alice
+
+
+def test_a_hidden_title_and_synopsis_have_show_anyway_buttons_that_post(alice_client, hiding):
+    body = alice_client.get("/shows/saga/s1/e4/").content.decode()
+    assert "TITLE-saga-1x4" not in body and "SYNOPSIS-saga-1x4" not in body
+    assert body.count('action="/shows/saga/s1/e4/show-anyway/"') == 2
+    assert 'hx-post="/shows/saga/s1/e4/show-anyway/"' in body
+    row_page = alice_client.get("/shows/saga/").content.decode()
+    assert 'action="/shows/saga/s2/e1/show-anyway/"' in row_page
+    assert 'action="/shows/saga/s1/e3/show-anyway/"' not in row_page, "a watched title is shown"
+
+
+def test_show_anyway_returns_just_that_text_and_nothing_gated(alice_client, hiding):
+    title = alice_client.post("/shows/saga/s2/e5/show-anyway/", {"part": "title"}, **HTMX)
+    assert title.content.decode() == '<span class="shown-anyway">“TITLE-saga-2x5”</span>'
+    synopsis = alice_client.post("/shows/saga/s2/e5/show-anyway/", {"part": "synopsis"}, **HTMX)
+    assert synopsis.content.decode() == '<p class="shown-anyway">SYNOPSIS-saga-2x5</p>'
+    page = alice_client.post("/shows/saga/s2/e5/show-anyway/", {"part": "title"})
+    assert "TITLE-saga-2x5" in page.content.decode()
+    leaked = [
+        m for m in SPOILERS if m in markers_in(page) + markers_in(title) + markers_in(synopsis)
+    ]
+    assert not leaked
+
+
+def test_show_anyway_never_answers_a_get_or_a_bad_part(alice_client, hiding):
+    response = alice_client.get("/shows/saga/s2/e5/show-anyway/?part=title")
+    assert response.status_code == 405 and "TITLE-saga-2x5" not in response.content.decode()
+    assert alice_client.post("/shows/saga/s2/e5/show-anyway/", {"part": "recap"}).status_code == 404
+    assert alice_client.post("/shows/saga/s9/e1/show-anyway/", {"part": "title"}).status_code == 404

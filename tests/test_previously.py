@@ -1,0 +1,42 @@
+"""Previously on stays short: per episode the recap's opening, a line per change, a few notes."""
+
+from companion.models import CharacterState, Recap, ReviewerNote
+from tests.factories import episode, make_character
+
+
+def squashed(response) -> str:
+    return " ".join(response.content.decode().split())
+
+
+def test_each_recent_episode_gets_an_opening_a_few_notes_and_links_for_the_rest(alice_client, show):
+    third = episode(show, "1x03")
+    Recap.objects.filter(episode=third).update(text="RECAP-saga-1x3 " + "word " * 200)
+    for n in range(4):
+        ReviewerNote.objects.create(episode=third, reveal_at=third, text=f"MORE-{n}", outlet="P")
+    ReviewerNote.objects.create(
+        episode=third, reveal_at=episode(show, "2x1"), text="LATE", outlet="P"
+    )
+    body = squashed(alice_client.get("/shows/saga/previously/"))
+    assert "RECAP-saga-1x3" in body and body.count("word") < 70
+    assert "NOTE-saga-1x3" in body and "MORE-1" in body and "MORE-2" not in body
+    assert "2 more notes and who is who in S1E3" in body
+    assert "LATE" not in body and "RECAP-saga-1x4" not in body
+
+
+def test_a_change_takes_one_line_and_many_changes_link_to_the_episode(alice_client, show):
+    third = episode(show, "1x03")
+    for n in range(6):
+        make_character(show, f"Extra {n}", "1x01", {"1x03": "alive"})
+    body = squashed(alice_client.get("/shows/saga/previously/"))
+    assert "PLACE-Ada-1x03" in body and "STATE-Ada-1x03" not in body, "descriptions stay on S1E3"
+    assert "2 more changes" in body
+    assert CharacterState.objects.filter(reveal_at=third).count() == 7
+
+
+def test_an_episode_with_nothing_written_says_so_under_its_heading(alice_client, show):
+    second = episode(show, "1x02")
+    Recap.objects.filter(episode=second).delete()
+    ReviewerNote.objects.filter(episode=second).delete()
+    assert "Nothing is written for S1E2 yet." in squashed(
+        alice_client.get("/shows/saga/previously/")
+    )

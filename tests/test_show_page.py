@@ -1,0 +1,146 @@
+"""The show page on a phone: finished seasons folded, the viewer's season open, a season's own
+progress and "Mark season watched", rows that a plain form comes back to (issue 16, items 2, 8)."""
+
+import re
+
+import pytest
+
+from companion.models import Watch
+from tests.factories import episode, make_user, watch
+from tests.helpers import HTMX
+
+
+def squashed(response) -> str:
+    return " ".join(response.content.decode().split())
+
+
+def season_fold(body: str, number: int) -> str:
+    """The opening tag of a season's <details>."""
+    return re.search(rf'<details class="season-fold" id="season-{number}-fold"[^>]*>', body)[0]
+
+
+@pytest.fixture
+def finished_first(show):
+    """A viewer who has watched all of season 1 and 2x1."""
+    viewer = make_user("carol")
+    watch(viewer, show, *[f"1x{n}" for n in range(1, 6)], "2x1")
+    return viewer
+
+
+def test_a_finished_season_is_folded_with_its_count_and_the_current_one_open(
+    client, finished_first
+):
+    client.force_login(finished_first)
+    body = squashed(client.get("/shows/saga/"))
+    assert 'Season 1 <span class="season-count">· 5 of 5 watched</span>' in body
+    assert 'Season 2 <span class="season-count">· 1 of 5 watched</span>' in body
+    assert " open" not in season_fold(body, 1) and " open" in season_fold(body, 2)
+    # The page lands on the season the viewer is in: a marker site.js scrolls to, no inline script.
+    assert re.search(r'<section class="season" aria-labelledby="season-2" data-land-here>', body)
+    assert body.count("data-land-here") == 1
+    # Rows of a folded season are still in the page, so a link to one works without JavaScript.
+    assert 'id="season-1-episodes"' in body and "RECAP-saga-1x5" in body
+
+
+def test_a_viewer_at_the_start_lands_at_the_top(alice_client):
+    body = squashed(alice_client.get("/shows/saga/"))
+    assert "data-land-here" not in body
+    assert " open" in season_fold(body, 1) and " open" in season_fold(body, 2)
+
+
+def test_each_unfinished_season_offers_mark_season_watched(alice_client):
+    body = squashed(alice_client.get("/shows/saga/"))
+    assert body.count('action="/shows/saga/seasons/1/watch/"') == 1
+    assert body.count('action="/shows/saga/seasons/2/watch/"') == 1
+
+
+def test_a_visitor_sees_episode_counts_and_no_season_marks(client, show):
+    body = squashed(client.get("/shows/saga/"))
+    assert 'Season 1 <span class="season-count">· 5 episodes</span>' in body
+    assert "/seasons/1/watch/" not in body
+
+
+def test_mark_season_watched_without_javascript_comes_back_to_the_season(alice_client, alice):
+    response = alice_client.post(
+        "/shows/saga/seasons/2/watch/", {"next": "/shows/saga/?season=2#season-2"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/shows/saga/?season=2#season-2"
+    codes = sorted(
+        w.episode.code for w in Watch.objects.filter(user=alice).select_related("episode")
+    )
+    assert codes == ["1x1", "1x2", "1x3", *[f"2x{n}" for n in range(1, 6)]]
+    # A gap remains before season 2, so nothing in it unlocks: the progress box names the gap.
+    body = squashed(alice_client.get("/shows/saga/"))
+    assert "Marked 5 more episodes of season 2 watched." in body
+    assert "RECAP-saga-2x1" not in body and "but not S1E4–S1E5" in body
+
+
+def test_mark_season_watched_with_htmx_returns_the_season_and_every_count(alice_client, alice):
+    response = alice_client.post("/shows/saga/seasons/1/watch/", **HTMX)
+    body = squashed(response)
+    assert body.startswith('<details class="season-fold" id="season-1-fold" open>')
+    assert "RECAP-saga-1x5" in body and "RECAP-saga-2x1" not in body
+    assert 'id="season-1-head" hx-swap-oob="true"' in body
+    assert 'id="season-2-head" hx-swap-oob="true"' in body
+    assert (
+        "· 5 of 5 watched" in body and 'id="progress" class="progress" hx-swap-oob="true"' in body
+    )
+    assert '"safe-point-changed"' in response["HX-Trigger"]
+    assert "/seasons/1/watch/" not in body, "a finished season offers no mark"
+
+
+def test_mark_season_watched_is_a_post_and_needs_an_account(client, alice_client, alice, show):
+    assert alice_client.get("/shows/saga/seasons/1/watch/").status_code == 405
+    assert alice_client.post("/shows/saga/seasons/9/watch/").status_code == 404
+    assert Watch.objects.filter(user=alice).count() == 3
+    client.logout()
+    response = client.post("/shows/saga/seasons/1/watch/")
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_every_row_mark_comes_back_to_its_own_row_without_javascript(alice_client, show):
+    body = alice_client.get("/shows/saga/").content.decode()
+    for row in re.findall(r'<li class="episode[^"]*" id="episode-(\d+)">(.*?)</li>', body, re.S):
+        pk, html = row
+        nexts = set(re.findall(r'name="next" value="([^"]+)"', html))
+        assert nexts and all(n.endswith(f"#episode-{pk}") for n in nexts), (pk, nexts)
+    target = episode(show, "2x2")
+    next_url = f"/shows/saga/?season=2#episode-{target.pk}"
+    response = alice_client.post("/shows/saga/s2/e2/watch/", {"next": next_url})
+    assert response["Location"] == next_url
+
+
+def test_up_to_here_without_javascript_asks_on_a_small_page_first(alice_client, alice):
+    body = alice_client.get("/shows/saga/").content.decode()
+    form = re.search(
+        r'<form method="get" action="/shows/saga/s2/e2/watch-up-to/confirm/"[^>]*>', body
+    )
+    assert form and 'hx-post="/shows/saga/s2/e2/watch-up-to/"' in form[0]
+    assert 'data-confirm="Mark every episode up to S2E2 as watched?"' in form[0]
+    page = alice_client.get("/shows/saga/s2/e2/watch-up-to/confirm/?next=/shows/saga/%23episode-1")
+    text = squashed(page)
+    assert "Mark every episode up to S2E2 as watched?" in text
+    assert "That marks 4 episodes of Saga you have not marked yet" in text
+    assert (
+        'action="/shows/saga/s2/e2/watch-up-to/"' in text
+        and 'value="/shows/saga/#episode-1"' in text
+    )
+    assert Watch.objects.filter(user=alice).count() == 3, "asking marks nothing"
+    alice_client.post("/shows/saga/s2/e2/watch-up-to/", {"next": "/shows/saga/#episode-1"})
+    assert Watch.objects.filter(user=alice).count() == 7
+
+
+def test_the_confirmation_page_sends_nobody_off_the_site(alice_client):
+    body = alice_client.get("/shows/saga/s1/e5/watch-up-to/confirm/?next=https://evil.example/")
+    assert "evil.example" not in body.content.decode()
+    assert alice_client.get("/shows/saga/s9/e1/watch-up-to/confirm/").status_code == 404
+
+
+def test_a_long_premise_folds_after_its_first_lines(alice_client, show):
+    show.premise = "A long premise. " * 20
+    show.save()
+    body = alice_client.get("/shows/saga/").content.decode()
+    assert '<details class="premise lead"><summary><span class="premise-text">' in body
+    show.premise = "Short."
+    show.save()
+    assert '<p class="lead">Short.</p>' in alice_client.get("/shows/saga/").content.decode()
