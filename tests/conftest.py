@@ -26,10 +26,10 @@ def _api_rate_limit_out_of_the_way(settings):
 
 @pytest.fixture
 def show(db):
-    """Two seasons of five episodes; Ada is there from 1x01 and dies in 2x02; Zed first appears in 1x04."""
+    """Two seasons of five episodes; Ada is there from 1x01 and dies in 2x02; Zed Quist first appears in 1x04."""
     saga = make_show("saga", seasons=2, episodes=5)
     make_character(saga, "Ada", "1x01", {"1x01": "alive", "1x03": "missing", "2x02": "dead"})
-    make_character(saga, "Zed", "1x04", {"1x04": "alive"})
+    make_character(saga, "Zed Quist", "1x04", {"1x04": "alive"})
     return saga
 
 

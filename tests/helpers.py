@@ -28,6 +28,12 @@ def mask_csrf(html: str) -> str:
     return re.sub(r'("X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1<csrf>", html)
 
 
+def says(text: str, word: str) -> bool:
+    """Whether the text holds the word standing alone, not inside a random token or id (a CSRF
+    token holds "Zed" or "bob" now and then), which a bare `in` would take for a leak."""
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
+
+
 # --- Content files ----------------------------------------------------------------------------
 
 FAM = REPO / "fixtures" / "for-all-mankind.yaml"

@@ -10,15 +10,15 @@ from companion.models import Character, CharacterState, Recap, ReviewerNote
 from tests.crawl import ROUTE_PARAMETER, routes
 
 LATER = [f"{s}x{e}" for s, e in [(1, 4), (1, 5)] + [(2, n) for n in range(1, 6)]]
-# Revealed after 1x03: later recaps, notes and synopses (hidden by default), Zed, Ada's death.
+# Revealed after 1x03: later recaps, notes and synopses (hidden by default), Zed Quist, Ada's death.
 SPOILERS = (
     [f"RECAP-saga-{code}" for code in LATER]
     + [f"NOTE-saga-{code}" for code in LATER]
     + [f"SYNOPSIS-saga-{code}" for code in LATER]
-    + ["Zed", "STATE-Ada-2x02", "PLACE-Ada-2x02", "dead"]
+    + ["Zed Quist", "STATE-Ada-2x02", "PLACE-Ada-2x02", "dead"]
 )
 SAFE = ["RECAP-saga-1x3", "NOTE-saga-1x1", "STATE-Ada-1x03", "Ada", "TITLE-saga-1x4"]
-SEARCHES = ["saga", "RECAP", "NOTE", "STATE", "Zed", "Ada", "TITLE", "SYNOPSIS", "dead"]
+SEARCHES = ["saga", "RECAP", "NOTE", "STATE", "Zed Quist", "Ada", "TITLE", "SYNOPSIS", "dead"]
 
 
 def api_urls() -> list[str]:
@@ -93,7 +93,7 @@ def fetch(client, url: str) -> tuple[int, bytes, int]:
     [
         ("recaps", Recap, {"text": "RECAP-saga-2x5"}),
         ("notes", ReviewerNote, {"text": "NOTE-saga-2x1"}),
-        ("characters", Character, {"name": "Zed"}),
+        ("characters", Character, {"name": "Zed Quist"}),
     ],
 )
 def test_a_hidden_public_id_answers_exactly_as_a_missing_one(alice_api, show, kind, model, hidden):

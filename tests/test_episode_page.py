@@ -52,7 +52,7 @@ def test_one_list_of_characters_each_marked_new_or_with_their_state(client, bob,
     assert "STATE-Ada-1x03" in ada and "badge new" not in ada
     assert 'badge new">new<' in people[people.index(">Yan</a>") :]
     # A state from a later episode is not "as of" this one, even for a viewer at the finale.
-    assert "STATE-Ada-2x02" not in people and "Zed" not in people
+    assert "STATE-Ada-2x02" not in people and "Zed Quist" not in people
 
 
 def test_more_than_five_notes_fold_under_more_notes(alice_client, show):

@@ -78,7 +78,7 @@ def test_reveal_point_from_another_show_is_rejected(show, other):
 
 
 def test_state_before_first_appearance_is_rejected(show):
-    zed = Character.objects.get(name="Zed")
+    zed = Character.objects.get(name="Zed Quist")
     state = CharacterState(character=zed, reveal_at=episode(show, "1x02"), status="alive")
     with pytest.raises(ValidationError, match="cannot be earlier than 1x4"):
         state.full_clean()

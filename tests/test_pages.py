@@ -14,8 +14,8 @@ SPOILERS = [
     "NOTE-saga-2x1",
     "STATE-Ada-2x02",
     "PLACE-Ada-2x02",
-    "Zed",
-    "STATE-Zed",
+    "Zed Quist",
+    "STATE-Zed Quist",
 ]
 
 PAGES = [
@@ -28,7 +28,7 @@ PAGES = [
     "/shows/saga/s1/e4/",
     "/shows/saga/s2/e5/",
     "/shows/saga/cast/ada/",
-    "/shows/saga/cast/zed/",
+    "/shows/saga/cast/zed-quist/",
     "/shows/saga/search/?q=STATE",
     "/shows/saga/search/?q=NOTE",
     "/shows/saga/s2/e2/preview/",
@@ -122,20 +122,20 @@ def test_late_note_about_a_watched_episode_stays_hidden(alice_client, show):
 def test_cast_lists_only_characters_who_have_appeared_with_latest_state(alice_client):
     body = alice_client.get("/shows/saga/cast/").content.decode()
     assert "Ada" in body and "Missing" in body
-    assert "Zed" not in body
+    assert "Zed Quist" not in body
 
 
 def test_unappeared_character_is_the_same_404_as_a_missing_one(alice_client):
-    hidden = alice_client.get("/shows/saga/cast/zed/")
+    hidden = alice_client.get("/shows/saga/cast/zed-quist/")
     missing = alice_client.get("/shows/saga/cast/nobody/")
     assert hidden.status_code == missing.status_code == 404
     assert mask_csrf(hidden.content.decode()) == mask_csrf(missing.content.decode())
 
 
 def test_searching_for_an_unappeared_character_finds_nothing(alice_client):
-    body = alice_client.get("/shows/saga/search/?q=Zed").content.decode()
-    assert "Nothing found for “Zed”" in body
-    assert "/cast/zed/" not in body and "STATE-Zed" not in body
+    body = alice_client.get("/shows/saga/search/?q=Zed Quist").content.decode()
+    assert "Nothing found for “Zed Quist”" in body
+    assert "/cast/zed-quist/" not in body and "STATE-Zed Quist" not in body
 
 
 def test_character_timeline_stops_at_safe_point(alice_client):

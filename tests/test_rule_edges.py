@@ -11,7 +11,7 @@ from django.urls import reverse
 from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Season
 from tests.crawl import ROUTE_PARAMETER, routes
 from tests.factories import episode, make_character, make_user, watch
-from tests.helpers import form_values, mask_csrf
+from tests.helpers import form_values, mask_csrf, says
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_a_special_set_late_stays_hidden_from_a_viewer_at_1x01(client, show, spe
     client.force_login(viewer)
     for url in ("/shows/saga/", "/shows/saga/cast/", "/shows/saga/story/", "/shows/saga/s0/e1/"):
         body = page(client, url)
-        assert "RECAP-saga-special" not in body and "Yara" not in body, url
+        assert "RECAP-saga-special" not in body and not says(body, "Yara"), url
         assert "SYNOPSIS-saga-special" not in body, url
 
 
@@ -65,7 +65,7 @@ def test_a_special_watched_out_of_order_unlocks_nothing(client, show, special):
     watch(viewer, show, "0x01")
     client.force_login(viewer)
     assert "RECAP-saga-special" not in page(client, "/shows/saga/s0/e1/")
-    assert "Yara" not in page(client, "/shows/saga/cast/")
+    assert not says(page(client, "/shows/saga/cast/"), "Yara")
 
 
 def test_going_past_a_special_reveals_it_without_watching_it(client, bob, special):
@@ -148,7 +148,7 @@ def hidden_and_missing_urls(show) -> list[tuple[str, str]]:
         "recap": Recap.objects.get(text="RECAP-saga-2x5"),
     }
     gated = {
-        "character_slug": [({"character_slug": "zed"}, {"character_slug": "zee"})],
+        "character_slug": [({"character_slug": "zed-quist"}, {"character_slug": "zee"})],
         "public_id": [
             ({"kind": kind, "public_id": item.public_id}, {"kind": kind, "public_id": "x" * 16})
             for kind, item in hidden.items()
@@ -207,13 +207,16 @@ def admin_post(client, url: str, **changes) -> str:
 
 
 def test_moving_an_episode_past_content_that_must_follow_it_is_refused(client, editor, show):
-    zed = Character.objects.get(name="Zed")
+    zed = Character.objects.get(name="Zed Quist")
     CharacterState.objects.create(character=zed, reveal_at=episode(show, "1x05"), description="x")
     client.force_login(editor)
     debut = episode(show, "1x04")
     url = reverse("admin:companion_episode_change", args=[debut.pk])
     body = admin_post(client, url, season=episode(show, "2x01").season_id, number=9)
-    assert "Zed&#x27;s state as of 1x5 would come before Zed&#x27;s first appearance (2x9)." in body
+    assert (
+        "Zed Quist&#x27;s state as of 1x5 would come before Zed Quist&#x27;s first appearance (2x9)."
+        in body
+    )
     assert Episode.objects.get(pk=debut.pk).code == "1x4"
 
 
@@ -270,13 +273,13 @@ def test_a_note_naming_a_character_before_they_appear_is_refused(client, editor,
     client.force_login(editor)
     note = ReviewerNote.objects.get(text="NOTE-saga-1x2")
     url = reverse("admin:companion_reviewernote_change", args=[note.pk])
-    body = admin_post(client, url, text="Zed is coming.")
-    assert "Mentions Zed, who first appears at 1x4; move the reveal to 1x4 or later." in body
+    body = admin_post(client, url, text="Zed Quist is coming.")
+    assert "Mentions Zed Quist, who first appears at 1x4; move the reveal to 1x4 or later." in body
     assert ReviewerNote.objects.get(pk=note.pk).text == "NOTE-saga-1x2"
 
 
 def test_the_check_knows_aliases(client, editor, show):
-    Character.objects.filter(name="Zed").update(aliases="Z-man, Zeddy")
+    Character.objects.filter(name="Zed Quist").update(aliases="Z-man, Zeddy")
     client.force_login(editor)
     recap = Recap.objects.get(text="RECAP-saga-1x2")
     url = reverse("admin:companion_recap_change", args=[recap.pk])
@@ -286,10 +289,10 @@ def test_the_check_knows_aliases(client, editor, show):
 
 def test_check_spoilers_lists_early_mentions_and_fails(show, capsys):
     call_command("check_spoilers", "saga")
-    Recap.objects.filter(text="RECAP-saga-1x2").update(text="Zed was here.")
+    Recap.objects.filter(text="RECAP-saga-1x2").update(text="Zed Quist was here.")
     with pytest.raises(CommandError, match="1 mention"):
         call_command("check_spoilers", "saga")
-    assert "mentions Zed, who first appears at 1x4" in capsys.readouterr().out
+    assert "mentions Zed Quist, who first appears at 1x4" in capsys.readouterr().out
 
 
 def test_the_demo_content_names_nobody_before_they_appear(db):
@@ -302,4 +305,4 @@ def test_a_character_with_an_inexact_first_appearance_is_not_said_to_debut(clien
     client.force_login(bob)
     body = page(client, "/shows/saga/cast/ada/")
     assert "In the companion from" in body and "First seen in" not in body
-    assert "First seen in" in page(client, "/shows/saga/cast/zed/")
+    assert "First seen in" in page(client, "/shows/saga/cast/zed-quist/")
