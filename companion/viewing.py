@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Episode, SafePoint, Show, is_revealed
@@ -21,6 +22,20 @@ if TYPE_CHECKING:
 
 AS_OF_SESSION_KEY = "as_of"
 FRAGMENT_TTL = 60 * 60
+# Stands in for the CSRF token in shared episode rows; the with_csrf filter puts the viewer's in.
+CSRF_PLACEHOLDER = "csrf-token-of-this-request"
+ROW_TEMPLATES = (
+    "companion/show_detail.html",
+    "companion/_watch_control.html",
+    "companion/show_anyway.html",
+)
+
+
+@lru_cache(maxsize=1)
+def row_templates_digest() -> str:
+    """Changes when the row templates do, so a deploy never serves rows from the old ones."""
+    sources = (get_template(name).template.source for name in ROW_TEMPLATES)  # type: ignore[attr-defined]
+    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -71,6 +86,57 @@ class Viewing:
             html = render_to_string(template, build_context())
             cache.set(key, html, FRAGMENT_TTL)
         return mark_safe(html)
+
+    def render_rows(self, seasons) -> None:
+        """Give each season `rows_html`: its episode rows (`rows`, decorated), rendered once and
+        shared between every viewer whose rows read the same.
+
+        The key is a digest of exactly what a row shows: the episode's place (its links and label
+        come from it), the viewer's mark, and what decorate() and the recap lookup let through at
+        this safe point with these preferences. Two viewers share rows only when theirs would be
+        the same bytes, and a mark, an edit or a preference change makes a new key at once. The
+        CSRF token, the one personal part, is rendered as a placeholder that with_csrf replaces.
+        A row template that reads anything more must add it to the key.
+        """
+        keys = {}
+        for season in seasons:
+            shown = [
+                (
+                    e.pk,
+                    e.season_number,
+                    e.number,
+                    e.watched,
+                    e.shown_title,
+                    e.title_hidden,
+                    e.shown_synopsis,
+                    e.visible_recap.text if e.visible_recap else None,
+                )
+                for e in season.rows
+            ]
+            facts = (
+                row_templates_digest(),
+                self.show.slug,
+                season.number,
+                self.user.is_authenticated,
+                shown,
+            )
+            keys[season.pk] = "rows:" + hashlib.sha256(repr(facts).encode()).hexdigest()
+        cached = cache.get_many(keys.values())
+        missing = {}
+        for season in seasons:
+            html = cached.get(keys[season.pk])
+            if html is None:
+                context = {
+                    "show": self.show,
+                    "season": season,
+                    "user": self.user,
+                    "csrf_token": CSRF_PLACEHOLDER,
+                }
+                html = render_to_string("companion/show_detail.html#episode-rows", context)
+                missing[keys[season.pk]] = html
+            season.rows_html = mark_safe(html)
+        if missing:
+            cache.set_many(missing, FRAGMENT_TTL)
 
     def decorate(self, episodes):
         """Set revealed, shown_title and shown_synopsis on each episode for the templates."""

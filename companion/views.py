@@ -113,6 +113,7 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
         rows[episode.season_id].append(episode)
     for season in seasons:
         season.rows = rows[season.pk]
+    viewing.render_rows(seasons)
 
 
 def season_heads(viewing: Viewing) -> list[Season]:

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from companion.models import CharacterState, Recap, ReviewerNote
+from companion.models import CharacterState, Episode, Recap, ReviewerNote
 from tests.factories import episode, make_user, watch
 
 STORY = reverse("story", args=["saga"])
@@ -87,3 +87,68 @@ def test_cached_fragments_carry_nothing_personal(client, alice, carol, url):
     carols_page = client.get(url).content.decode()
     assert alices and csrf_tokens(carols_page)
     assert not any(token in carols_page for token in alices)
+
+
+# --- The show page's episode rows, shared between viewers whose rows read the same ---
+
+SHOW = reverse("show-detail", args=["saga"])
+
+
+def row(body: str, show, code: str) -> str:
+    pk = episode(show, code).pk
+    start = body.index(f'id="episode-{pk}"')
+    return body[start : body.index("</li>", start)]
+
+
+def test_rows_rendered_for_one_viewer_are_shared_with_the_next(client, alice, carol, monkeypatch):
+    from companion import viewing
+
+    client.force_login(alice)
+    client.get(SHOW)
+    renders = []
+    real = viewing.render_to_string
+    monkeypatch.setattr(
+        viewing, "render_to_string", lambda *a, **k: renders.append(a[0]) or real(*a, **k)
+    )
+    client.force_login(carol)
+    assert "RECAP-saga-1x3" in client.get(SHOW).content.decode()
+    assert "companion/show_detail.html#episode-rows" not in renders
+
+
+def test_shared_rows_carry_each_viewers_own_working_token(alice, carol, show):
+    from django.test import Client
+
+    first = Client(enforce_csrf_checks=True)
+    first.force_login(alice)
+    alices = csrf_tokens(first.get(SHOW).content.decode())
+    second = Client(enforce_csrf_checks=True)
+    second.force_login(carol)
+    body = second.get(SHOW).content.decode()
+    assert "csrf-token-of-this-request" not in body
+    assert not csrf_tokens(body) & alices
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', row(body, show, "1x04"))
+    assert token is not None
+    response = second.post("/shows/saga/s1/e4/watch/", {"csrfmiddlewaretoken": token[1]})
+    assert response.status_code == 302
+    assert 'aria-pressed="true"' in row(second.get(SHOW).content.decode(), show, "1x04")
+
+
+def test_a_mark_shows_in_the_rows_on_the_very_next_request(alice_client, show):
+    assert 'aria-pressed="false"' in row(alice_client.get(SHOW).content.decode(), show, "1x05")
+    alice_client.post("/shows/saga/s1/e5/watch/")
+    assert 'aria-pressed="true"' in row(alice_client.get(SHOW).content.decode(), show, "1x05")
+    alice_client.post("/shows/saga/s1/e5/unwatch/")
+    assert 'aria-pressed="false"' in row(alice_client.get(SHOW).content.decode(), show, "1x05")
+
+
+def test_a_preference_change_shows_in_the_rows_on_the_very_next_request(alice_client, show):
+    assert "TITLE-saga-2x1" in row(alice_client.get(SHOW).content.decode(), show, "2x01")
+    alice_client.post("/accounts/preferences/", {"hide_unwatched_titles": "on"})
+    assert "TITLE-saga-2x1" not in row(alice_client.get(SHOW).content.decode(), show, "2x01")
+
+
+def test_an_edited_title_shows_in_the_rows_on_the_very_next_request(alice_client, show):
+    alice_client.get(SHOW)
+    # An update() skips the signals that bump the content version: the rows notice anyway.
+    Episode.objects.filter(pk=episode(show, "1x02").pk).update(title="RETITLED")
+    assert "RETITLED" in row(alice_client.get(SHOW).content.decode(), show, "1x02")
