@@ -35,6 +35,10 @@ ROW_CONTROLS = """(rows) => rows.map((row) => [...row.querySelectorAll(".episode
 
 def assert_rows_apart(page) -> None:
     """In each episode row, the watch button, the title link and "all up to here" have boxes of their own."""
+    # Marking refreshes other seasons with htmx; measure once every swap has settled.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
     rows = page.locator("li.episode").evaluate_all(ROW_CONTROLS)
     assert len(rows) == 10
     for controls in rows:
