@@ -77,6 +77,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="Scale users and notes (for a quick try)."
     )
+    parser.add_argument(
+        "--local-cache",
+        action="store_true",
+        help="Each process's own local-memory cache instead of a Redis of the benchmark's own.",
+    )
     parser.add_argument("--no-docs", action="store_true", help="Print the results only.")
     parser.add_argument(
         "--keep", action="store_true", help="Keep the throwaway database to look into."
@@ -158,6 +163,11 @@ def orchestrate(options: argparse.Namespace) -> None:
         DJANGO_LOG_LEVEL="ERROR",
         BENCH_STATIC_ROOT=str(tmp / "static"),
     )
+    redis = None if options.local_cache else start_redis(tmp)
+    if redis is not None:
+        env["REDIS_URL"] = redis.url
+    cache = f"Redis {redis.version} (a server of its own)" if redis else "the local-memory cache"
+    print(f"Cache: {cache}")
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
@@ -197,8 +207,15 @@ def orchestrate(options: argparse.Namespace) -> None:
                 "Kept the throwaway database; to use it:\n  "
                 + " ".join(f"{name}={env[name]}" for name in variables)
             )
+            if redis is not None:
+                print(
+                    f"  (its Redis at {redis.url} is stopped at the end; without REDIS_URL the cache is local)"
+                )
         else:
             drop_database()
+        if redis is not None:
+            redis.stop()
+        if not options.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     loads = {
         "start": load,
@@ -209,7 +226,15 @@ def orchestrate(options: argparse.Namespace) -> None:
     if code_version() != code:
         code += f" (the code changed during the run: {code_version()} at the end)"
     report = render_report(
-        vendor, built, measured, served, time.monotonic() - started, loads, code, options.quick
+        vendor,
+        built,
+        measured,
+        served,
+        time.monotonic() - started,
+        loads,
+        code,
+        options.quick,
+        cache,
     )
     print("\n" + report)
     if options.no_docs or options.scale != 1.0:
@@ -230,6 +255,51 @@ def manage(env: dict, *args: str) -> None:
 
 def step(env: dict, name: str, out: Path, *args: str) -> None:
     run(env, "-m", "bench", "--step", name, "--out", str(out), *args)
+
+
+# --- The cache ------------------------------------------------------------------------------------
+
+
+class OwnRedis:
+    """A Redis server of the benchmark's own on a free port, keeping nothing on disk.
+
+    Production runs with Redis for the cache and sessions (docs/DEPLOY.md), so that is what is
+    measured; a server of its own means clearing the cache can never touch a shared Redis.
+    """
+
+    def __init__(self, server: str, folder: Path):
+        from bench.serve import free_port
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no", "--dir", str(folder)],
+            stdout=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                self.version = client.info()["redis_version"]
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        self.stop()
+        raise BenchError(f"{server} did not start on port {self.port}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def start_redis(folder: Path) -> OwnRedis | None:
+    server = shutil.which("redis-server")
+    if server is None:
+        print(style.WARNING("redis-server is not installed: measuring the local-memory cache."))
+        return None
+    return OwnRedis(server, folder)
 
 
 # --- The throwaway database ---------------------------------------------------------------------

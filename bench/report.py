@@ -73,6 +73,7 @@ def render_report(
     loads: dict,
     code: str,
     quick: bool = False,
+    cache: str = "the local-memory cache",
 ) -> str:
     label = LABELS[vendor]
     pages, posts = measured["pages"], measured["posts"]
@@ -99,7 +100,7 @@ def render_report(
         f"The viewer is safe up to {measured['safe_point']} (half the show), which reveals "
         f"{measured['visible']['recaps']} recaps, {measured['visible']['characters']} characters and "
         f"{measured['visible']['notes']:,} notes ({measured['visible']['notes_on_episode']} on the episode page's "
-        f"episode).",
+        f"episode). Cache and sessions: {cache}.",
         "",
         "**Pages** (in-process, Django test client, logged in; times in ms)",
         "",

@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "companion.page_cache.csrf_placeholder",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

@@ -39,6 +39,7 @@ from .models import (
     Watch,
     progress_for,
 )
+from .page_cache import cached_per_viewer
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
 
 PREVIOUSLY_EPISODES = 3
@@ -205,6 +206,7 @@ def browse(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_per_viewer
 def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asked = request.GET.get("season", "")
     also_open = int(asked) if asked.isdecimal() else None
@@ -213,6 +215,7 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_per_viewer
 def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     """One season's episode rows, for unfolding a season or refreshing it after progress changed."""
     viewing = viewing_of(request, slug)
@@ -229,6 +232,7 @@ def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpRes
 
 
 @require_safe
+@cached_per_viewer
 def episode_detail(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     viewing = viewing_of(request, slug)
     episode = get_episode(viewing.show, season, number)
@@ -262,6 +266,7 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
 
 
 @require_safe
+@cached_per_viewer
 def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     show = viewing.show
@@ -279,6 +284,7 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_per_viewer
 def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     show = viewing.show
@@ -365,6 +371,7 @@ def story_body(viewing: Viewing) -> str:
 
 
 @require_safe
+@cached_per_viewer
 def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     context = {"show": viewing.show, "viewing": viewing, "story_body": story_body(viewing)}
@@ -372,6 +379,7 @@ def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_per_viewer
 def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Catch-up before the next episode: for each of the last few watched, the recap's opening,
     who changed (a line each) and a few notes, with links to the rest; about a phone screen each."""
@@ -459,6 +467,7 @@ def search_results(viewing: Viewing, query: str) -> dict:
 
 
 @require_safe
+@cached_per_viewer
 def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     query = request.GET.get("q", "").strip()[:100]

@@ -1,0 +1,137 @@
+"""Whole show pages cached per viewer, keyed on everything they are made from.
+
+A show's page is a function of the code, the URL, the show's content (its row and
+`content_version`) and the viewer's own rows for that show: their watches, whether they follow it,
+their watch parties, their preferences and rewatch point. The key holds all of that, read in two
+small queries, so a hit costs little more than loading the session and the user, and any mark,
+edit or preference change, by whatever route (a page, the API, an import, a media server, the
+admin), makes a new key on the very next request. The key also holds the viewer's id: a cached
+page is only ever served back to the viewer it was rendered for.
+
+The CSRF token is the one part that changes per request: pages are rendered with a placeholder
+in its place (see `csrf_placeholder`) and the request's own token goes in on the way out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache, wraps
+from pathlib import Path
+
+from django.apps import apps
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template import engines
+
+from .models import Follow, Party, Show, Watch
+from .viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER
+
+PAGE_TTL = 60 * 60
+# The request attribute that makes csrf_placeholder() stand in for the token while a page renders.
+RENDERING_FOR_CACHE = "_rendering_for_page_cache"
+# Pages that answer differently to these htmx headers (a fragment instead of the page).
+HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger", "HX-Boosted")
+
+
+@lru_cache(maxsize=1)
+def release() -> str:
+    """A digest of the code and templates, so a deploy never serves pages cached by the old one."""
+    roots = [Path(apps.get_app_config(label).path) for label in ("companion", "accounts")]
+    roots += [Path(folder) for folder in engines["django"].dirs]
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.suffix in {".py", ".html"} and path.is_file():
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def viewer_rows(user, show: Show) -> list[tuple]:
+    """Every row of this viewer's own that a page of this show reads: one query."""
+    watch, episode = Watch._meta.db_table, Watch.episode.field.related_model._meta.db_table
+    follow, party = Follow._meta.db_table, Party._meta.db_table
+    members = Party.members.through._meta.db_table
+    sql = f"""
+        SELECT 'w', w.episode_id, '' FROM {watch} w JOIN {episode} e ON e.id = w.episode_id
+            WHERE w.user_id = %s AND e.show_id = %s
+        UNION ALL SELECT 'f', 0, '' FROM {follow} f WHERE f.user_id = %s AND f.show_id = %s
+        UNION ALL SELECT 'p', p.id, p.name FROM {party} p JOIN {members} m ON m.party_id = p.id
+            WHERE m.user_id = %s AND p.show_id = %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, show.pk] * 3)
+        return sorted(cursor.fetchall())
+
+
+def page_key(request: HttpRequest, show: Show) -> str:
+    user = request.user
+    facts: list = [
+        release(),
+        request.get_host(),
+        request.get_full_path(),
+        [request.headers.get(name) for name in HTMX_HEADERS],
+        [getattr(show, field.attname) for field in Show._meta.concrete_fields],
+    ]
+    if user.is_authenticated:
+        facts += [
+            user.pk,
+            [getattr(user, field.attname) for field in user._meta.concrete_fields],
+            request.session.get(AS_OF_SESSION_KEY, {}).get(str(show.pk)),
+            viewer_rows(user, show),
+        ]
+    return "page:" + hashlib.sha256(repr(facts).encode()).hexdigest()
+
+
+def csrf_placeholder(request: HttpRequest) -> dict:
+    """Context processor: while a page renders for the cache, its CSRF token is a placeholder."""
+    if getattr(request, RENDERING_FOR_CACHE, False):
+        return {"csrf_token": CSRF_PLACEHOLDER}
+    return {}
+
+
+def cacheable(response: HttpResponse) -> bool:
+    """Only a plain page: anything with headers or cookies of its own is rendered every time."""
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and set(response.headers) <= {"Content-Type"}
+    )
+
+
+def cached_per_viewer(view):
+    """Serve a show's page (the view takes the show's slug) from the cache when nothing it is made
+    from has changed. A page with messages to show is rendered afresh: they are shown once."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+        show = Show.objects.filter(slug=slug).first()
+        if (
+            show is None
+            or request.method not in ("GET", "HEAD")
+            or len(messages.get_messages(request))
+        ):
+            return view(request, slug, *args, **kwargs)
+        key = page_key(request, show)
+        content = cache.get(key)
+        if content is None:
+            setattr(request, RENDERING_FOR_CACHE, True)
+            try:
+                response = view(request, slug, *args, **kwargs)
+            finally:
+                setattr(request, RENDERING_FOR_CACHE, False)
+            if cacheable(response):
+                cache.set(key, (response["Content-Type"], response.content), PAGE_TTL)
+        else:
+            content_type, body = content
+            response = HttpResponse(body, content_type=content_type)
+        if not response.streaming:
+            response.content = response.content.replace(
+                CSRF_PLACEHOLDER.encode(), get_token(request).encode()
+            )
+        return response
+
+    return wrapper

@@ -1,0 +1,135 @@
+"""Whole show pages are cached per viewer, and whatever they are made from changes the key at once."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from companion.models import Follow, Party, Watch
+from companion.viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER
+from tests.factories import episode, make_user, watch
+from tests.helpers import HTMX
+
+SHOW = reverse("show-detail", args=["saga"])
+PAGES = [
+    SHOW,
+    reverse("season-episodes", args=["saga", 1]),
+    reverse("episode-detail", args=["saga", 1, 2]),
+    reverse("cast", args=["saga"]),
+    reverse("character-detail", args=["saga", "ada"]),
+    reverse("story", args=["saga"]),
+    reverse("previously", args=["saga"]),
+    reverse("search", args=["saga"]) + "?q=Ada",
+]
+
+
+def get(client, url):
+    headers = HTMX if "/seasons/" in url else {}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return response.content.decode(), len(queries)
+
+
+def token_in(body: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_page_asked_again_comes_from_the_cache_with_a_fresh_working_token(alice, url):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    first, cold = get(client, url)
+    second, warm = get(client, url)
+    assert warm < cold
+    assert CSRF_PLACEHOLDER not in first + second
+    # Only the CSRF token differs (it is masked anew for every response), and it works.
+    assert re.sub(r"[A-Za-z0-9]{64}", "T", first) == re.sub(r"[A-Za-z0-9]{64}", "T", second)
+    if 'name="csrfmiddlewaretoken"' in second:
+        marked = client.post(
+            "/shows/saga/s1/e4/watch/", {"csrfmiddlewaretoken": token_in(second)}, **HTMX
+        )
+        assert marked.status_code == 200
+
+
+def test_a_viewer_in_the_same_place_never_gets_anothers_page(client, alice, show):
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03")
+    party = Party.objects.create(show=show, name="ALICES-CREW", created_by=alice)
+    party.members.add(alice)
+    client.force_login(alice)
+    assert "ALICES-CREW" in get(client, SHOW)[0]
+    client.force_login(carol)
+    assert "ALICES-CREW" not in get(client, SHOW)[0]
+
+
+def mark_by_import(alice, show):
+    Watch.objects.mark_watched(user=alice, episode=episode(show, "1x04"))
+
+
+def unmark_in_admin(alice, show):
+    Watch.objects.filter(user=alice, episode=episode(show, "1x03")).delete()
+
+
+def unfollow(alice, show):
+    Follow.objects.unfollow(user=alice, show=show)
+
+
+def join_party(alice, show):
+    Party.objects.create(show=show, name="NEW-CREW", created_by=alice).members.add(alice)
+
+
+def hide_titles(alice, show):
+    alice.hide_unwatched_titles = True
+    alice.save()
+
+
+def retitle(alice, show):
+    edited = episode(show, "1x05")
+    edited.title = "RETITLED"
+    edited.save()
+
+
+# Each changes the show page by a route other than the page's own forms; the next request shows it.
+CHANGES = {
+    mark_by_import: lambda body: 'id="watch-toggle-' in body and "4 of 10 watched" in body,
+    unmark_in_admin: lambda body: "2 of 10 watched" in body,
+    unfollow: lambda body: "Follow Saga" in body,
+    join_party: lambda body: "NEW-CREW" in body,
+    hide_titles: lambda body: "Episode 5" in body,
+    retitle: lambda body: "RETITLED" in body,
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda change: change.__name__)
+def test_a_change_by_any_route_shows_on_the_very_next_request(alice_client, alice, show, change):
+    Follow.objects.follow(user=alice, shows=[show])
+    before, _ = get(alice_client, SHOW)
+    assert not CHANGES[change](before)
+    change(alice, show)
+    assert CHANGES[change](get(alice_client, SHOW)[0])
+
+
+def test_looking_back_is_a_page_of_its_own(alice_client, show):
+    assert "Looking back at" not in get(alice_client, SHOW)[0]
+    session = alice_client.session
+    session[AS_OF_SESSION_KEY] = {str(show.pk): episode(show, "1x02").pk}
+    session.save()
+    assert "Looking back at" in get(alice_client, SHOW)[0]
+
+
+def test_a_message_is_shown_once_and_never_cached(alice_client, show):
+    get(alice_client, SHOW)
+    alice_client.post("/shows/saga/s1/e5/watch-up-to/", {"next": SHOW})
+    assert "Marked 2 more episodes watched" in get(alice_client, SHOW)[0]
+    assert "Marked 2 more episodes watched" not in get(alice_client, SHOW)[0]
+
+
+def test_an_error_page_under_the_cache_carries_a_real_token(alice_client):
+    response = alice_client.get(reverse("character-detail", args=["saga", "zed-quist"]))
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert CSRF_PLACEHOLDER not in body and 'name="csrfmiddlewaretoken"' in body
