@@ -1,12 +1,12 @@
-"""Whole show pages cached per viewer, keyed on everything they are made from.
+"""Whole pages cached per viewer, keyed on everything they are made from.
 
-A show's page is a function of the code, the URL, the show's content (its row and
-`content_version`) and the viewer's own rows for that show: their watches, whether they follow it,
-their watch parties, their preferences and rewatch point. The key holds all of that, read in two
-small queries, so a hit costs little more than loading the session and the user, and any mark,
-edit or preference change, by whatever route (a page, the API, an import, a media server, the
-admin), makes a new key on the very next request. The key also holds the viewer's id: a cached
-page is only ever served back to the viewer it was rendered for.
+A show's page (or the home page, for the shows followed) is a function of the code, the URL, the
+show's content (its row and `content_version`) and the viewer's own rows for that show: their
+watches, whether they follow it, their watch parties, their preferences and rewatch point. The key
+holds all of that, read in two small queries, so a hit costs little more than loading the session
+and the user, and any mark, edit or preference change, by whatever route (a page, the API, an
+import, a media server, the admin), makes a new key on the very next request. The key also holds
+the viewer's id: a cached page is only ever served back to the viewer it was rendered for.
 
 The CSRF token is the one part that changes per request: pages are rendered with a placeholder
 in its place (see `csrf_placeholder`) and the request's own token goes in on the way out.
@@ -15,6 +15,7 @@ in its place (see `csrf_placeholder`) and the request's own token goes in on the
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -49,38 +50,41 @@ def release() -> str:
     return digest.hexdigest()[:16]
 
 
-def viewer_rows(user, show: Show) -> list[tuple]:
-    """Every row of this viewer's own that a page of this show reads: one query."""
+def viewer_rows(user, shows: list[Show]) -> list[tuple]:
+    """Every row of this viewer's own that a page of these shows reads: one query."""
     watch, episode = Watch._meta.db_table, Watch.episode.field.related_model._meta.db_table
     follow, party = Follow._meta.db_table, Party._meta.db_table
     members = Party.members.through._meta.db_table
+    ids = ", ".join(["%s"] * len(shows))
     sql = f"""
-        SELECT 'w', w.episode_id, '' FROM {watch} w JOIN {episode} e ON e.id = w.episode_id
-            WHERE w.user_id = %s AND e.show_id = %s
-        UNION ALL SELECT 'f', 0, '' FROM {follow} f WHERE f.user_id = %s AND f.show_id = %s
-        UNION ALL SELECT 'p', p.id, p.name FROM {party} p JOIN {members} m ON m.party_id = p.id
-            WHERE m.user_id = %s AND p.show_id = %s
+        SELECT 'w', e.show_id, w.episode_id, '' FROM {watch} w
+            JOIN {episode} e ON e.id = w.episode_id WHERE w.user_id = %s AND e.show_id IN ({ids})
+        UNION ALL SELECT 'f', f.show_id, 0, '' FROM {follow} f
+            WHERE f.user_id = %s AND f.show_id IN ({ids})
+        UNION ALL SELECT 'p', p.show_id, p.id, p.name FROM {party} p
+            JOIN {members} m ON m.party_id = p.id WHERE m.user_id = %s AND p.show_id IN ({ids})
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, show.pk] * 3)
+        cursor.execute(sql, [user.pk, *[show.pk for show in shows]] * 3)
         return sorted(cursor.fetchall())
 
 
-def page_key(request: HttpRequest, show: Show) -> str:
+def page_key(request: HttpRequest, shows: list[Show]) -> str:
     user = request.user
     facts: list = [
         release(),
         request.get_host(),
         request.get_full_path(),
         [request.headers.get(name) for name in HTMX_HEADERS],
-        [getattr(show, field.attname) for field in Show._meta.concrete_fields],
+        [[getattr(show, field.attname) for field in Show._meta.concrete_fields] for show in shows],
     ]
     if user.is_authenticated:
+        looking_back = request.session.get(AS_OF_SESSION_KEY, {})
         facts += [
             user.pk,
             [getattr(user, field.attname) for field in user._meta.concrete_fields],
-            request.session.get(AS_OF_SESSION_KEY, {}).get(str(show.pk)),
-            viewer_rows(user, show),
+            [looking_back.get(str(show.pk)) for show in shows],
+            viewer_rows(user, shows) if shows else [],
         ]
     return "page:" + hashlib.sha256(repr(facts).encode()).hexdigest()
 
@@ -102,36 +106,51 @@ def cacheable(response: HttpResponse) -> bool:
     )
 
 
+def serve(request: HttpRequest, shows: list[Show], render: Callable[[], HttpResponse]):
+    """The page from the cache, or rendered (with the placeholder for the token) and kept.
+
+    A page with messages to show is rendered afresh: they are shown once.
+    """
+    if request.method not in ("GET", "HEAD") or len(messages.get_messages(request)):
+        return render()
+    key = page_key(request, shows)
+    content = cache.get(key)
+    if content is None:
+        setattr(request, RENDERING_FOR_CACHE, True)
+        try:
+            response = render()
+        finally:
+            setattr(request, RENDERING_FOR_CACHE, False)
+        if cacheable(response):
+            cache.set(key, (response["Content-Type"], response.content), PAGE_TTL)
+    else:
+        content_type, body = content
+        response = HttpResponse(body, content_type=content_type)
+    if not response.streaming:
+        response.content = response.content.replace(
+            CSRF_PLACEHOLDER.encode(), get_token(request).encode()
+        )
+    return response
+
+
 def cached_per_viewer(view):
-    """Serve a show's page (the view takes the show's slug) from the cache when nothing it is made
-    from has changed. A page with messages to show is rendered afresh: they are shown once."""
+    """A page of one show (the view takes the show's slug), made from that show alone."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
         show = Show.objects.filter(slug=slug).first()
-        if (
-            show is None
-            or request.method not in ("GET", "HEAD")
-            or len(messages.get_messages(request))
-        ):
+        if show is None:
             return view(request, slug, *args, **kwargs)
-        key = page_key(request, show)
-        content = cache.get(key)
-        if content is None:
-            setattr(request, RENDERING_FOR_CACHE, True)
-            try:
-                response = view(request, slug, *args, **kwargs)
-            finally:
-                setattr(request, RENDERING_FOR_CACHE, False)
-            if cacheable(response):
-                cache.set(key, (response["Content-Type"], response.content), PAGE_TTL)
-        else:
-            content_type, body = content
-            response = HttpResponse(body, content_type=content_type)
-        if not response.streaming:
-            response.content = response.content.replace(
-                CSRF_PLACEHOLDER.encode(), get_token(request).encode()
-            )
-        return response
+        return serve(request, [show], lambda: view(request, slug, *args, **kwargs))
+
+    return wrapper
+
+
+def cached_home(view):
+    """The home page, made from the shows the viewer follows."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        return serve(request, list(Follow.objects.shows_of(request.user)), lambda: view(request))
 
     return wrapper

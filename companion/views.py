@@ -39,7 +39,7 @@ from .models import (
     Watch,
     progress_for,
 )
-from .page_cache import cached_per_viewer
+from .page_cache import cached_home, cached_per_viewer
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
 
 PREVIOUSLY_EPISODES = 3
@@ -175,6 +175,7 @@ def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True)
 
 
 @require_safe
+@cached_home
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """A viewer's followed shows with what is up next; for a visitor, what Spoilerfree is."""
     if not request.user.is_authenticated:

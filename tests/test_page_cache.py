@@ -15,6 +15,7 @@ from tests.helpers import HTMX
 
 SHOW = reverse("show-detail", args=["saga"])
 PAGES = [
+    "/",
     SHOW,
     reverse("season-episodes", args=["saga", 1]),
     reverse("episode-detail", args=["saga", 1, 2]),
@@ -133,3 +134,12 @@ def test_an_error_page_under_the_cache_carries_a_real_token(alice_client):
     assert response.status_code == 404
     body = response.content.decode()
     assert CSRF_PLACEHOLDER not in body and 'name="csrfmiddlewaretoken"' in body
+
+
+def test_the_home_page_shows_a_mark_made_elsewhere_on_the_next_request(alice_client, alice, show):
+    Follow.objects.follow(user=alice, shows=[show])
+    assert "3 of 10 watched" in get(alice_client, "/")[0]
+    Watch.objects.mark_watched(user=alice, episode=episode(show, "1x04"))
+    assert "4 of 10 watched" in get(alice_client, "/")[0]
+    Follow.objects.unfollow(user=alice, show=show)
+    assert "You are not following any shows yet" in get(alice_client, "/")[0]
