@@ -62,9 +62,8 @@ def serve_and_load(
     long_show = measured["throughput"][-1]
     paths = [long_show["urls"][key] for key in MEMORY_PAGES]
     many = measured["memory_sessions"]
-    viewers = []
-    for sessions in (many[:1], many):
-        viewers.append(memory_after(env, workers, paths, sessions, memory_requests))
+    half = len(many) // 2
+    viewers = memory_after(env, workers, paths, [many[:half], many[half:]], memory_requests)
     return {
         "workers": workers,
         "threads": WRK_THREADS,
@@ -167,46 +166,60 @@ def interleaved(wrk: str, base: str, target: dict, *, seconds: float, rounds: in
     return {key: target[key] for key in ("show", "slug", "viewer")} | {"pages": pages}
 
 
-def memory_after(env: dict, workers: int, paths: list[str], sessions: list[str], n: int) -> dict:
-    """Workers' RSS on a fresh gunicorn before and after n requests spread over these viewers."""
+def memory_after(
+    env: dict, workers: int, paths: list[str], groups: list[list[str]], n: int
+) -> list[dict]:
+    """Workers' RSS on a fresh gunicorn after a warm-up by one viewer, then after n requests spread
+    over each group of different viewers in turn.
+
+    The first group raises each worker to the high-water mark of rendering these pages cold for
+    viewers all over the show; memory that grows with the number of viewers keeps growing with
+    the second group, memory that does not stays where the first left it.
+    """
+    runs = []
     with gunicorn(env, workers) as (base, server):
-        # Warm-up with the first viewer only: every page's code, templates and connections loaded.
-        warm = [(base + path, sessions[0]) for path in paths] * 4 * workers
-        fetch_all(warm)
+        # Every page's code, templates and connections loaded, by the first viewer.
+        fetch_all([(base + path, groups[0][0]) for path in paths] * 4 * workers)
         before = process_memory(server.pid)
-        requests = [
-            (base + paths[i % len(paths)], sessions[(i // len(paths)) % len(sessions)])
-            for i in range(n)
-        ]
-        started = time.monotonic()
-        statuses = fetch_all(requests)
-        elapsed = time.monotonic() - started
-        after = process_memory(server.pid)
-    bad = {code: count for code, count in statuses.items() if code >= 500}
-    if bad:
-        raise BenchError(f"gunicorn answered {bad} in the memory check")
-    # Per worker, by pid: a worker that gunicorn replaced would have no "before".
-    growth = {
-        pid: mb - before["by_pid"][pid]
-        for pid, mb in after["by_pid"].items()
-        if pid in before["by_pid"]
-    }
-    print(
-        f"  memory with {len(sessions):,} viewer(s) after {n:,} requests in {elapsed:.0f} s: workers "
-        + ", ".join(
-            f"{before['by_pid'][pid]:.1f} → {after['by_pid'][pid]:.1f} MB" for pid in sorted(growth)
-        ),
-        flush=True,
-    )
-    return {
-        "viewers": len(sessions),
-        "requests": n,
-        "seconds": elapsed,
-        "statuses": {str(code): count for code, count in sorted(statuses.items())},
-        "before": before,
-        "after": after,
-        "growth_mb": sorted(growth.values()),
-    }
+        for sessions in groups:
+            requests = [
+                (base + paths[i % len(paths)], sessions[(i // len(paths)) % len(sessions)])
+                for i in range(n)
+            ]
+            started = time.monotonic()
+            statuses = fetch_all(requests)
+            elapsed = time.monotonic() - started
+            after = process_memory(server.pid)
+            bad = {code: count for code, count in statuses.items() if code >= 500}
+            if bad:
+                raise BenchError(f"gunicorn answered {bad} in the memory check")
+            # Per worker, by pid: a worker that gunicorn replaced would have no "before".
+            growth = {
+                pid: mb - before["by_pid"][pid]
+                for pid, mb in after["by_pid"].items()
+                if pid in before["by_pid"]
+            }
+            print(
+                f"  memory after {n:,} requests from {len(sessions):,} more viewers in {elapsed:.0f} s: "
+                + ", ".join(
+                    f"{before['by_pid'][pid]:.1f} → {after['by_pid'][pid]:.1f} MB"
+                    for pid in sorted(growth)
+                ),
+                flush=True,
+            )
+            runs.append(
+                {
+                    "viewers": len(sessions),
+                    "requests": n,
+                    "seconds": elapsed,
+                    "statuses": {str(code): count for code, count in sorted(statuses.items())},
+                    "before": before,
+                    "after": after,
+                    "growth_mb": sorted(growth.values()),
+                }
+            )
+            before = after
+    return runs
 
 
 def fetch_all(requests: list[tuple[str, str]], concurrency: int = 4) -> Counter[int]:

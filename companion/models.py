@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
@@ -224,40 +224,54 @@ class Show(models.Model):
 
     @staticmethod
     def safe_points_for(user, shows) -> dict[int, SafePoint]:
-        """Each show's safe point for this user, in three queries however many shows there are."""
+        """Each show's safe point for this user, in three queries however many shows there are.
+
+        In SQL of its own: it runs for every page and twice for every mark, and building these
+        queries through the ORM took ten times as long as the database took to answer them.
+        """
         shows = list(shows)
         if not getattr(user, "is_authenticated", False) or not shows:
             return {show.pk: NOTHING_SAFE for show in shows}
-        regular = Episode.objects.regular().filter(show__in=shows)
-        first_gaps = dict(
-            regular.exclude(watches__user=user)
-            .order_by()
-            .values_list("show_id")
-            .annotate(first=models.Min("sequence"))
-        )
-        before_gap = Q(pk__in=[])
-        for show in shows:
-            gap = first_gaps.get(show.pk)
-            before_gap |= (
-                Q(show_id=show.pk, sequence__lt=gap) if gap is not None else Q(show_id=show.pk)
+        by_pk = {show.pk: show for show in shows}
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        ids = ", ".join(["%s"] * len(by_pk))
+        with connection.cursor() as cursor:
+            # The first regular episode of each show that this viewer has not watched.
+            cursor.execute(
+                f"SELECT e.show_id, MIN(e.sequence) FROM {episode} e"
+                f" WHERE e.show_id IN ({ids}) AND e.season_number >= 1 AND NOT EXISTS"
+                f" (SELECT 1 FROM {watch} w WHERE w.user_id = %s AND w.episode_id = e.id)"
+                " GROUP BY e.show_id",
+                [*by_pk, user.pk],
             )
-        latest_first = Window(
-            RowNumber(), partition_by=[F("show_id")], order_by=[F("sequence").desc()]
+            first_gaps = dict(cursor.fetchall())
+        # Each show's episodes before its first gap; all of them when there is none.
+        before_gap = " OR ".join(
+            "(e.show_id = %s AND e.sequence < %s)" if pk in first_gaps else "e.show_id = %s"
+            for pk in by_pk
         )
-        found = {
-            episode.show_id: episode
-            for episode in Episode.objects.regular()
-            .filter(before_gap)
-            .select_related("show")
-            .annotate(rank_in_show=latest_first)
-            .filter(rank_in_show=1)
-        }
+        params = [v for pk in by_pk for v in ((pk, first_gaps[pk]) if pk in first_gaps else (pk,))]
+        columns = ", ".join(f"e.{f.column}" for f in Episode._meta.concrete_fields)
+        latest = Episode.objects.raw(
+            f"SELECT * FROM (SELECT {columns}, ROW_NUMBER() OVER"
+            " (PARTITION BY e.show_id ORDER BY e.sequence DESC) AS rank_in_show"
+            f" FROM {episode} e WHERE e.season_number >= 1 AND ({before_gap})) ranked"
+            " WHERE rank_in_show = 1",
+            params,
+        )
+        found: dict[int, Episode] = {}
+        for row in latest:
+            row.show = by_pk[row.show_id]
+            found[row.show_id] = row
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT e.show_id, e.id, e.sequence FROM {episode} e"
+                f" JOIN {watch} w ON w.episode_id = e.id"
+                f" WHERE w.user_id = %s AND e.season_number = 0 AND ({before_gap})",
+                [user.pk, *params],
+            )
+            watched_specials = cursor.fetchall()
         specials: dict[int, set[int]] = {}
-        watched_specials = (
-            Episode.objects.specials()
-            .filter(before_gap, watches__user=user)
-            .values_list("show_id", "pk", "sequence")
-        )
         for show_id, pk, sequence in watched_specials:
             last = found.get(show_id)
             if last is None or sequence > last.sequence:
