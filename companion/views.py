@@ -117,10 +117,14 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
     viewing.render_rows(seasons)
 
 
-def season_heads(viewing: Viewing) -> list[Season]:
-    """Every season with its (safe) period and the viewer's progress in it: two queries."""
-    seasons = viewing.decorate_seasons(list(viewing.show.seasons.with_period_reveal()))
-    progress = viewing.show.episodes.season_progress(viewing.user)
+def season_heads(viewing: Viewing, only: Season | None = None) -> list[Season]:
+    """Every season (or `only` that one) with its (safe) period and the viewer's progress in it:
+    two queries."""
+    seasons, episodes = viewing.show.seasons.all(), viewing.show.episodes.all()
+    if only is not None:
+        seasons, episodes = seasons.filter(pk=only.pk), episodes.filter(season=only)
+    seasons = viewing.decorate_seasons(list(seasons.with_period_reveal()))
+    progress = episodes.season_progress(viewing.user)
     for season in seasons:
         season.progress = progress.get(season.pk, {"watched": 0, "total": 0})
         season.finished = 0 < season.progress["total"] == season.progress["watched"]
@@ -520,15 +524,18 @@ def change_watch(
         context = episode_context(viewing, episode)
         response = render(request, "companion/episode_detail.html#episode-response", context)
     else:
-        # Every season's head comes along out of band: "up to here" changes several seasons' counts.
+        unlocked = viewing.safe_point != before
+        # Season heads come along out of band: "up to here" changes several seasons' counts, and
+        # a new safe point may reveal a season's period; one mark changes only its own season's.
+        heads = season_heads(viewing, None if unlocked or action == "up-to" else episode.season)
         context = {
             "show": show,
             "viewing": viewing,
             "season": episode.season,
-            "seasons": season_heads(viewing),
+            "seasons": heads,
             **progress_context(viewing),
         }
-        if viewing.safe_point == before:
+        if not unlocked:
             # Nothing was unlocked or locked: only this row's mark changed.
             row = viewing.decorate([show.episodes.with_watched(request.user).get(pk=episode.pk)])[0]
             row.visible_recap = (

@@ -144,3 +144,18 @@ def test_a_long_premise_folds_after_its_first_lines(alice_client, show):
     show.premise = "Short."
     show.save()
     assert '<p class="lead">Short.</p>' in alice_client.get("/shows/saga/").content.decode()
+
+
+def test_a_mark_that_unlocks_nothing_updates_its_own_seasons_count_only(alice_client):
+    response = alice_client.post("/shows/saga/s2/e3/watch/", **HTMX)
+    body = squashed(response)
+    assert body.startswith('<li class="episode watched"')
+    assert 'id="season-2-head" hx-swap-oob="true"' in body and "· 1 of 5 watched" in body
+    assert 'id="season-1-head"' not in body
+    assert "HX-Trigger" not in response
+
+
+def test_a_mark_that_unlocks_sends_every_seasons_head(alice_client):
+    body = squashed(alice_client.post("/shows/saga/s1/e4/watch/", **HTMX))
+    assert 'id="season-1-head" hx-swap-oob="true"' in body and "· 4 of 5 watched" in body
+    assert 'id="season-2-head" hx-swap-oob="true"' in body
