@@ -91,6 +91,10 @@ def progress_context(viewing: Viewing) -> dict:
         "upcoming": upcoming,
         # Looked up only where the progress box is rendered; rewatch mode has no gap to name.
         "gap": SimpleLazyObject(lambda: None if viewing.time_travel else show.gap_for(user, point)),
+        # Only where its tools are: the page, and a mark that moved the safe point.
+        "parties": SimpleLazyObject(
+            lambda: list(user.parties.filter(show=show)) if user.is_authenticated else []
+        ),
     }
 
 
@@ -156,7 +160,6 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
         "show": show,
         "viewing": viewing,
         "following": user.is_authenticated and user.follows.filter(show=show).exists(),
-        "parties": list(user.parties.filter(show=show)) if user.is_authenticated else [],
         "seasons": seasons,
         **progress,
     }

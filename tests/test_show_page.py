@@ -82,9 +82,7 @@ def test_mark_season_watched_with_htmx_returns_the_season_and_every_count(alice_
     assert "RECAP-saga-1x5" in body and "RECAP-saga-2x1" not in body
     assert 'id="season-1-head" hx-swap-oob="true"' in body
     assert 'id="season-2-head" hx-swap-oob="true"' in body
-    assert (
-        "· 5 of 5 watched" in body and 'id="progress" class="progress" hx-swap-oob="true"' in body
-    )
+    assert "· 5 of 5 watched" in body and '<div id="progress" hx-swap-oob="true">' in body
     assert '"safe-point-changed"' in response["HX-Trigger"]
     assert "/seasons/1/watch/" not in body, "a finished season offers no mark"
 
@@ -159,3 +157,16 @@ def test_a_mark_that_unlocks_sends_every_seasons_head(alice_client):
     body = squashed(alice_client.post("/shows/saga/s1/e4/watch/", **HTMX))
     assert 'id="season-1-head" hx-swap-oob="true"' in body and "· 4 of 5 watched" in body
     assert 'id="season-2-head" hx-swap-oob="true"' in body
+
+
+def test_a_mark_that_moves_the_safe_point_refreshes_the_tools_with_the_parties(alice_client, alice):
+    from companion.models import Party, Show
+
+    party = Party.objects.create(show=Show.objects.get(slug="saga"), name="CREW", created_by=alice)
+    party.members.add(alice)
+    quiet = squashed(alice_client.post("/shows/saga/s2/e3/watch/", **HTMX))
+    assert 'id="progress-tools"' not in quiet, "nothing unlocked: the tools stay as they are"
+    body = squashed(alice_client.post("/shows/saga/s1/e4/watch/", **HTMX))
+    tools = body[body.index('<div id="progress-tools" hx-swap-oob="true">') :]
+    assert '<option value="1x4" selected>' in tools
+    assert "Your watch parties: <a" in tools and "CREW" in tools
