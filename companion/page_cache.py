@@ -16,38 +16,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from functools import lru_cache, wraps
-from pathlib import Path
+from functools import wraps
 
-from django.apps import apps
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.template import engines
 
 from .models import Follow, Party, Show, Watch
-from .viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER
+from .viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER, release
 
 PAGE_TTL = 60 * 60
 # The request attribute that makes csrf_placeholder() stand in for the token while a page renders.
 RENDERING_FOR_CACHE = "_rendering_for_page_cache"
 # Pages that answer differently to these htmx headers (a fragment instead of the page).
 HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger", "HX-Boosted")
-
-
-@lru_cache(maxsize=1)
-def release() -> str:
-    """A digest of the code and templates, so a deploy never serves pages cached by the old one."""
-    roots = [Path(apps.get_app_config(label).path) for label in ("companion", "accounts")]
-    roots += [Path(folder) for folder in engines["django"].dirs]
-    digest = hashlib.sha256()
-    for root in roots:
-        for path in sorted(root.rglob("*")):
-            if path.suffix in {".py", ".html"} and path.is_file():
-                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def viewer_rows(user, shows: list[Show]) -> list[tuple]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.template.loader import get_template, render_to_string
+from django.template import engines
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Episode, SafePoint, Show, is_revealed
@@ -22,20 +25,21 @@ if TYPE_CHECKING:
 
 AS_OF_SESSION_KEY = "as_of"
 FRAGMENT_TTL = 60 * 60
-# Stands in for the CSRF token in shared episode rows; the with_csrf filter puts the viewer's in.
+# Stands in for the CSRF token in shared rows and cached pages; each response gets its own put in.
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
-ROW_TEMPLATES = (
-    "companion/show_detail.html",
-    "companion/_watch_control.html",
-    "companion/show_anyway.html",
-)
 
 
 @lru_cache(maxsize=1)
-def row_templates_digest() -> str:
-    """Changes when the row templates do, so a deploy never serves rows from the old ones."""
-    sources = (get_template(name).template.source for name in ROW_TEMPLATES)  # type: ignore[attr-defined]
-    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
+def release() -> str:
+    """A digest of the code and templates, so a deploy never serves what the old one cached."""
+    roots = [Path(apps.get_app_config(label).path) for label in ("companion", "accounts")]
+    roots += [Path(folder) for folder in engines["django"].dirs]
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.suffix in {".py", ".html"} and path.is_file():
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -80,7 +84,7 @@ class Viewing:
         between viewers. It must not contain anything personal (watch marks, preferences, tokens).
         """
         point = self.safe_point.cache_key
-        key = f"fragment:{name}:{self.show.pk}:{self.show.content_version}:{point}"
+        key = f"fragment:{release()}:{name}:{self.show.pk}:{self.show.content_version}:{point}"
         html = cache.get(key)
         if html is None:
             html = render_to_string(template, build_context())
@@ -96,7 +100,8 @@ class Viewing:
         this safe point with these preferences. Two viewers share rows only when theirs would be
         the same bytes, and a mark, an edit or a preference change makes a new key at once. The
         CSRF token, the one personal part, is rendered as a placeholder that with_csrf replaces.
-        A row template that reads anything more must add it to the key.
+        A row template that reads anything more must add it to the key; `release()` stands for
+        the templates and code themselves.
         """
         keys = {}
         for season in seasons:
@@ -114,7 +119,7 @@ class Viewing:
                 for e in season.rows
             ]
             facts = (
-                row_templates_digest(),
+                release(),
                 self.show.slug,
                 season.number,
                 self.user.is_authenticated,
