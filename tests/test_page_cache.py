@@ -143,3 +143,15 @@ def test_the_home_page_shows_a_mark_made_elsewhere_on_the_next_request(alice_cli
     assert "4 of 10 watched" in get(alice_client, "/")[0]
     Follow.objects.unfollow(user=alice, show=show)
     assert "You are not following any shows yet" in get(alice_client, "/")[0]
+
+
+@pytest.mark.parametrize(
+    "url", [SHOW, reverse("story", args=["saga"]), reverse("episode-detail", args=["saga", 1, 3])]
+)
+def test_a_page_cached_before_an_unmark_never_shows_what_the_unmark_hid(
+    alice_client, alice, show, url
+):
+    assert "RECAP-saga-1x3" in get(alice_client, url)[0]
+    # By the API's route, not the page's own form: the page learns of it only from the key.
+    Watch.objects.unmark(user=alice, episode=episode(show, "1x03"))
+    assert "RECAP-saga-1x3" not in get(alice_client, url)[0]
