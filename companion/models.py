@@ -76,6 +76,8 @@ class SafePoint:
 
 
 NOTHING_SAFE = SafePoint()
+# Specials are season 0; every other season is a regular one.
+SPECIALS_SEASON = 0
 
 
 def revealed_q(point: SafePoint, field: str = "") -> Q:
@@ -239,10 +241,10 @@ class Show(models.Model):
             # The first regular episode of each show that this viewer has not watched.
             cursor.execute(
                 f"SELECT e.show_id, MIN(e.sequence) FROM {episode} e"
-                f" WHERE e.show_id IN ({ids}) AND e.season_number >= 1 AND NOT EXISTS"
+                f" WHERE e.show_id IN ({ids}) AND e.season_number > %s AND NOT EXISTS"
                 f" (SELECT 1 FROM {watch} w WHERE w.user_id = %s AND w.episode_id = e.id)"
                 " GROUP BY e.show_id",
-                [*by_pk, user.pk],
+                [*by_pk, SPECIALS_SEASON, user.pk],
             )
             first_gaps = dict(cursor.fetchall())
         # Each show's episodes before its first gap; all of them when there is none.
@@ -255,9 +257,9 @@ class Show(models.Model):
         latest = Episode.objects.raw(
             f"SELECT * FROM (SELECT {columns}, ROW_NUMBER() OVER"
             " (PARTITION BY e.show_id ORDER BY e.sequence DESC) AS rank_in_show"
-            f" FROM {episode} e WHERE e.season_number >= 1 AND ({before_gap})) ranked"
+            f" FROM {episode} e WHERE e.season_number > %s AND ({before_gap})) ranked"
             " WHERE rank_in_show = 1",
-            params,
+            [SPECIALS_SEASON, *params],
         )
         found: dict[int, Episode] = {}
         for row in latest:
@@ -267,8 +269,8 @@ class Show(models.Model):
             cursor.execute(
                 f"SELECT e.show_id, e.id, e.sequence FROM {episode} e"
                 f" JOIN {watch} w ON w.episode_id = e.id"
-                f" WHERE w.user_id = %s AND e.season_number = 0 AND ({before_gap})",
-                [user.pk, *params],
+                f" WHERE w.user_id = %s AND e.season_number = %s AND ({before_gap})",
+                [user.pk, SPECIALS_SEASON, *params],
             )
             watched_specials = cursor.fetchall()
         specials: dict[int, set[int]] = {}
@@ -541,10 +543,10 @@ def check_new_order(show: Show, episodes: list[Episode]) -> None:
 
 class EpisodeQuerySet(models.QuerySet):
     def regular(self):
-        return self.filter(season_number__gte=1)
+        return self.filter(season_number__gt=SPECIALS_SEASON)
 
     def specials(self):
-        return self.filter(season_number=0)
+        return self.filter(season_number=SPECIALS_SEASON)
 
     def visible_at(self, point: SafePoint):
         return self.filter(revealed_q(point))
@@ -725,7 +727,7 @@ class Episode(models.Model):
 
     @property
     def is_special(self) -> bool:
-        return self.season_number == 0
+        return self.season_number == SPECIALS_SEASON
 
 
 # --- Gated content ------------------------------------------------------------------------------
@@ -1129,7 +1131,9 @@ def progress_for(user, shows) -> dict[int, dict]:
     watched = {}
     if getattr(user, "is_authenticated", False):
         watched = dict(
-            Watch.objects.filter(user=user, episode__show__in=shows, episode__season_number__gte=1)
+            Watch.objects.filter(
+                user=user, episode__show__in=shows, episode__season_number__gt=SPECIALS_SEASON
+            )
             .values_list("episode__show_id")
             .annotate(n=Count("pk"))
         )

@@ -24,7 +24,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
-from .models import Follow, Party, Show, Watch
+from .models import Episode, Follow, Party, Show, Watch
 from .viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER, release
 
 PAGE_TTL = 60 * 60
@@ -36,7 +36,7 @@ HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger", "HX-Boosted")
 
 def viewer_rows(user, shows: list[Show]) -> list[tuple]:
     """Every row of this viewer's own that a page of these shows reads: one query."""
-    watch, episode = Watch._meta.db_table, Watch.episode.field.related_model._meta.db_table
+    watch, episode = Watch._meta.db_table, Episode._meta.db_table
     follow, party = Follow._meta.db_table, Party._meta.db_table
     members = Party.members.through._meta.db_table
     ids = ", ".join(["%s"] * len(shows))
