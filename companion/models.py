@@ -284,24 +284,31 @@ class Show(models.Model):
         }
 
     def gap_for(self, user, point: SafePoint) -> Gap | None:
-        """What the viewer skipped, when they have watched past their safe point; two queries."""
+        """What the viewer skipped, when they have watched past their safe point; one query."""
         if not getattr(user, "is_authenticated", False):
             return None
-        regular = self.episodes.regular()
-        furthest = (
-            regular.filter(watches__user=user, sequence__gt=point.sequence)
-            .select_related("show")
-            .order_by("-sequence")
-            .first()
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        columns = ", ".join(f"e.{f.column}" for f in Episode._meta.concrete_fields)
+        # The regular episodes after the safe point up to the furthest one watched, each marked.
+        between = list(
+            Episode.objects.raw(
+                f"SELECT {columns}, w.id IS NOT NULL AS watched FROM {episode} e"
+                f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
+                " WHERE e.show_id = %s AND e.season_number > %s AND e.sequence > %s"
+                f" AND e.sequence <= (SELECT MAX(f.sequence) FROM {episode} f"
+                f" JOIN {watch} v ON v.episode_id = f.id AND v.user_id = %s"
+                " WHERE f.show_id = %s AND f.season_number > %s AND f.sequence > %s)"
+                " ORDER BY e.sequence",
+                [user.pk, self.pk, SPECIALS_SEASON, point.sequence]
+                + [user.pk, self.pk, SPECIALS_SEASON, point.sequence],
+            )
         )
-        if furthest is None:
+        if not between:
             return None
-        between = regular.filter(sequence__gt=point.sequence, sequence__lt=furthest.sequence)
-        return Gap(
-            point=point,
-            furthest=furthest,
-            between=list(between.with_watched(user).select_related("show").order_by("sequence")),
-        )
+        for row in between:
+            row.show = self
+            row.watched = bool(row.watched)
+        return Gap(point=point, furthest=between[-1], between=between[:-1])
 
     @transaction.atomic
     def resequence(self, *, check: bool = True) -> None:
@@ -551,6 +558,14 @@ class EpisodeQuerySet(models.QuerySet):
     def visible_at(self, point: SafePoint):
         return self.filter(revealed_q(point))
 
+    def at(self, slug: str, season: int, number: int) -> Episode | None:
+        """The episode at this place in the show with this slug, with its show and season: one query."""
+        return (
+            self.select_related("show", "season")
+            .filter(show__slug=slug, season_number=season, number=number)
+            .first()
+        )
+
     def after(self, point: SafePoint):
         """Regular episodes past the safe point, in order: the first is what is up next."""
         return self.regular().filter(sequence__gt=point.sequence).order_by("sequence")
@@ -569,19 +584,6 @@ class EpisodeQuerySet(models.QuerySet):
             .filter(rank_in_show=1)
         )
         return {episode.show_id: episode for episode in found}
-
-    def season_progress(self, user) -> dict[int, dict[str, int]]:
-        """Per season id: episodes and how many of them this user watched, in one query."""
-        if getattr(user, "is_authenticated", False):
-            done = Count(
-                "pk", filter=Exists(Watch.objects.filter(user=user, episode=OuterRef("pk")))
-            )
-        else:
-            done = Count("pk", filter=Q(pk__in=[]))
-        rows = self.order_by().values("season_id").annotate(total=Count("pk"), watched=done)
-        return {
-            row["season_id"]: {"watched": row["watched"], "total": row["total"]} for row in rows
-        }
 
     def with_watched(self, user):
         """Annotate `watched` for this user (False for anonymous visitors)."""
@@ -1120,26 +1122,45 @@ class Follow(models.Model):
         return f"{self.user} follows {self.show}"
 
 
+def watch_counts(user, group_by: str, where: str, params: list) -> dict[int, dict[str, int]]:
+    """Per value of the episode column `group_by`, among the episodes that `where` picks: how many
+    there are and how many this user watched, in one query (SQL of its own: it runs for every mark)."""
+    episode, watch = Episode._meta.db_table, Watch._meta.db_table
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.{group_by}, COUNT(*), COUNT(w.id) FROM {episode} e"
+            f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
+            f" WHERE {where} GROUP BY e.{group_by}",
+            [user_id, *params],
+        )
+        return {key: {"watched": n, "total": total} for key, total, n in cursor.fetchall()}
+
+
+def season_progress(user, show: Show, season: Season | None = None) -> dict[int, dict[str, int]]:
+    """Per season id of the show (or only this season): its episodes and how many this user watched."""
+    if season is None:
+        return watch_counts(user, "season_id", "e.show_id = %s", [show.pk])
+    return watch_counts(user, "season_id", "e.season_id = %s", [season.pk])
+
+
 def progress_for(user, shows) -> dict[int, dict]:
-    """Per show: episodes watched, the total and the percentage, in two queries for any number of shows."""
-    totals = dict(
-        Episode.objects.regular()
-        .filter(show__in=shows)
-        .values_list("show_id")
-        .annotate(n=Count("pk"))
-    )
-    watched = {}
-    if getattr(user, "is_authenticated", False):
-        watched = dict(
-            Watch.objects.filter(
-                user=user, episode__show__in=shows, episode__season_number__gt=SPECIALS_SEASON
-            )
-            .values_list("episode__show_id")
-            .annotate(n=Count("pk"))
+    """Per show: regular episodes watched, the total and the percentage, in one query for any number."""
+    shows = list(shows)
+    counts = {}
+    if shows:
+        ids = ", ".join(["%s"] * len(shows))
+        counts = watch_counts(
+            user,
+            "show_id",
+            f"e.show_id IN ({ids}) AND e.season_number > %s",
+            [*(show.pk for show in shows), SPECIALS_SEASON],
         )
     progress = {}
     for show in shows:
-        done, total = watched.get(show.pk, 0), totals.get(show.pk, 0)
+        done, total = (
+            (counts[show.pk]["watched"], counts[show.pk]["total"]) if show.pk in counts else (0, 0)
+        )
         progress[show.pk] = {
             "watched": done,
             "total": total,

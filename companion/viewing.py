@@ -74,6 +74,15 @@ class Viewing:
             for episode in episodes.order_by("sequence")
         ]
 
+    @cached_property
+    def upcoming(self) -> Episode | None:
+        """The regular episode up next after the safe point (decorated), if any."""
+        upcoming = self.show.episodes.after(self.safe_point).first()
+        if upcoming is not None:
+            upcoming.show = self.show
+            self.decorate([upcoming])
+        return upcoming
+
     def is_revealed(self, episode: Episode) -> bool:
         return is_revealed(episode, self.safe_point)
 

@@ -38,6 +38,7 @@ from .models import (
     SpoilerReport,
     Watch,
     progress_for,
+    season_progress,
 )
 from .page_cache import cached_home, cached_per_viewer
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
@@ -83,12 +84,10 @@ def visible_or_404(queryset, **lookup):
 
 def progress_context(viewing: Viewing) -> dict:
     progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
-    upcoming = viewing.show.episodes.after(viewing.safe_point).first()
-    viewing.decorate([upcoming] if upcoming else [])
     show, user, point = viewing.show, viewing.user, viewing.safe_point
     return {
         "progress": progress,
-        "upcoming": upcoming,
+        "upcoming": viewing.upcoming,
         # Looked up only where the progress box is rendered; rewatch mode has no gap to name.
         "gap": SimpleLazyObject(lambda: None if viewing.time_travel else show.gap_for(user, point)),
         # Only where its tools are: the page, and a mark that moved the safe point.
@@ -124,11 +123,11 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
 def season_heads(viewing: Viewing, only: Season | None = None) -> list[Season]:
     """Every season (or `only` that one) with its (safe) period and the viewer's progress in it:
     two queries."""
-    seasons, episodes = viewing.show.seasons.all(), viewing.show.episodes.all()
+    seasons = viewing.show.seasons.all()
     if only is not None:
-        seasons, episodes = seasons.filter(pk=only.pk), episodes.filter(season=only)
+        seasons = seasons.filter(pk=only.pk)
     seasons = viewing.decorate_seasons(list(seasons.with_period_reveal()))
-    progress = episodes.season_progress(viewing.user)
+    progress = season_progress(viewing.user, viewing.show, only)
     for season in seasons:
         season.progress = progress.get(season.pk, {"watched": 0, "total": 0})
         season.finished = 0 < season.progress["total"] == season.progress["watched"]
@@ -397,8 +396,8 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         show.episodes.regular().visible_at(safe).select_related("show").order_by("-sequence")
     )
     recent = list(recent_first[:PREVIOUSLY_EPISODES])[::-1]
-    upcoming = show.episodes.after(safe).select_related("show").first()
-    viewing.decorate(recent + ([upcoming] if upcoming else []))
+    upcoming = viewing.upcoming
+    viewing.decorate(recent)
     recaps = {
         recap.episode_id: recap
         for recap in Recap.objects.for_show(show).visible_at(safe).filter(episode__in=recent)
@@ -500,8 +499,10 @@ def change_watch(
 ) -> HttpResponse:
     # Read the form before writing anything: an oversized or malformed body fails here, not halfway.
     origin = request.POST.get("from")
-    show = get_object_or_404(Show, slug=slug)
-    episode = get_episode(show, season, number)
+    episode = Episode.objects.at(slug, season, number)
+    if episode is None:
+        raise Http404("No such episode.")
+    show = episode.show
     before = viewing_for(request, show).safe_point
     if action == "watch":
         Watch.objects.mark_watched(user=request.user, episode=episode)
@@ -540,7 +541,8 @@ def change_watch(
         }
         if not unlocked:
             # Nothing was unlocked or locked: only this row's mark changed.
-            row = viewing.decorate([show.episodes.with_watched(request.user).get(pk=episode.pk)])[0]
+            row = viewing.decorate([episode])[0]
+            row.watched = action != "unwatch"
             row.visible_recap = (
                 Recap.objects.visible_at(viewing.safe_point).filter(episode=row).first()
             )
@@ -645,7 +647,7 @@ def say_what_it_unlocked(
     """After marking one episode out of order: what it did, and did not, unlock."""
     after = viewing.safe_point
     if after == before and episode.sequence > before.sequence:
-        first_gap = viewing.show.episodes.after(after).first()
+        first_gap = viewing.upcoming
         if first_gap is None:
             return
         safe = (
