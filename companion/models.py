@@ -548,7 +548,7 @@ def check_new_order(show: Show, episodes: list[Episode]) -> None:
         raise ValidationError(problems)
 
 
-class EpisodeQuerySet(models.QuerySet):
+class EpisodeQuerySet(models.QuerySet["Episode"]):
     def regular(self):
         return self.filter(season_number__gt=SPECIALS_SEASON)
 
