@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -238,15 +238,17 @@ class Show(models.Model):
         episode, watch = Episode._meta.db_table, Watch._meta.db_table
         ids = ", ".join(["%s"] * len(by_pk))
         with connection.cursor() as cursor:
-            # The first regular episode of each show that this viewer has not watched.
+            # The first regular episode of each show that this viewer has not watched: walked in
+            # story order (the show's sequence index), stopping at the first one.
             cursor.execute(
-                f"SELECT e.show_id, MIN(e.sequence) FROM {episode} e"
-                f" WHERE e.show_id IN ({ids}) AND e.season_number > %s AND NOT EXISTS"
-                f" (SELECT 1 FROM {watch} w WHERE w.user_id = %s AND w.episode_id = e.id)"
-                " GROUP BY e.show_id",
-                [*by_pk, SPECIALS_SEASON, user.pk],
+                f"SELECT s.id, (SELECT e.sequence FROM {episode} e"
+                " WHERE e.show_id = s.id AND e.season_number > %s"
+                f" AND NOT EXISTS (SELECT 1 FROM {watch} w WHERE w.user_id = %s"
+                " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
+                f" FROM {Show._meta.db_table} s WHERE s.id IN ({ids})",
+                [SPECIALS_SEASON, user.pk, *by_pk],
             )
-            first_gaps = dict(cursor.fetchall())
+            first_gaps = {pk: gap for pk, gap in cursor.fetchall() if gap is not None}
         # Each show's episodes before its first gap; all of them when there is none.
         before_gap = " OR ".join(
             "(e.show_id = %s AND e.sequence < %s)" if pk in first_gaps else "e.show_id = %s"
@@ -254,12 +256,24 @@ class Show(models.Model):
         )
         params = [v for pk in by_pk for v in ((pk, first_gaps[pk]) if pk in first_gaps else (pk,))]
         columns = ", ".join(f"e.{f.column}" for f in Episode._meta.concrete_fields)
+        # The last of them in each show, found from the end of the same index: one row per show.
+        last_before_gap = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {columns} FROM {episode} e WHERE e.show_id = %s"
+            f" AND e.season_number > %s{' AND e.sequence < %s' if pk in first_gaps else ''}"
+            " ORDER BY e.sequence DESC LIMIT 1) last_of_show"
+            for pk in by_pk
+        )
         latest = Episode.objects.raw(
-            f"SELECT * FROM (SELECT {columns}, ROW_NUMBER() OVER"
-            " (PARTITION BY e.show_id ORDER BY e.sequence DESC) AS rank_in_show"
-            f" FROM {episode} e WHERE e.season_number > %s AND ({before_gap})) ranked"
-            " WHERE rank_in_show = 1",
-            [SPECIALS_SEASON, *params],
+            last_before_gap,
+            [
+                v
+                for pk in by_pk
+                for v in (
+                    (pk, SPECIALS_SEASON, first_gaps[pk])
+                    if pk in first_gaps
+                    else (pk, SPECIALS_SEASON)
+                )
+            ],
         )
         found: dict[int, Episode] = {}
         for row in latest:
@@ -451,16 +465,35 @@ def order_problems(show: Show, places: dict[int, int], codes: dict[int, str]) ->
     return problems
 
 
-class SeasonQuerySet(models.QuerySet):
-    def with_period_reveal(self):
-        """Annotate where each season's in-universe period is revealed: its set point, else its first episode."""
-        first = Episode.objects.filter(season=OuterRef("pk")).order_by("sequence")
-        return self.annotate(
-            period_reveal_id=Coalesce(F("period_revealed_at"), Subquery(first.values("pk")[:1])),
-            period_reveal_sequence=Coalesce(
-                F("period_revealed_at__sequence"), Subquery(first.values("sequence")[:1])
-            ),
+class SeasonQuerySet(models.QuerySet["Season"]):
+    def heads(self, user, show: Show, only: Season | None = None) -> list[Season]:
+        """The show's seasons (or only `only`) in order, each with where its in-universe period is
+        revealed (its set point, else its first episode) and `progress`: how many episodes it has
+        and how many of them this user watched. One query, in SQL of its own: every mark runs it.
+        """
+        season, episode, watch = Season._meta.db_table, Episode._meta.db_table, Watch._meta.db_table
+        columns = ", ".join(f"s.{f.column}" for f in Season._meta.concrete_fields)
+        first = (
+            f"(SELECT f.{{}} FROM {episode} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
         )
+        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        seasons = list(
+            Season.objects.raw(
+                f"SELECT {columns},"
+                f" COALESCE(r.id, {first.format('id')}) AS period_reveal_id,"
+                f" COALESCE(r.sequence, {first.format('sequence')}) AS period_reveal_sequence,"
+                f" (SELECT COUNT(*) FROM {episode} e WHERE e.season_id = s.id) AS total,"
+                f" (SELECT COUNT(*) FROM {episode} e JOIN {watch} w ON w.episode_id = e.id"
+                " AND w.user_id = %s WHERE e.season_id = s.id) AS watched"
+                f" FROM {season} s LEFT JOIN {episode} r ON r.id = s.period_revealed_at_id"
+                " WHERE s.show_id = %s" + (" AND s.id = %s" if only else "") + " ORDER BY s.number",
+                [user_id, show.pk, *([only.pk] if only else [])],
+            )
+        )
+        for head in seasons:
+            head.show = show
+            head.progress = {"watched": head.watched, "total": head.total}
+        return seasons
 
 
 class Season(models.Model):
@@ -483,9 +516,11 @@ class Season(models.Model):
 
     objects = SeasonQuerySet.as_manager()
 
-    # Set by with_period_reveal().
+    # Set by heads().
     period_reveal_id: int | None
     period_reveal_sequence: int | None
+    total: int
+    watched: int
     # Set by the views for the templates: the in-universe period if safe, and the episode rows of
     # an open season (None while it is folded).
     shown_period: str
@@ -532,7 +567,7 @@ class Season(models.Model):
 
     @property
     def period_reveal_point(self) -> Episode | None:
-        """Needs with_period_reveal(): a stand-in episode at the place the period is revealed."""
+        """Needs heads(): a stand-in episode at the place the period is revealed."""
         if self.period_reveal_id is None or self.period_reveal_sequence is None:
             return None
         return Episode(
@@ -1122,45 +1157,26 @@ class Follow(models.Model):
         return f"{self.user} follows {self.show}"
 
 
-def watch_counts(user, group_by: str, where: str, params: list) -> dict[int, dict[str, int]]:
-    """Per value of the episode column `group_by`, among the episodes that `where` picks: how many
-    there are and how many this user watched, in one query (SQL of its own: it runs for every mark)."""
-    episode, watch = Episode._meta.db_table, Watch._meta.db_table
-    user_id = user.pk if getattr(user, "is_authenticated", False) else None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT e.{group_by}, COUNT(*), COUNT(w.id) FROM {episode} e"
-            f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
-            f" WHERE {where} GROUP BY e.{group_by}",
-            [user_id, *params],
-        )
-        return {key: {"watched": n, "total": total} for key, total, n in cursor.fetchall()}
-
-
-def season_progress(user, show: Show, season: Season | None = None) -> dict[int, dict[str, int]]:
-    """Per season id of the show (or only this season): its episodes and how many this user watched."""
-    if season is None:
-        return watch_counts(user, "season_id", "e.show_id = %s", [show.pk])
-    return watch_counts(user, "season_id", "e.season_id = %s", [season.pk])
-
-
 def progress_for(user, shows) -> dict[int, dict]:
-    """Per show: regular episodes watched, the total and the percentage, in one query for any number."""
+    """Per show: regular episodes watched, the total and the percentage, in one query for any number
+    (SQL of its own: every mark runs it)."""
     shows = list(shows)
-    counts = {}
+    counts: dict[int, tuple[int, int]] = {}
     if shows:
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
         ids = ", ".join(["%s"] * len(shows))
-        counts = watch_counts(
-            user,
-            "show_id",
-            f"e.show_id IN ({ids}) AND e.season_number > %s",
-            [*(show.pk for show in shows), SPECIALS_SEASON],
-        )
+        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT e.show_id, COUNT(w.id), COUNT(*) FROM {episode} e"
+                f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
+                f" WHERE e.show_id IN ({ids}) AND e.season_number > %s GROUP BY e.show_id",
+                [user_id, *(show.pk for show in shows), SPECIALS_SEASON],
+            )
+            counts = {pk: (done, total) for pk, done, total in cursor.fetchall()}
     progress = {}
     for show in shows:
-        done, total = (
-            (counts[show.pk]["watched"], counts[show.pk]["total"]) if show.pk in counts else (0, 0)
-        )
+        done, total = counts.get(show.pk, (0, 0))
         progress[show.pk] = {
             "watched": done,
             "total": total,

@@ -38,7 +38,6 @@ from .models import (
     SpoilerReport,
     Watch,
     progress_for,
-    season_progress,
 )
 from .page_cache import cached_home, cached_per_viewer
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
@@ -122,14 +121,9 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
 
 def season_heads(viewing: Viewing, only: Season | None = None) -> list[Season]:
     """Every season (or `only` that one) with its (safe) period and the viewer's progress in it:
-    two queries."""
-    seasons = viewing.show.seasons.all()
-    if only is not None:
-        seasons = seasons.filter(pk=only.pk)
-    seasons = viewing.decorate_seasons(list(seasons.with_period_reveal()))
-    progress = season_progress(viewing.user, viewing.show, only)
-    for season in seasons:
-        season.progress = progress.get(season.pk, {"watched": 0, "total": 0})
+    one query."""
+    seasons = Season.objects.heads(viewing.user, viewing.show, only)
+    for season in viewing.decorate_seasons(seasons):
         season.finished = 0 < season.progress["total"] == season.progress["watched"]
         season.rows = None
     return seasons
