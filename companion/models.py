@@ -297,31 +297,42 @@ class Show(models.Model):
             for show in shows
         }
 
+    def marked_episodes(self, user, condition: str, params: list, limit: int | None = None):
+        """This show's episodes that the SQL `condition` on `e` picks, in story order, each with
+        `watched` for this user: one query of its own, for the paths every mark runs."""
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        columns = ", ".join(f"e.{f.column}" for f in Episode._meta.concrete_fields)
+        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        found = list(
+            Episode.objects.raw(
+                f"SELECT {columns}, w.id IS NOT NULL AS watched FROM {episode} e"
+                f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
+                f" WHERE e.show_id = %s AND ({condition}) ORDER BY e.sequence"
+                + ("" if limit is None else f" LIMIT {int(limit)}"),
+                [user_id, self.pk, *params],
+            )
+        )
+        for row in found:
+            row.show = self
+            row.watched = bool(row.watched)
+        return found
+
     def gap_for(self, user, point: SafePoint) -> Gap | None:
         """What the viewer skipped, when they have watched past their safe point; one query."""
         if not getattr(user, "is_authenticated", False):
             return None
         episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        columns = ", ".join(f"e.{f.column}" for f in Episode._meta.concrete_fields)
-        # The regular episodes after the safe point up to the furthest one watched, each marked.
-        between = list(
-            Episode.objects.raw(
-                f"SELECT {columns}, w.id IS NOT NULL AS watched FROM {episode} e"
-                f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
-                " WHERE e.show_id = %s AND e.season_number > %s AND e.sequence > %s"
-                f" AND e.sequence <= (SELECT MAX(f.sequence) FROM {episode} f"
-                f" JOIN {watch} v ON v.episode_id = f.id AND v.user_id = %s"
-                " WHERE f.show_id = %s AND f.season_number > %s AND f.sequence > %s)"
-                " ORDER BY e.sequence",
-                [user.pk, self.pk, SPECIALS_SEASON, point.sequence]
-                + [user.pk, self.pk, SPECIALS_SEASON, point.sequence],
-            )
+        # The regular episodes after the safe point up to the furthest one watched.
+        between = self.marked_episodes(
+            user,
+            "e.season_number > %s AND e.sequence > %s"
+            f" AND e.sequence <= (SELECT MAX(f.sequence) FROM {episode} f"
+            f" JOIN {watch} v ON v.episode_id = f.id AND v.user_id = %s"
+            " WHERE f.show_id = %s AND f.season_number > %s AND f.sequence > %s)",
+            [SPECIALS_SEASON, point.sequence, user.pk, self.pk, SPECIALS_SEASON, point.sequence],
         )
         if not between:
             return None
-        for row in between:
-            row.show = self
-            row.watched = bool(row.watched)
         return Gap(point=point, furthest=between[-1], between=between[:-1])
 
     @transaction.atomic

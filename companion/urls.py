@@ -27,6 +27,7 @@ urlpatterns = [
     path("shows/<slug:slug>/follow/", views.follow, name="follow"),
     path("shows/<slug:slug>/fill-gap/", views.fill_gap, name="fill-gap"),
     path("shows/<slug:slug>/as-of/", views.set_as_of, name="set-as-of"),
+    path("shows/<slug:slug>/tools/", views.progress_tools, name="progress-tools"),
     path("shows/<slug:slug>/previously/", views.previously, name="previously"),
     path(
         "shows/<slug:slug>/report/<str:kind>/<str:public_id>/",

@@ -16,7 +16,7 @@ from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Episode, SafePoint, Show, is_revealed
+from .models import SPECIALS_SEASON, Episode, SafePoint, Show, is_revealed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -77,11 +77,13 @@ class Viewing:
     @cached_property
     def upcoming(self) -> Episode | None:
         """The regular episode up next after the safe point (decorated), if any."""
-        upcoming = self.show.episodes.after(self.safe_point).first()
-        if upcoming is not None:
-            upcoming.show = self.show
-            self.decorate([upcoming])
-        return upcoming
+        after = self.show.marked_episodes(
+            self.user,
+            "e.season_number > %s AND e.sequence > %s",
+            [SPECIALS_SEASON, self.safe_point.sequence],
+            limit=1,
+        )
+        return self.decorate(after)[0] if after else None
 
     def is_revealed(self, episode: Episode) -> bool:
         return is_revealed(episode, self.safe_point)
@@ -168,11 +170,16 @@ class Viewing:
         return episodes
 
     def decorate_seasons(self, seasons):
-        """Set shown_period: a season's in-universe period is itself gated; needs with_period_reveal()."""
+        """Set shown_period: a season's in-universe period is itself gated; needs Season.objects.heads()."""
         for season in seasons:
-            point = season.period_reveal_point
-            season.shown_period = season.period if point and self.is_revealed(point) else ""
+            season.shown_period = self.period_at(season, self.safe_point)
         return seasons
+
+    @staticmethod
+    def period_at(season, point: SafePoint) -> str:
+        """The season's in-universe period if it is safe at `point`, else nothing."""
+        reveal = season.period_reveal_point
+        return season.period if reveal and is_revealed(reveal, point) else ""
 
 
 def as_of_episode(request: HttpRequest, show: Show) -> Episode | None:

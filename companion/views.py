@@ -99,12 +99,9 @@ def progress_context(viewing: Viewing) -> dict:
 def season_context(viewing: Viewing, seasons: list[Season]) -> None:
     """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
     show, safe = viewing.show, viewing.safe_point
+    ids = ", ".join(["%s"] * len(seasons))
     episodes = viewing.decorate(
-        list(
-            show.episodes.filter(season__in=seasons)
-            .select_related("show")
-            .with_watched(viewing.user)
-        )
+        show.marked_episodes(viewing.user, f"e.season_id IN ({ids})", [s.pk for s in seasons])
     )
     recaps = {
         r.episode_id: r
@@ -230,6 +227,17 @@ def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpRes
         "companion/show_detail.html#season-episodes",
         {"show": show, "viewing": viewing, "season": season},
     )
+
+
+@require_safe
+@login_required_htmx
+def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """The progress box's tools, fetched when the viewer opens them after a mark moved their safe point."""
+    viewing = viewing_of(request, slug)
+    if not request.htmx:
+        return redirect(viewing.show.get_absolute_url())
+    context = {"show": viewing.show, "viewing": viewing, **progress_context(viewing)}
+    return render(request, "companion/show_detail.html#tools-body", context)
 
 
 @require_safe
@@ -523,9 +531,16 @@ def change_watch(
         response = render(request, "companion/episode_detail.html#episode-response", context)
     else:
         unlocked = viewing.safe_point != before
-        # Season heads come along out of band: "up to here" changes several seasons' counts, and
-        # a new safe point may reveal a season's period; one mark changes only its own season's.
+        # Season heads come along out of band: "up to here" changes several seasons' counts; one
+        # mark changes only its own season's, and a new safe point may reveal or hide a period.
         heads = season_heads(viewing, None if unlocked or action == "up-to" else episode.season)
+        if action != "up-to":
+            heads = [
+                head
+                for head in heads
+                if head.pk == episode.season_id
+                or (head.period and head.shown_period != viewing.period_at(head, before))
+            ]
         context = {
             "show": show,
             "viewing": viewing,

@@ -153,13 +153,23 @@ def test_a_mark_that_unlocks_nothing_updates_its_own_seasons_count_only(alice_cl
     assert "HX-Trigger" not in response
 
 
-def test_a_mark_that_unlocks_sends_every_seasons_head(alice_client):
+def test_a_mark_that_unlocks_sends_its_seasons_head_and_those_whose_period_it_reveals(
+    alice_client, show
+):
     body = squashed(alice_client.post("/shows/saga/s1/e4/watch/", **HTMX))
     assert 'id="season-1-head" hx-swap-oob="true"' in body and "· 4 of 5 watched" in body
-    assert 'id="season-2-head" hx-swap-oob="true"' in body
+    assert 'id="season-2-head"' not in body, "nothing about season 2 changed"
+    # An editor set season 2's period to be revealed by season 1's finale.
+    show.seasons.filter(number=2).update(period_revealed_at=episode(show, "1x05"))
+    body = squashed(alice_client.post("/shows/saga/s1/e5/watch/", **HTMX))
+    assert 'id="season-2-head" hx-swap-oob="true"' in body and "Period 2" in body
+    body = squashed(alice_client.post("/shows/saga/s1/e5/unwatch/", **HTMX))
+    assert 'id="season-2-head" hx-swap-oob="true"' in body and "Period 2" not in body
 
 
-def test_a_mark_that_moves_the_safe_point_refreshes_the_tools_with_the_parties(alice_client, alice):
+def test_a_mark_that_moves_the_safe_point_refreshes_the_tools_when_they_are_opened(
+    alice_client, alice
+):
     from companion.models import Party, Show
 
     party = Party.objects.create(show=Show.objects.get(slug="saga"), name="CREW", created_by=alice)
@@ -168,5 +178,17 @@ def test_a_mark_that_moves_the_safe_point_refreshes_the_tools_with_the_parties(a
     assert 'id="progress-tools"' not in quiet, "nothing unlocked: the tools stay as they are"
     body = squashed(alice_client.post("/shows/saga/s1/e4/watch/", **HTMX))
     tools = body[body.index('<div id="progress-tools" hx-swap-oob="true">') :]
-    assert '<option value="1x4" selected>' in tools
-    assert "Your watch parties: <a" in tools and "CREW" in tools
+    tools = tools[: tools.index("</details>")]
+    # The old tools are replaced by a fold that fetches the new ones when it is opened.
+    assert 'hx-get="/shows/saga/tools/" hx-trigger="toggle once"' in tools
+    assert "<option" not in tools
+    opened = squashed(alice_client.get("/shows/saga/tools/", **HTMX))
+    assert '<option value="1x4" selected>' in opened
+    assert '<option value="1x5"' not in opened, "nothing past the safe point to look back to"
+    assert "Your watch parties: <a" in opened and "CREW" in opened
+
+
+def test_the_tools_need_a_login_and_htmx(client, alice_client):
+    assert client.get("/shows/saga/tools/").status_code == 302
+    assert alice_client.get("/shows/saga/tools/")["Location"] == "/shows/saga/"
+    assert alice_client.get("/shows/nowhere/tools/", **HTMX).status_code == 404
