@@ -318,22 +318,44 @@ class Show(models.Model):
         return found
 
     def gap_for(self, user, point: SafePoint) -> Gap | None:
-        """What the viewer skipped, when they have watched past their safe point; one query."""
+        """What the viewer skipped, when they have watched past their safe point; one query.
+
+        Read as plain rows, not models: every mark that skips ahead runs it over what lies between.
+        """
         if not getattr(user, "is_authenticated", False):
             return None
         episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        # The regular episodes after the safe point up to the furthest one watched.
-        between = self.marked_episodes(
-            user,
-            "e.season_number > %s AND e.sequence > %s"
-            f" AND e.sequence <= (SELECT MAX(f.sequence) FROM {episode} f"
-            f" JOIN {watch} v ON v.episode_id = f.id AND v.user_id = %s"
-            " WHERE f.show_id = %s AND f.season_number > %s AND f.sequence > %s)",
-            [SPECIALS_SEASON, point.sequence, user.pk, self.pk, SPECIALS_SEASON, point.sequence],
-        )
-        if not between:
+        with connection.cursor() as cursor:
+            # The regular episodes after the safe point up to the furthest one watched, each marked.
+            cursor.execute(
+                f"SELECT e.id, e.season_number, e.number, e.sequence, w.id IS NOT NULL"
+                f" FROM {episode} e LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
+                " WHERE e.show_id = %s AND e.season_number > %s AND e.sequence > %s"
+                f" AND e.sequence <= (SELECT MAX(f.sequence) FROM {episode} f"
+                f" JOIN {watch} v ON v.episode_id = f.id AND v.user_id = %s"
+                " WHERE f.show_id = %s AND f.season_number > %s AND f.sequence > %s)"
+                " ORDER BY e.sequence",
+                [user.pk, self.pk, SPECIALS_SEASON, point.sequence] * 2,
+            )
+            rows = cursor.fetchall()
+        if not rows:
             return None
-        return Gap(point=point, furthest=between[-1], between=between[:-1])
+
+        def stand_in(row) -> Episode:
+            pk, season_number, number, sequence, _ = row
+            return Episode(
+                pk=pk, show=self, season_number=season_number, number=number, sequence=sequence
+            )
+
+        runs: list[tuple[Episode, Episode]] = []
+        first = last = None
+        for row in [*rows[:-1], None]:
+            if row is not None and not row[4]:
+                first, last = first or row, row
+            elif first is not None:
+                runs.append((stand_in(first), stand_in(last)))
+                first = last = None
+        return Gap(point=point, furthest=stand_in(rows[-1]), runs=runs)
 
     @transaction.atomic
     def resequence(self, *, check: bool = True) -> None:
@@ -367,28 +389,11 @@ class Gap:
 
     point: SafePoint
     furthest: Episode
-    # The regular episodes between the safe point and the furthest watched one, with `watched`.
-    between: list[Episode]
+    # The regular episodes skipped between the safe point and the furthest watched one, as
+    # (first, last) runs in order.
+    runs: list[tuple[Episode, Episode]]
 
     MAX_RUNS = 3
-
-    @property
-    def missing(self) -> list[Episode]:
-        return [e for e in self.between if not e.watched]
-
-    @property
-    def runs(self) -> list[tuple[Episode, Episode]]:
-        """The skipped episodes as (first, last) runs, in order."""
-        runs: list[list[Episode]] = []
-        previous_missing = False
-        for episode in self.between:
-            if not episode.watched:
-                if previous_missing:
-                    runs[-1][1] = episode
-                else:
-                    runs.append([episode, episode])
-            previous_missing = not episode.watched
-        return [(first, last) for first, last in runs]
 
     @property
     def missing_label(self) -> str:

@@ -68,7 +68,10 @@ def test_a_gap_names_what_was_skipped_in_one_query(outsider, show):
     assert len(queries) == 1
     assert gap.furthest.short_label == "S2E3" and point.short_label == "S1E2"
     assert label == "S1E3–S1E4 and S2E2"
-    assert [e.short_label for e in gap.missing] == ["S1E3", "S1E4", "S2E2"]
+    assert [(a.short_label, b.short_label) for a, b in gap.runs] == [
+        ("S1E3", "S1E4"),
+        ("S2E2", "S2E2"),
+    ]
 
 
 def test_a_gap_with_nothing_safe_yet(outsider, show):
