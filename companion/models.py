@@ -198,6 +198,13 @@ class Show(models.Model):
     def content_changed(self) -> None:
         Show.objects.filter(pk=self.pk).update(content_version=models.F("content_version") + 1)
 
+    @staticmethod
+    def with_slug(slug: str) -> Show | None:
+        """The show with this slug, if any: in SQL of its own, since every page of a show (cached
+        or not) starts here, and the ORM took as long to build the query as the database to answer."""
+        found = Show.objects.raw(f"SELECT * FROM {Show._meta.db_table} WHERE slug = %s", [slug])
+        return next(iter(found), None)
+
     def episode_at(self, season: int, number: int) -> Episode | None:
         return (
             self.episodes.select_related("show", "season")

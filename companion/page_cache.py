@@ -122,7 +122,7 @@ def cached_per_viewer(view):
 
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
-        show = Show.objects.filter(slug=slug).first()
+        show = Show.with_slug(slug)
         if show is None:
             return view(request, slug, *args, **kwargs)
         return serve(request, [show], lambda: view(request, slug, *args, **kwargs))

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.cache import cache
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest
 from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -228,4 +227,7 @@ def viewings_for(request: HttpRequest, shows: list[Show]) -> dict[int, Viewing]:
 
 def viewing_of(request: HttpRequest, slug: str) -> Viewing:
     """The show named in the URL (or a 404) as this viewer sees it; every show view starts here."""
-    return viewing_for(request, get_object_or_404(Show, slug=slug))
+    show = Show.with_slug(slug)
+    if show is None:
+        raise Http404("No such show.")
+    return viewing_for(request, show)
