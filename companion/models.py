@@ -198,6 +198,16 @@ class Show(models.Model):
     def content_changed(self) -> None:
         Show.objects.filter(pk=self.pk).update(content_version=models.F("content_version") + 1)
 
+    def season_starts(self) -> dict[int, tuple[int, int]]:
+        """Per regular season number, in order: the place of its first episode and how many it has."""
+        rows = (
+            self.episodes.regular()
+            .order_by("season_number")
+            .values_list("season_number")
+            .annotate(first=models.Min("sequence"), n=Count("pk"))
+        )
+        return {number: (first, n) for number, first, n in rows}
+
     @staticmethod
     def with_slug(slug: str) -> Show | None:
         """The show with this slug, if any: in SQL of its own, since every page of a show (cached

@@ -348,17 +348,31 @@ def locked_reason(viewing: Viewing, episode: Episode, upcoming: Episode | None) 
     return {"looking_back": viewing.time_travel, "missing": missing}
 
 
-def story_context(show: Show, safe: SafePoint) -> dict:
-    """Recaps in order with their notes, other notes, and where everyone stands: all safe at `safe`."""
+def story_context(show: Show, safe: SafePoint, span: tuple[int, int | None] | None) -> dict:
+    """Recaps in order with their notes, other notes, and where everyone stands: all safe at `safe`;
+    only those on the episodes placed within `span` (from, before), when it is given."""
+    within = {}
+    if span is not None:
+        within = {"episode__sequence__gte": span[0]}
+        if span[1] is not None:
+            within["episode__sequence__lt"] = span[1]
     visible_notes = (
-        ReviewerNote.objects.for_show(show).visible_at(safe).select_related("episode__show")
+        ReviewerNote.objects.for_show(show)
+        .visible_at(safe)
+        .filter(**within)
+        .select_related("episode__show")
     )
     totals = visible_notes.count_per_episode()
     notes_by_episode: dict[int, list] = {}
     first_notes = visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE)
     for note in first_notes.order_by("episode__sequence", "pk"):
         notes_by_episode.setdefault(note.episode_id, []).append(note)
-    recaps = list(Recap.objects.for_show(show).visible_at(safe).select_related("episode__show"))
+    recaps = list(
+        Recap.objects.for_show(show)
+        .visible_at(safe)
+        .filter(**within)
+        .select_related("episode__show")
+    )
     for recap in recaps:
         recap.notes = notes_by_episode.pop(recap.episode_id, [])
         recap.more_notes = totals.get(recap.episode_id, 0) - len(recap.notes)
@@ -369,13 +383,35 @@ def story_context(show: Show, safe: SafePoint) -> dict:
     }
 
 
-def story_body(viewing: Viewing) -> str:
+def story_seasons(viewing: Viewing) -> dict[int, tuple[int, int | None]]:
+    """A long show's story is told a season at a time: each regular season up to the viewer's own,
+    with the places it spans (up to the next season's first episode, so the specials that air
+    within it come with it; the first also takes any before it). Nothing for a short show."""
+    point = viewing.safe_point.episode
+    starts = viewing.show.season_starts()
+    if point is None or sum(n for _, n in starts.values()) <= OPEN_ALL_SEASONS_UP_TO:
+        return {}
+    numbers = list(starts)
+    spans = {}
+    for place, number in enumerate(numbers):
+        if number > point.season_number:
+            break
+        after = numbers[place + 1] if place + 1 < len(numbers) else None
+        spans[number] = (0 if place == 0 else starts[number][0], after and starts[after][0])
+    return spans
+
+
+def story_body(
+    viewing: Viewing, season: int | None = None, span: tuple[int, int | None] | None = None
+) -> str:
+    """The story safe for this viewing (one season's part of it, when given), shared by everyone
+    at the same safe point."""
     if not viewing.safe_point:
         return ""
     return viewing.cached_fragment(
-        "story",
+        "story" if season is None else f"story-season-{season}",
         "companion/story.html#story-body",
-        lambda: story_context(viewing.show, viewing.safe_point),
+        lambda: story_context(viewing.show, viewing.safe_point, span),
     )
 
 
@@ -383,7 +419,19 @@ def story_body(viewing: Viewing) -> str:
 @cached_per_viewer
 def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
-    context = {"show": viewing.show, "viewing": viewing, "story_body": story_body(viewing)}
+    seasons = story_seasons(viewing)
+    asked = request.GET.get("season", "")
+    # A season not told yet (or none at all) gets the viewer's own: the same page either way.
+    season = (
+        int(asked) if asked.isdecimal() and int(asked) in seasons else max(seasons, default=None)
+    )
+    context = {
+        "show": viewing.show,
+        "viewing": viewing,
+        "story_body": story_body(viewing, season, None if season is None else seasons[season]),
+        "story_seasons": list(seasons),
+        "story_season": season,
+    }
     return render(request, "companion/story.html", context)
 
 

@@ -283,3 +283,62 @@ def test_story_keeps_a_few_notes_per_episode_and_links_to_the_rest(alice_client,
     assert "NOTE-saga-1x1" in body and "EXTRA-NOTE-1" in body and "EXTRA-NOTE-2" not in body
     assert "3 more reviewer notes on S1E1" in body
     assert "LATE-EXTRA" not in body
+
+
+# --- A long show's story, a season at a time --------------------------------------------------
+
+
+@pytest.fixture
+def epic_viewer(client, epic):
+    from tests.factories import make_user, watch
+
+    viewer = make_user("reader")
+    watch(viewer, epic, *[f"{s}x{n}" for s in (1, 2, 3) for n in range(1, 11)], "4x01", "4x02")
+    client.force_login(viewer)
+    return client
+
+
+def test_a_long_shows_story_is_told_a_season_at_a_time_from_the_viewers_own(epic_viewer):
+    body = epic_viewer.get("/shows/epic/story/").content.decode()
+    assert "RECAP-epic-4x1" in body and "RECAP-epic-4x2" in body
+    assert "RECAP-epic-3x10" not in body and "RECAP-epic-1x1" not in body
+    assert "Season 4, up to S4E2, in order." in body
+    for number in (1, 2, 3):
+        assert f'href="/shows/epic/story/?season={number}"' in body
+    assert '?season=4" aria-current="page"' in body
+    assert "?season=5" not in body, "no season the viewer has not reached"
+    first = epic_viewer.get("/shows/epic/story/?season=1").content.decode()
+    assert "RECAP-epic-1x1" in first and "RECAP-epic-1x10" in first
+    assert "RECAP-epic-2x1" not in first and "RECAP-epic-4x1" not in first
+    assert "Season 1, in order." in first
+
+
+def test_a_season_not_reached_reads_exactly_like_one_that_does_not_exist(epic_viewer):
+    own = mask_csrf(epic_viewer.get("/shows/epic/story/?season=4").content.decode())
+    for asked in ("5", "7", "99", "0", "x", ""):
+        response = epic_viewer.get(f"/shows/epic/story/?season={asked}")
+        assert response.status_code == 200
+        assert mask_csrf(response.content.decode()) == own, asked
+        assert "RECAP-epic-5x1" not in response.content.decode()
+
+
+def test_the_specials_come_with_the_season_they_air_in(epic_viewer, epic):
+    from companion.models import Episode, Recap, Season
+
+    specials = Season.objects.create(show=epic, number=0)
+    special = Episode.objects.create(
+        season=specials, number=1, title="Holiday", airs_after=episode(epic, "2x10")
+    )
+    Recap.objects.create(episode=special, text="RECAP-epic-special")
+    second = epic_viewer.get("/shows/epic/story/?season=2").content.decode()
+    assert "RECAP-epic-special" in second and second.index("RECAP-epic-2x10") < second.index(
+        "RECAP-epic-special"
+    )
+    assert (
+        "RECAP-epic-special" not in epic_viewer.get("/shows/epic/story/?season=3").content.decode()
+    )
+
+
+def test_a_short_shows_story_stays_whole(alice_client):
+    body = alice_client.get("/shows/saga/story/").content.decode()
+    assert "Everything up to S1E3, in order." in body and "?season=" not in body
