@@ -135,3 +135,21 @@ def test_watched_everything_up_to_here_on_an_episode_page(page, outsider, show):
     page.get_by_role("link", name="Who's who").click()
     expect(page.get_by_role("listitem").filter(has_text="Ada")).to_contain_text("Dead")
     expect(page.get_by_role("link", name="Zed Quist")).to_be_visible()
+
+
+def test_after_a_mark_the_tools_open_with_the_new_point_to_look_back_to(page, outsider, show):
+    log_in(page, "outsider")
+    page.goto("/shows/saga/")
+    no_reload_marker(page)
+    mark_button(page, "S1E1").click()
+    expect(page.get_by_text("Safe up to S1E1 · 1 of 10 watched")).to_be_visible()
+    mark_button(page, "S1E2").click()
+    expect(page.get_by_text("Safe up to S1E2 · 2 of 10 watched")).to_be_visible()
+
+    page.get_by_text("Rewatch, catch up or watch together").click()
+    look_back = page.get_by_label("Look at the show as of")
+    expect(look_back).to_have_value("1x2")
+    expect(look_back.locator("option")).to_have_count(2)
+    look_back.select_option("1x1")
+    page.get_by_role("button", name="Look back").click()
+    expect(page.locator("#banner-as-of")).to_contain_text("S1E1")
