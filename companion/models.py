@@ -80,6 +80,16 @@ NOTHING_SAFE = SafePoint()
 SPECIALS_SEASON = 0
 
 
+def sql_columns(model: type[models.Model], alias: str) -> str:
+    """Every column of the model's table, for SQL of our own that reads whole rows into models."""
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+def signed_in_id(user) -> int | None:
+    """The user's id, or None for a visitor: in SQL, `w.user_id = NULL` matches no watch."""
+    return user.pk if getattr(user, "is_authenticated", False) else None
+
+
 def revealed_q(point: SafePoint, field: str = "") -> Q:
     """Filter for rows whose reveal episode (reached through `field`) is safe at `point`."""
     prefix = f"{field}__" if field else ""
@@ -272,7 +282,7 @@ class Show(models.Model):
             for pk in by_pk
         )
         params = [v for pk in by_pk for v in ((pk, first_gaps[pk]) if pk in first_gaps else (pk,))]
-        columns = ", ".join(f"e.{f.column}" for f in Episode._meta.concrete_fields)
+        columns = sql_columns(Episode, "e")
         # The last of them in each show, found from the end of the same index: one row per show.
         last_before_gap = " UNION ALL ".join(
             f"SELECT * FROM (SELECT {columns} FROM {episode} e WHERE e.show_id = %s"
@@ -318,8 +328,8 @@ class Show(models.Model):
         """This show's episodes that the SQL `condition` on `e` picks, in story order, each with
         `watched` for this user: one query of its own, for the paths every mark runs."""
         episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        columns = ", ".join(f"e.{f.column}" for f in Episode._meta.concrete_fields)
-        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        columns = sql_columns(Episode, "e")
+        user_id = signed_in_id(user)
         found = list(
             Episode.objects.raw(
                 f"SELECT {columns}, w.id IS NOT NULL AS watched FROM {episode} e"
@@ -505,11 +515,11 @@ class SeasonQuerySet(models.QuerySet["Season"]):
         and how many of them this user watched. One query, in SQL of its own: every mark runs it.
         """
         season, episode, watch = Season._meta.db_table, Episode._meta.db_table, Watch._meta.db_table
-        columns = ", ".join(f"s.{f.column}" for f in Season._meta.concrete_fields)
+        columns = sql_columns(Season, "s")
         first = (
             f"(SELECT f.{{}} FROM {episode} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
         )
-        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        user_id = signed_in_id(user)
         seasons = list(
             Season.objects.raw(
                 f"SELECT {columns},"
@@ -1198,7 +1208,7 @@ def progress_for(user, shows) -> dict[int, dict]:
     if shows:
         episode, watch = Episode._meta.db_table, Watch._meta.db_table
         ids = ", ".join(["%s"] * len(shows))
-        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        user_id = signed_in_id(user)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT e.show_id, COUNT(w.id), COUNT(*) FROM {episode} e"

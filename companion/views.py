@@ -396,8 +396,8 @@ def story_seasons(viewing: Viewing) -> dict[int, tuple[int, int | None]]:
     for place, number in enumerate(numbers):
         if number > point.season_number:
             break
-        after = numbers[place + 1] if place + 1 < len(numbers) else None
-        spans[number] = (0 if place == 0 else starts[number][0], after and starts[after][0])
+        following = starts[numbers[place + 1]][0] if place + 1 < len(numbers) else None
+        spans[number] = (0 if place == 0 else starts[number][0], following)
     return spans
 
 
