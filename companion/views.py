@@ -89,11 +89,15 @@ def progress_context(viewing: Viewing) -> dict:
         "upcoming": viewing.upcoming,
         # Looked up only where the progress box is rendered; rewatch mode has no gap to name.
         "gap": SimpleLazyObject(lambda: None if viewing.time_travel else show.gap_for(user, point)),
-        # Only where its tools are: the page, and a mark that moved the safe point.
-        "parties": SimpleLazyObject(
-            lambda: list(user.parties.filter(show=show)) if user.is_authenticated else []
-        ),
+        # Only where its tools are rendered: the page, and the tools fetched after a mark.
+        "parties": SimpleLazyObject(lambda: parties_of(viewing)),
     }
+
+
+def parties_of(viewing: Viewing) -> list[Party]:
+    """The viewer's own watch parties for this show."""
+    user = viewing.user
+    return list(user.parties.filter(show=viewing.show)) if user.is_authenticated else []
 
 
 def season_context(viewing: Viewing, seasons: list[Season]) -> None:
@@ -236,7 +240,8 @@ def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     viewing = viewing_of(request, slug)
     if not request.htmx:
         return redirect(viewing.show.get_absolute_url())
-    context = {"show": viewing.show, "viewing": viewing, **progress_context(viewing)}
+    # Only what the tools show: the points to look back to and the parties, not the progress box.
+    context = {"show": viewing.show, "viewing": viewing, "parties": parties_of(viewing)}
     return render(request, "companion/show_detail.html#tools-body", context)
 
 
