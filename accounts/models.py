@@ -16,3 +16,8 @@ class User(AbstractUser):
         default=True,
         help_text="Teasers can hint at what is coming.",
     )
+    # Moved on by database triggers (companion/triggers.py) whenever a row of the viewer's own
+    # changes: a watch, a follow, a watch party they are in. The user row is loaded on every
+    # request anyway, so whatever is keyed on it (the page cache) sees every such change, by
+    # whatever route it was made, without reading those rows.
+    rows_version = models.BigIntegerField(default=0, editable=False)

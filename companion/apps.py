@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CompanionConfig(AppConfig):
@@ -6,3 +7,6 @@ class CompanionConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .triggers import install_after_migrate
+
+        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="rows-version")

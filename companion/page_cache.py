@@ -1,12 +1,14 @@
 """Whole pages cached per viewer, keyed on everything they are made from.
 
 A show's page (or the home page, for the shows followed) is a function of the code, the URL, the
-show's content (its row and `content_version`) and the viewer's own rows for that show: their
-watches, whether they follow it, their watch parties, their preferences and rewatch point. The key
-holds all of that, read in two small queries, so a hit costs little more than loading the session
-and the user, and any mark, edit or preference change, by whatever route (a page, the API, an
-import, a media server, the admin), makes a new key on the very next request. The key also holds
-the viewer's id: a cached page is only ever served back to the viewer it was rendered for.
+show's content (its row and `content_version`) and the viewer's own: their watches, follows and
+watch parties, their preferences and rewatch point. The key holds the show's row, read afresh, and
+the whole user row, which every request loads anyway: database triggers move its `rows_version` on
+whenever a watch, follow or party of theirs changes (companion/triggers.py). So a hit costs one
+small query more than loading the session and the user, and any mark, edit or preference change,
+by whatever route (a page, the API, an import, a media server, the admin, raw SQL), makes a new
+key on the very next request. The key also holds the viewer's id: a cached page is only ever
+served back to the viewer it was rendered for.
 
 The CSRF token is the one part that changes per request: pages are rendered with a placeholder
 in its place (see `csrf_placeholder`) and the request's own token goes in on the way out.
@@ -20,11 +22,10 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
-from .models import Episode, Follow, Party, Show, Watch
+from .models import Follow, Show
 from .viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER, release
 
 PAGE_TTL = 60 * 60
@@ -32,25 +33,6 @@ PAGE_TTL = 60 * 60
 RENDERING_FOR_CACHE = "_rendering_for_page_cache"
 # Pages that answer differently to these htmx headers (a fragment instead of the page).
 HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger", "HX-Boosted")
-
-
-def viewer_rows(user, shows: list[Show]) -> list[tuple]:
-    """Every row of this viewer's own that a page of these shows reads: one query."""
-    watch, episode = Watch._meta.db_table, Episode._meta.db_table
-    follow, party = Follow._meta.db_table, Party._meta.db_table
-    members = Party.members.through._meta.db_table
-    ids = ", ".join(["%s"] * len(shows))
-    sql = f"""
-        SELECT 'w', e.show_id, w.episode_id, '' FROM {watch} w
-            JOIN {episode} e ON e.id = w.episode_id WHERE w.user_id = %s AND e.show_id IN ({ids})
-        UNION ALL SELECT 'f', f.show_id, 0, '' FROM {follow} f
-            WHERE f.user_id = %s AND f.show_id IN ({ids})
-        UNION ALL SELECT 'p', p.show_id, p.id, p.name FROM {party} p
-            JOIN {members} m ON m.party_id = p.id WHERE m.user_id = %s AND p.show_id IN ({ids})
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, *[show.pk for show in shows]] * 3)
-        return sorted(cursor.fetchall())
 
 
 def page_key(request: HttpRequest, shows: list[Show]) -> str:
@@ -68,7 +50,6 @@ def page_key(request: HttpRequest, shows: list[Show]) -> str:
             user.pk,
             [getattr(user, field.attname) for field in user._meta.concrete_fields],
             [looking_back.get(str(show.pk)) for show in shows],
-            viewer_rows(user, shows) if shows else [],
         ]
     return "page:" + hashlib.sha256(repr(facts).encode()).hexdigest()
 

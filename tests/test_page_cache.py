@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -75,6 +76,22 @@ def unmark_in_admin(alice, show):
     Watch.objects.filter(user=alice, episode=episode(show, "1x03")).delete()
 
 
+def mark_by_raw_sql(alice, show):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Watch._meta.db_table} (user_id, episode_id, watched_at) "
+            "VALUES (%s, %s, CURRENT_TIMESTAMP)",
+            [alice.pk, episode(show, "1x04").pk],
+        )
+
+
+def move_a_watch_in_admin(alice, show):
+    # The admin's change form for a watch: the same row, another episode; the count stays at 3.
+    Watch.objects.filter(user=alice, episode=episode(show, "1x03")).update(
+        episode=episode(show, "2x05")
+    )
+
+
 def unfollow(alice, show):
     Follow.objects.unfollow(user=alice, show=show)
 
@@ -97,6 +114,8 @@ def retitle(alice, show):
 # Each changes the show page by a route other than the page's own forms; the next request shows it.
 CHANGES = {
     mark_by_import: lambda body: 'id="watch-toggle-' in body and "4 of 10 watched" in body,
+    mark_by_raw_sql: lambda body: "4 of 10 watched" in body,
+    move_a_watch_in_admin: lambda body: "so you are safe up to S1E2" in body,
     unmark_in_admin: lambda body: "2 of 10 watched" in body,
     unfollow: lambda body: "Follow Saga" in body,
     join_party: lambda body: "NEW-CREW" in body,
@@ -112,6 +131,30 @@ def test_a_change_by_any_route_shows_on_the_very_next_request(alice_client, alic
     assert not CHANGES[change](before)
     change(alice, show)
     assert CHANGES[change](get(alice_client, SHOW)[0])
+
+
+def test_a_party_renamed_by_its_creator_shows_on_each_members_next_request(
+    alice_client, alice, bob, show
+):
+    party = Party.objects.create(show=show, name="OLD-CREW", created_by=bob)
+    party.members.add(alice, bob)
+    assert "OLD-CREW" in get(alice_client, SHOW)[0]
+    party.name = "RENAMED-CREW"
+    party.save()
+    assert "RENAMED-CREW" in get(alice_client, SHOW)[0]
+
+
+def test_a_user_saved_from_a_stale_copy_never_brings_back_an_older_page(alice_client, alice, show):
+    # Without the triggers' guard, saving this copy would put back the rows_version of the first
+    # page's key, and that page, cached before the unmark, would be served again.
+    stale = get_user_model().objects.get(pk=alice.pk)
+    assert (
+        "RECAP-saga-1x3" in get(alice_client, SHOW)[0] + get(alice_client, "/shows/saga/story/")[0]
+    )
+    Watch.objects.unmark(user=alice, episode=episode(show, "1x03"))
+    assert "RECAP-saga-1x3" not in get(alice_client, "/shows/saga/story/")[0]
+    stale.save()
+    assert "RECAP-saga-1x3" not in get(alice_client, "/shows/saga/story/")[0]
 
 
 def test_looking_back_is_a_page_of_its_own(alice_client, show):
