@@ -67,7 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=3, help="A B rounds per page (3).")
     parser.add_argument(
-        "--viewers", type=int, help="Viewers in each of the memory check's two groups (100)."
+        "--viewers", type=int, help="Viewers in each of the memory check's three groups (100)."
     )
     parser.add_argument(
         "--memory-requests",

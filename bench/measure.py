@@ -316,8 +316,8 @@ def measure(requests: int, budget: float, marks: int, viewers: int) -> dict:
         "safe_point": safe.short_label,
         "small_safe_point": small_safe.short_label,
         "throughput": throughput_targets(show, small, large_urls, mid, mid_user, demo, demo_user),
-        # Two groups of `viewers` different viewers each, for the memory check.
-        "memory_sessions": sessions_of([f"viewer{i:05d}" for i in range(2 * viewers)], User),
+        # Three groups of `viewers` different viewers each, for the memory check.
+        "memory_sessions": sessions_of([f"viewer{i:05d}" for i in range(3 * viewers)], User),
         "db_version": db_version,
     }
 

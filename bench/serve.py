@@ -62,8 +62,9 @@ def serve_and_load(
     long_show = measured["throughput"][-1]
     paths = [long_show["urls"][key] for key in MEMORY_PAGES]
     many = measured["memory_sessions"]
-    half = len(many) // 2
-    viewers = memory_after(env, workers, paths, [many[:half], many[half:]], memory_requests)
+    size = len(many) // 3
+    groups = [many[i * size : (i + 1) * size] for i in range(3)]
+    viewers = memory_after(env, workers, paths, groups, memory_requests)
     return {
         "workers": workers,
         "threads": WRK_THREADS,
@@ -172,9 +173,10 @@ def memory_after(
     """Workers' RSS on a fresh gunicorn after a warm-up by one viewer, then after n requests spread
     over each group of different viewers in turn.
 
-    The first group raises each worker to the high-water mark of rendering these pages cold for
-    viewers all over the show; memory that grows with the number of viewers keeps growing with
-    the second group, memory that does not stays where the first left it.
+    The first groups raise each worker to the high-water mark of rendering these pages cold for
+    viewers all over the show, and fill what is bounded but filled by reading ever more rows (on
+    SQLite, each connection's 2 MB of cached database pages); memory that grows with the number
+    of viewers keeps growing with the last group, memory that does not stays where it was.
     """
     runs = []
     with gunicorn(env, workers) as (base, server):
