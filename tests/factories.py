@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from companion.models import (
     Character,
@@ -86,3 +87,13 @@ def make_character(
 def watch(user, show: Show, *codes: str) -> None:
     for code in codes:
         Watch.objects.mark_watched(user=user, episode=episode(show, code))
+
+
+def watch_by_sql(user, show: Show, code: str) -> None:
+    """A watch written in plain SQL, as a script or a fix by hand would: no ORM, no signals."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Watch._meta.db_table} (user_id, episode_id, watched_at) "
+            "VALUES (%s, %s, CURRENT_TIMESTAMP)",
+            [user.pk, episode(show, code).pk],
+        )

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from companion.models import Follow, Party, Watch
 from companion.viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER
-from tests.factories import episode, make_user, watch
+from tests.factories import episode, make_user, watch, watch_by_sql
 from tests.helpers import HTMX
 
 SHOW = reverse("show-detail", args=["saga"])
@@ -77,12 +77,7 @@ def unmark_in_admin(alice, show):
 
 
 def mark_by_raw_sql(alice, show):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Watch._meta.db_table} (user_id, episode_id, watched_at) "
-            "VALUES (%s, %s, CURRENT_TIMESTAMP)",
-            [alice.pk, episode(show, "1x04").pk],
-        )
+    watch_by_sql(alice, show, "1x04")
 
 
 def move_a_watch_in_admin(alice, show):

@@ -10,7 +10,7 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 
 from companion.models import Follow, Party, Watch
-from tests.factories import episode, make_user
+from tests.factories import episode, make_user, watch_by_sql
 
 User = get_user_model()
 
@@ -28,12 +28,7 @@ def bulk_insert(alice, show):
 
 
 def raw_insert(alice, show):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Watch._meta.db_table} (user_id, episode_id, watched_at) "
-            "VALUES (%s, %s, CURRENT_TIMESTAMP)",
-            [alice.pk, episode(show, "2x02").pk],
-        )
+    watch_by_sql(alice, show, "2x02")
 
 
 def unmark(alice, show):
