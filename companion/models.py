@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
@@ -263,19 +263,7 @@ class Show(models.Model):
             return {show.pk: NOTHING_SAFE for show in shows}
         by_pk = {show.pk: show for show in shows}
         episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        ids = ", ".join(["%s"] * len(by_pk))
-        with connection.cursor() as cursor:
-            # The first regular episode of each show that this viewer has not watched: walked in
-            # story order (the show's sequence index), stopping at the first one.
-            cursor.execute(
-                f"SELECT s.id, (SELECT e.sequence FROM {episode} e"
-                " WHERE e.show_id = s.id AND e.season_number > %s"
-                f" AND NOT EXISTS (SELECT 1 FROM {watch} w WHERE w.user_id = %s"
-                " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
-                f" FROM {Show._meta.db_table} s WHERE s.id IN ({ids})",
-                [SPECIALS_SEASON, user.pk, *by_pk],
-            )
-            first_gaps = {pk: gap for pk, gap in cursor.fetchall() if gap is not None}
+        first_gaps = {pk: gap for (_, pk), gap in Show.first_gaps([user.pk], list(by_pk)).items()}
         # Each show's episodes before its first gap; all of them when there is none.
         before_gap = " OR ".join(
             "(e.show_id = %s AND e.sequence < %s)" if pk in first_gaps else "e.show_id = %s"
@@ -323,6 +311,28 @@ class Show(models.Model):
             show.pk: SafePoint(found.get(show.pk), frozenset(specials.get(show.pk, ())))
             for show in shows
         }
+
+    @staticmethod
+    def first_gaps(user_ids: list[int], show_ids: list[int]) -> dict[tuple[int, int], int]:
+        """The sequence of the first regular episode each user has not watched, by (user, show):
+        where every safe point starts. A pair with nothing left unwatched is left out. One query.
+        """
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        # The ids as given, not looked up in the user table: a user deleted mid-request must
+        # still come back with a gap at their first episode, not as having watched everything.
+        users = " UNION ALL ".join(["SELECT %s AS id"] * len(user_ids))
+        shows = ", ".join(["%s"] * len(show_ids))
+        with connection.cursor() as cursor:
+            # Walked in story order (the show's sequence index), stopping at the first one.
+            cursor.execute(
+                f"SELECT u.id, s.id, (SELECT e.sequence FROM {episode} e"
+                " WHERE e.show_id = s.id AND e.season_number > %s"
+                f" AND NOT EXISTS (SELECT 1 FROM {watch} w WHERE w.user_id = u.id"
+                " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
+                f" FROM ({users}) u, {Show._meta.db_table} s WHERE s.id IN ({shows})",
+                [SPECIALS_SEASON, *user_ids, *show_ids],
+            )
+            return {(u, s): gap for u, s, gap in cursor.fetchall() if gap is not None}
 
     def marked_episodes(self, user, condition: str, params: list, limit: int | None = None):
         """This show's episodes that the SQL `condition` on `e` picks, in story order, each with
@@ -1264,22 +1274,12 @@ class Party(models.Model):
     def progress(self) -> tuple[SafePoint, list[dict]]:
         """The party's safe point (the lowest of its members') and each member's standing.
 
-        Two queries for any party size: each member's first unwatched regular episode, and the
-        show's regular episodes. Specials are left out: the party reads the regular run only.
+        Three queries for any party size: the members, where each one's run of watched regular
+        episodes ends (`Show.first_gaps`, as for any viewer) and the show's regular episodes.
+        Specials are left out: the party reads the regular run only.
         """
-        unwatched = (
-            Episode.objects.regular()
-            .filter(show_id=self.show_id)
-            .exclude(
-                Exists(Watch.objects.filter(user=OuterRef(OuterRef("pk")), episode=OuterRef("pk")))
-            )
-            .order_by("sequence")
-        )
-        members = list(
-            self.members.annotate(first_gap=Subquery(unwatched.values("sequence")[:1])).order_by(
-                "username"
-            )
-        )
+        members = list(self.members.order_by("username"))
+        gaps = Show.first_gaps([member.pk for member in members], [self.show_id]) if members else {}
         regular = list(
             Episode.objects.regular()
             .filter(show_id=self.show_id)
@@ -1288,7 +1288,8 @@ class Party(models.Model):
         )
         standing: list[dict[str, Any]] = []
         for member in members:
-            run = [e for e in regular if member.first_gap is None or e.sequence < member.first_gap]
+            gap = gaps.get((member.pk, self.show_id))
+            run = [e for e in regular if gap is None or e.sequence < gap]
             standing.append(
                 {
                     "member": member,

@@ -22,6 +22,13 @@ def test_safe_point_runs_across_seasons(show, outsider):
     assert show.safe_point_for(outsider).episode == episode(show, "2x01")
 
 
+def test_a_viewer_deleted_mid_request_has_no_safe_point(show, bob):
+    # The request still holds the user it loaded; their rows are gone, so nothing is safe.
+    loaded = type(bob).objects.get(pk=bob.pk)
+    type(bob).objects.filter(pk=bob.pk).delete()
+    assert show.safe_point_for(loaded).episode is None
+
+
 def test_whole_show_watched_gives_the_finale(show, bob):
     assert show.safe_point_for(bob).episode == episode(show, "2x05")
 
