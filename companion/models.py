@@ -320,7 +320,7 @@ class Show(models.Model):
         episode, watch = Episode._meta.db_table, Watch._meta.db_table
         # The ids as given, not looked up in the user table: a user deleted mid-request must
         # still come back with a gap at their first episode, not as having watched everything.
-        users = " UNION ALL ".join(["SELECT %s AS id"] * len(user_ids))
+        users = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS id"] * len(user_ids))
         shows = ", ".join(["%s"] * len(show_ids))
         with connection.cursor() as cursor:
             # Walked in story order (the show's sequence index), stopping at the first one.
