@@ -13,23 +13,33 @@ table to alter it, and that drops the table's triggers with it.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.apps import apps
 from django.db import connections, transaction
 
 
-def table_names() -> tuple[str, list[str], str]:
-    """The user table; the tables whose rows carry a user_id (watches, follows, party members);
-    and the party table."""
+class Tables(NamedTuple):
+    user: str
+    own: list[str]  # the tables whose rows carry a user_id: watches, follows, party members
+    party: str
+    members: str
+
+
+def table_names() -> Tables:
     party = apps.get_model("companion", "Party")
+    members = party.members.through._meta.db_table
     own = [
         apps.get_model("companion", "Watch")._meta.db_table,
         apps.get_model("companion", "Follow")._meta.db_table,
-        party.members.through._meta.db_table,
+        members,
     ]
-    return apps.get_model("accounts", "User")._meta.db_table, own, party._meta.db_table
+    return Tables(
+        apps.get_model("accounts", "User")._meta.db_table, own, party._meta.db_table, members
+    )
 
 
-def postgresql_statements(user: str, own: list[str], party: str) -> list[str]:
+def postgresql_statements(user: str, own: list[str], party: str, members: str) -> list[str]:
     bump = f"UPDATE {user} SET rows_version = rows_version + 1 WHERE id IN"
     statements = [
         # Statement-level, on the changed rows as a whole: a bulk insert of a whole history moves
@@ -44,7 +54,7 @@ def postgresql_statements(user: str, own: list[str], party: str) -> list[str]:
         f"""CREATE OR REPLACE FUNCTION spoilerfree_party_changed() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            {bump} (SELECT m.user_id FROM {own[2]} m JOIN new_rows p ON p.id = m.party_id);
+            {bump} (SELECT m.user_id FROM {members} m JOIN new_rows p ON p.id = m.party_id);
             RETURN NULL;
         END $$""",
         """CREATE OR REPLACE FUNCTION spoilerfree_keep_rows_version() RETURNS trigger
@@ -77,7 +87,7 @@ def postgresql_statements(user: str, own: list[str], party: str) -> list[str]:
     return statements
 
 
-def sqlite_statements(user: str, own: list[str], party: str) -> list[str]:
+def sqlite_statements(user: str, own: list[str], party: str, members: str) -> list[str]:
     bump = f"UPDATE {user} SET rows_version = rows_version + 1 WHERE id"
     triggers = []
     for table in own:
@@ -96,7 +106,7 @@ def sqlite_statements(user: str, own: list[str], party: str) -> list[str]:
         (
             f"{party}_update_moves_rows_version",
             f"AFTER UPDATE ON {party} BEGIN "
-            f"{bump} IN (SELECT user_id FROM {own[2]} WHERE party_id IN (OLD.id, NEW.id)); END",
+            f"{bump} IN (SELECT user_id FROM {members} WHERE party_id IN (OLD.id, NEW.id)); END",
         ),
         # SQLite cannot change NEW in a trigger, so the stale value is put back right after; its
         # own update does not fire this trigger again (recursive triggers are off).
@@ -113,18 +123,18 @@ def sqlite_statements(user: str, own: list[str], party: str) -> list[str]:
     ]
 
 
-def migrated(connection, user: str, own: list[str], party: str) -> bool:
-    if not {user, *own, party} <= set(connection.introspection.table_names()):
+def migrated(connection, tables: Tables) -> bool:
+    if not {tables.user, *tables.own, tables.party} <= set(connection.introspection.table_names()):
         return False
     with connection.cursor() as cursor:
-        columns = connection.introspection.get_table_description(cursor, user)
+        columns = connection.introspection.get_table_description(cursor, tables.user)
     return "rows_version" in {column.name for column in columns}
 
 
 def install(using: str = "default") -> None:
     connection = connections[using]
     names = table_names()
-    if not migrated(connection, *names):
+    if not migrated(connection, names):
         return  # migrated only part of the way: the next full migrate installs them
     if connection.vendor == "postgresql":
         statements = postgresql_statements(*names)
