@@ -3,9 +3,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint typecheck bench wheel-check screenshots browsers clean
+.PHONY: install run demo-reset test test-fast lint typecheck bench wheel-check screenshots browsers clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,10 +17,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# load_demo loads the demo only into a database without it, so starting never undoes an edit.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Re-import the demo show from its file over editors' changes; says what it removes and asks first.
+demo-reset: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo --reset
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
