@@ -162,7 +162,7 @@ class ReviewerNoteInline(ParentShowInlineMixin, admin.StackedInline):
     form = SpoilerCheckForm
     fk_name = "episode"
     extra = 0
-    fields = ["text", ("outlet", "author"), "article_title", "reveal_at"]
+    fields = ["text", ("outlet", "author"), "article_title", "url", "reveal_at"]
 
 
 @admin.register(Episode)
@@ -195,7 +195,7 @@ class CharacterStateInline(ParentShowInlineMixin, admin.TabularInline):
     model = CharacterState
     form = SpoilerCheckForm
     extra = 0
-    fields = ["reveal_at", "status", "location", "affiliation", "description"]
+    fields = ["reveal_at", "status", "location", "affiliation", "description", "sources"]
 
 
 @admin.register(Character)

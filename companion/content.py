@@ -26,6 +26,7 @@ from .models import (
     Season,
     Show,
     parse_code,
+    source_problems,
     story_order,
 )
 
@@ -104,6 +105,19 @@ class _Checker:
             self.fail(f"{path}{key}", "must be a list")
             return []
         return value
+
+    def sources(self, item: dict, key: str, path: str) -> list[dict]:
+        """A list of sources (outlet, title, url), each field stripped; [] when absent."""
+        value = item.get(key)
+        if value is None:
+            return []
+        if problems := source_problems(value):
+            for at, problem in problems:
+                self.fail(f"{path}.{key}{at}", problem)
+            return []
+        return [
+            {k: source.get(k, "").strip() for k in ("outlet", "title", "url")} for source in value
+        ]
 
     def mapping(self, value, path: str) -> bool:
         if not isinstance(value, dict):
@@ -191,6 +205,7 @@ def _plan(data: dict, check: _Checker) -> dict:
                 "synopsis": check.text(episode, "synopsis", e_path),
                 "air_date": check.date(episode, "air_date", e_path),
                 "recap": check.text(episode, "recap", e_path),
+                "recap_sources": check.sources(episode, "recap_sources", e_path),
                 "airs_after": None,
                 **{key: _external_id(check, episode, key, e_path) for key in EPISODE_IDS},
             }
@@ -284,6 +299,7 @@ def _plan(data: dict, check: _Checker) -> dict:
                     "location": check.text(state, "location", st_path, max_length=200),
                     "affiliation": check.text(state, "affiliation", st_path, max_length=200),
                     "description": check.text(state, "description", st_path),
+                    "sources": check.sources(state, "sources", st_path),
                 }
             )
         plan["characters"].append(
@@ -295,6 +311,7 @@ def _plan(data: dict, check: _Checker) -> dict:
                 "actor": check.text(character, "actor", path, max_length=200),
                 "aliases": ", ".join(a.strip() for a in aliases if a.strip()),
                 "first_appearance_exact": exact is not False,
+                "sources": check.sources(character, "sources", path),
             }
         )
 
@@ -310,7 +327,10 @@ def _plan(data: dict, check: _Checker) -> dict:
             "outlet": check.text(note, "outlet", path, max_length=200),
             "author": check.text(note, "author", path, max_length=200),
             "article_title": check.text(note, "article_title", path, max_length=300),
+            "url": check.text(note, "url", path, max_length=500),
         }
+        if planned["url"] and source_problems([{"title": "note", "url": planned["url"]}]):
+            check.fail(f"{path}.url", "is not an http(s) address")
         if not (planned["outlet"] or planned["author"] or planned["article_title"]):
             check.fail(path, "a note needs a source: outlet, author or article_title")
         plan["notes"].append(planned)
@@ -358,7 +378,11 @@ def _apply(plan: dict) -> Show:
         for item in planned["episodes"]:
             episode = by_code[planned["number"], item["number"]]
             if item["recap"]:
-                _upsert(Recap, {"episode": episode}, {"text": item["recap"], "reveal_at": episode})
+                _upsert(
+                    Recap,
+                    {"episode": episode},
+                    {"text": item["recap"], "reveal_at": episode, "sources": item["recap_sources"]},
+                )
             else:
                 Recap.objects.filter(episode=episode).delete()
 
@@ -373,6 +397,7 @@ def _apply(plan: dict) -> Show:
                 "aliases": item["aliases"],
                 "first_appearance": by_code[item["first"]],
                 "first_appearance_exact": item["first_appearance_exact"],
+                "sources": item["sources"],
             },
         )
         kept_characters.append(character.pk)
@@ -383,7 +408,7 @@ def _apply(plan: dict) -> Show:
                     {"character": character, "reveal_at": by_code[state["reveal"]]},
                     {
                         key: state[key]
-                        for key in ("status", "location", "affiliation", "description")
+                        for key in ("status", "location", "affiliation", "description", "sources")
                     },
                 ).pk
             )
@@ -402,7 +427,7 @@ def _apply(plan: dict) -> Show:
                     "author": item["author"],
                     "article_title": item["article_title"],
                 },
-                {"reveal_at": by_code[item["reveal"]]},
+                {"reveal_at": by_code[item["reveal"]], "url": item["url"]},
             ).pk
         )
     ReviewerNote.objects.filter(episode__show=show).exclude(pk__in=kept_notes).delete()
@@ -454,6 +479,8 @@ def dump_show(show: Show) -> dict:
             recap = getattr(episode, "recap", None)
             if recap is not None:
                 item["recap"] = recap.text
+                if recap.sources:
+                    item["recap_sources"] = recap.sources
             episodes.append(item)
         planned = {"number": season.number, "period": season.period}
         if season.period_revealed_at is not None:
@@ -466,6 +493,7 @@ def dump_show(show: Show) -> dict:
             **({"aliases": c.names[1:]} if c.aliases else {}),
             "first_appearance": c.first_appearance.code,
             **({} if c.first_appearance_exact else {"first_appearance_exact": False}),
+            **({"sources": c.sources} if c.sources else {}),
             "states": [
                 {
                     "as_of": s.reveal_at.code,
@@ -473,6 +501,7 @@ def dump_show(show: Show) -> dict:
                     "location": s.location,
                     "affiliation": s.affiliation,
                     "description": s.description,
+                    **({"sources": s.sources} if s.sources else {}),
                 }
                 for s in c.states.select_related("reveal_at")
             ],
@@ -486,6 +515,7 @@ def dump_show(show: Show) -> dict:
             "outlet": n.outlet,
             "author": n.author,
             "article_title": n.article_title,
+            **({"url": n.url} if n.url else {}),
             "text": n.text,
         }
         for n in ReviewerNote.objects.filter(episode__show=show).select_related(

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
@@ -125,6 +125,50 @@ class GatedQuerySet(models.QuerySet[_Gated]):
 
     def for_show(self, show: Show):
         return self.filter(**{self.model.show_path: show})
+
+
+SOURCE_KEYS = ("outlet", "title", "url")
+
+
+def source_problems(value) -> list[tuple[str, str]]:
+    """What is wrong with a list of sources, as (where in the list, problem); empty if nothing."""
+    if not isinstance(value, list):
+        return [("", "must be a list of sources, each with an outlet, a title and a url")]
+    problems = []
+    for index, source in enumerate(value):
+        at = f"[{index}]"
+        if not isinstance(source, dict):
+            problems.append((at, "must be a mapping with outlet, title and url"))
+            continue
+        unknown = sorted(str(key) for key in source if key not in SOURCE_KEYS)
+        if unknown:
+            problems.append((at, f"has unknown fields ({', '.join(unknown)})"))
+        if any(not isinstance(source.get(key, ""), str) for key in SOURCE_KEYS):
+            problems.append((at, "outlet, title and url must be text"))
+            continue
+        if not (source.get("outlet", "").strip() or source.get("title", "").strip()):
+            problems.append((at, "needs an outlet or a title"))
+        if url := source.get("url", "").strip():
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError:
+                problems.append((f"{at}.url", f"is not an http(s) address: {url!r}"))
+    return problems
+
+
+def validate_sources(value) -> None:
+    if problems := source_problems(value):
+        raise ValidationError("; ".join(f"Source {at}: {problem}" for at, problem in problems))
+
+
+def sources_field():
+    """Where a gated item's facts come from; shown only beside the item itself."""
+    return models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_sources],
+        help_text='A list of sources, each {"outlet": ..., "title": ..., "url": ...}.',
+    )
 
 
 class GatedContent(models.Model):
@@ -889,6 +933,7 @@ class Character(GatedContent):
         help_text="Untick when the sources only show the character was there by this episode.",
     )
     slug = models.SlugField(max_length=200)
+    sources = sources_field()
 
     objects = CharacterQuerySet.as_manager()
 
@@ -944,6 +989,7 @@ class CharacterState(GatedContent):
     location = models.CharField(max_length=200, blank=True)
     affiliation = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
+    sources = sources_field()
 
     objects = GatedQuerySet.as_manager()
 
@@ -980,6 +1026,7 @@ class Recap(GatedContent):
         help_text="Defaults to the episode itself.",
     )
     text = models.TextField()
+    sources = sources_field()
 
     objects = GatedQuerySet.as_manager()
 
@@ -1034,6 +1081,7 @@ class ReviewerNote(GatedContent):
     outlet = models.CharField(max_length=200, blank=True)
     author = models.CharField(max_length=200, blank=True)
     article_title = models.CharField(max_length=300, blank=True)
+    url = models.URLField("article URL", max_length=500, blank=True)
 
     objects = ReviewerNoteQuerySet.as_manager()
 

@@ -228,3 +228,99 @@ def test_the_demo_editor_edits_content_but_cannot_read_accounts(client, db):
         "/admin/axes/accessattempt/",
     ):
         assert client.get(closed).status_code == 403, closed
+
+
+SOURCED = """\
+show:
+  title: Sourced
+  slug: sourced
+seasons:
+  - number: 1
+    episodes:
+      - number: 1
+        recap: The pilot happens.
+        recap_sources:
+          - outlet: Paper
+            title: "Pilot, recapped"
+            url: https://paper.example/pilot
+      - number: 2
+characters:
+  - name: Sue Ree
+    first_appearance: "1x01"
+    sources:
+      - outlet: Wiki
+        title: Sue Ree
+        url: https://wiki.example/Sue_Ree
+    states:
+      - as_of: "1x02"
+        status: missing
+        sources:
+          - title: "Episode 2, reviewed"
+notes:
+  - episode: "1x01"
+    reveal: "1x01"
+    outlet: Paper
+    author: Critic
+    article_title: "Pilot, recapped"
+    url: https://paper.example/pilot
+    text: A fine start.
+"""
+
+
+def test_sources_are_stored_and_round_trip(db):
+    show = load_show(SOURCED)
+    recap = Recap.objects.get(episode__show=show)
+    assert recap.sources == [
+        {"outlet": "Paper", "title": "Pilot, recapped", "url": "https://paper.example/pilot"}
+    ]
+    sue = show.characters.get()
+    assert sue.sources[0]["url"] == "https://wiki.example/Sue_Ree"
+    assert sue.states.get().sources == [{"outlet": "", "title": "Episode 2, reviewed", "url": ""}]
+    assert ReviewerNote.objects.get().url == "https://paper.example/pilot"
+    exported = dump_show(show)
+    assert exported["seasons"][0]["episodes"][0]["recap_sources"] == recap.sources
+    assert exported["characters"][0]["sources"] == sue.sources
+    assert exported["notes"][0]["url"] == "https://paper.example/pilot"
+    before = snapshot()
+    load_show(yaml.safe_dump(exported, sort_keys=False))
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "old, new, problem",
+    [
+        (
+            "url: https://wiki.example/Sue_Ree",
+            "url: javascript:alert(1)",
+            "characters[0].sources[0].url (line 20): is not an http(s) address",
+        ),
+        (
+            "            url: https://paper.example/pilot",
+            "            url: https://paper.example/pilot\n            author: Someone",
+            "seasons[0].episodes[0].recap_sources[0] (line 10): has unknown fields (author)",
+        ),
+        (
+            '          - title: "Episode 2, reviewed"',
+            "          - just a title",
+            "characters[0].states[0].sources[0] (line 25): must be a mapping",
+        ),
+        (
+            "    sources:\n      - outlet: Wiki",
+            "    sources:\n      outlet: Wiki\n      x:",
+            "characters[0].sources (line 18): must be a list of sources",
+        ),
+        (
+            "    url: https://paper.example/pilot\n    text",
+            "    url: ftp://paper.example/pilot\n    text",
+            "notes[0].url (line 32): is not an http(s) address",
+        ),
+    ],
+)
+def test_a_malformed_source_list_is_a_clear_error_and_changes_nothing(db, old, new, problem):
+    load_show(SOURCED)
+    before = snapshot()
+    assert SOURCED.count(old) == 1
+    with pytest.raises(ContentError) as error:
+        load_show(SOURCED.replace(old, new).replace("A fine start.", "Changed."))
+    assert problem in "\n".join(error.value.problems)
+    assert snapshot() == before

@@ -103,3 +103,30 @@ def test_show_anyway_never_answers_a_get_or_a_bad_part(alice_client, hiding):
     assert response.status_code == 405 and "TITLE-saga-2x5" not in response.content.decode()
     assert alice_client.post("/shows/saga/s2/e5/show-anyway/", {"part": "recap"}).status_code == 404
     assert alice_client.post("/shows/saga/s9/e1/show-anyway/", {"part": "title"}).status_code == 404
+
+
+def sourced(item, marker: str):
+    item.sources = [{"outlet": "Paper", "title": marker, "url": f"https://paper.example/{marker}"}]
+    item.save()
+
+
+def test_sources_show_beside_their_item_and_never_for_a_hidden_one(alice_client, show):
+    for code in ("1x03", "1x04"):
+        sourced(episode(show, code).recap, f"SOURCE-recap-{code}")
+    ada = show.characters.get(name="Ada")
+    sourced(ada, "SOURCE-Ada")
+    for state in ada.states.select_related("reveal_at"):
+        sourced(state, f"SOURCE-Ada-{state.reveal_at.code}")
+    ReviewerNote.objects.filter(episode=episode(show, "1x03")).update(
+        url="https://paper.example/NOTE-URL-1x03"
+    )
+    ReviewerNote.objects.filter(episode=episode(show, "1x04")).update(
+        url="https://paper.example/NOTE-URL-1x04"
+    )
+    seen = markers_in(alice_client.get("/shows/saga/s1/e3/"))
+    assert "SOURCE-recap-1x03" in seen and "https://paper.example/NOTE-URL-1x03" in seen
+    later = markers_in(alice_client.get("/shows/saga/s1/e4/"))
+    assert "SOURCE-recap-1x04" not in later and "NOTE-URL-1x04" not in later
+    page = markers_in(alice_client.get("/shows/saga/cast/ada/"))
+    assert "“SOURCE-Ada”" in page and "SOURCE-Ada-1x3" in page
+    assert "SOURCE-Ada-2x2" not in page
