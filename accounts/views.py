@@ -2,16 +2,32 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from companion.http import AuthenticatedHttpRequest
+from companion.http import AuthenticatedHttpRequest, local_path, redirect_to_next
 
 from .forms import DeleteAccountForm, PreferencesForm, SignupForm
+
+
+class LocalNextMixin(auth_views.RedirectURLMixin):
+    """Django's login and logout take a `next` too: the same rule, a path on this site or nothing."""
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return local_path(super().get_redirect_url(*args, **kwargs)) or ""
+
+
+class LoginView(LocalNextMixin, auth_views.LoginView):
+    pass
+
+
+class LogoutView(LocalNextMixin, auth_views.LogoutView):
+    pass
 
 
 @require_http_methods(["GET", "POST"])
@@ -25,14 +41,10 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, "Welcome! Mark the episodes you have seen and the companion opens up."
         )
-        back = request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-            return redirect(back)
         # A new account follows nothing yet: the catalogue is where they start.
-        return redirect("browse")
-    return render(
-        request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")}
-    )
+        return redirect_to_next(request.POST.get("next"), reverse("browse"))
+    back = local_path(request.POST.get("next") or request.GET.get("next")) or ""
+    return render(request, "registration/signup.html", {"form": form, "next": back})
 
 
 @require_http_methods(["GET", "POST"])

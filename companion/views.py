@@ -9,7 +9,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
 
@@ -22,7 +21,7 @@ from .forms import (
     ReportForm,
     ShowAnywayForm,
 )
-from .http import AuthenticatedHttpRequest, HtmxHttpRequest
+from .http import AuthenticatedHttpRequest, HtmxHttpRequest, local_path, redirect_to_next
 from .models import (
     PARTY_SIZE_LIMIT,
     Character,
@@ -541,10 +540,7 @@ def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def _redirect_back(request: HtmxHttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = fallback
-    return redirect(target)
+    return redirect_to_next(request.POST.get("next"), fallback)
 
 
 @require_POST
@@ -638,9 +634,7 @@ def confirm_up_to(
         .exclude(watches__user=request.user)
         .count()
     )
-    back = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        back = show.get_absolute_url()
+    back = local_path(request.GET.get("next")) or show.get_absolute_url()
     context = {
         "show": show,
         "viewing": viewing,
