@@ -864,10 +864,9 @@ def party_join(request: HtmxHttpRequest, token: str) -> HttpResponse:
 @login_required_htmx
 def party_join_confirm(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     party = get_object_or_404(Party.objects.select_related("show"), invite_token=token)
-    if party.members.count() >= PARTY_SIZE_LIMIT:
+    if not party.add_member(request.user):
         messages.error(request, f"This watch party is full ({PARTY_SIZE_LIMIT} members).")
         return redirect("show-list")
-    party.members.add(request.user)
     messages.success(request, f"You joined {party.name}.")
     return redirect(party)
 
@@ -876,9 +875,7 @@ def party_join_confirm(request: AuthenticatedHttpRequest, token: str) -> HttpRes
 @login_required_htmx
 def party_leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     party = get_object_or_404(request.user.parties, pk=pk)
-    party.members.remove(request.user)
-    if not party.members.exists():
-        party.delete()
+    party.remove_member(request.user)
     messages.info(request, "You left the watch party.")
     return redirect("show-list")
 

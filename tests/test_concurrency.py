@@ -94,3 +94,18 @@ def test_sqlite_runs_in_wal_mode():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
+
+
+def test_simultaneous_joins_never_overfill_a_party():
+    from companion.models import PARTY_SIZE_LIMIT, Party
+
+    show = make_show("race", seasons=1, episodes=3)
+    host = make_user("host")
+    party = Party.objects.create(show=show, name="Crew", created_by=host)
+    party.members.add(host)
+    friends = [make_user(f"friend{i}") for i in range(20)]
+    clients = [logged_in_client(friend) for friend in friends]
+    confirm = f"/parties/join/{party.invite_token}/confirm/"
+    results = run_together(20, lambda i: clients[i].post(confirm).status_code)
+    assert results == [302] * 20
+    assert party.members.count() == PARTY_SIZE_LIMIT
