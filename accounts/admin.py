@@ -10,3 +10,12 @@ class ViewerAdmin(UserAdmin):
         *(UserAdmin.fieldsets or ()),
         ("Spoiler preferences", {"fields": ("hide_unwatched_titles", "hide_unwatched_synopses")}),
     )
+
+    # Through the same verb as the account page, so the user's parties go on and the login
+    # records that name them go with them.
+    def delete_model(self, request, obj):
+        obj.delete_account()
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            user.delete_account()

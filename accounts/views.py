@@ -111,12 +111,12 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if form.is_valid():
         user = request.user
         logout(request)
-        user.delete()
+        user.delete_account()
         messages.success(request, "Your account and your watch history have been deleted.")
         return redirect("show-list")
     return render(request, "accounts/delete.html", {"form": form})
