@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("companion", "0006_follows"),
+        ("companion", "0007_content_sources"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
