@@ -58,6 +58,15 @@ class BearerToken(HttpBearer):
         return found
 
 
+class SiteSession(SessionAuth):
+    """The site's own session: its CSRF check is for a signed-in viewer, so no credentials is a 401."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
 class PerTokenThrottle(SimpleRateThrottle):
     """settings.API_RATE_LIMIT calls per token; the site's own session calls per viewer."""
 
@@ -83,7 +92,7 @@ api = NinjaAPI(
     version="1",
     description="What a viewer can safely read of the shows they watch. See docs/API.md.",
     # Token calls need no CSRF token; session calls from the site keep Django's CSRF check.
-    auth=[BearerToken(), SessionAuth()],
+    auth=[BearerToken(), SiteSession()],
     throttle=[PerTokenThrottle()],
     urls_namespace="api-v1",
     docs_url=None,
@@ -108,10 +117,20 @@ def not_found(request: HttpRequest, exc: Exception):
     return api.create_response(request, {"detail": ERROR_MESSAGES[404]}, status=404)
 
 
+def bearer_challenge(request: HttpRequest) -> str:
+    """RFC 6750's challenge: a token was sent and refused, or there were no credentials at all."""
+    scheme = request.headers.get("Authorization", "").split(" ", 1)[0]
+    if scheme.lower() == "bearer":
+        return 'Bearer realm="api", error="invalid_token"'
+    return 'Bearer realm="api"'
+
+
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: Exception):
     message = "Sign in, or send a personal token as 'Authorization: Bearer <token>'."
-    return api.create_response(request, {"detail": message}, status=401)
+    response = api.create_response(request, {"detail": message}, status=401)
+    response["WWW-Authenticate"] = bearer_challenge(request)
+    return response
 
 
 @api.exception_handler(Exception)

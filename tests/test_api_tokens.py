@@ -103,3 +103,60 @@ def test_rate_limit_is_per_token_and_answers_json_429(settings, alice, alice_tok
     assert int(limited["Retry-After"]) > 0
     other = ApiToken.objects.issue(user=alice, name="Tablet")[1]
     assert Client(HTTP_AUTHORIZATION=f"Bearer {other}").get(f"{API}/shows/").status_code == 200
+
+
+# Writes, like reads, say "sign in" to a caller with no credentials, a wrong or a revoked token:
+# a 401 with RFC 6750's challenge, never the session's CSRF 403.
+WRITES = [
+    ("post", f"{API}/shows/saga/follow/"),
+    ("delete", f"{API}/shows/saga/follow/"),
+    ("post", f"{API}/shows/saga/episodes/1/4/watched/"),
+    ("delete", f"{API}/shows/saga/episodes/1/1/watched/"),
+    ("post", f"{API}/shows/saga/episodes/2/1/watched-up-to/"),
+]
+
+
+def marks_and_follows(user) -> tuple[list, list]:
+    return list(user.watches.values_list("episode_id")), list(user.follows.values_list("show_id"))
+
+
+def refused(client: Client, method: str, path: str, challenge: str) -> None:
+    response = getattr(client, method)(path)
+    assert response.status_code == 401, (method, path, response.content)
+    assert response["Content-Type"].startswith("application/json")
+    assert response["WWW-Authenticate"] == challenge
+
+
+def test_a_write_without_credentials_is_a_401_that_asks_for_a_token(alice, show):
+    before = marks_and_follows(alice)
+    client = Client(enforce_csrf_checks=True)
+    for method, path in WRITES + [("get", f"{API}/shows/")]:
+        refused(client, method, path, 'Bearer realm="api"')
+    assert marks_and_follows(alice) == before
+
+
+def test_a_write_with_a_wrong_token_is_a_401_that_says_the_token_is_invalid(alice, show):
+    before = marks_and_follows(alice)
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION="Bearer sf_wrong")
+    for method, path in WRITES + [("get", f"{API}/shows/")]:
+        refused(client, method, path, 'Bearer realm="api", error="invalid_token"')
+    assert marks_and_follows(alice) == before
+
+
+def test_a_write_with_a_revoked_token_is_a_401_that_says_the_token_is_invalid(
+    alice, alice_token, show
+):
+    ApiToken.objects.update(revoked=True)
+    before = marks_and_follows(alice)
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {alice_token}")
+    for method, path in WRITES:
+        refused(client, method, path, 'Bearer realm="api", error="invalid_token"')
+    assert marks_and_follows(alice) == before
+
+
+def test_a_signed_in_write_with_a_wrong_token_still_needs_the_csrf_token(alice, show):
+    before = marks_and_follows(alice)
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION="Bearer sf_wrong")
+    client.force_login(alice)
+    assert client.post(f"{API}/shows/saga/episodes/1/4/watched/").status_code == 403
+    assert marks_and_follows(alice) == before
