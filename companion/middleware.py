@@ -1,7 +1,9 @@
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.middleware import common
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import escape_leading_slashes
 from django_htmx.http import reswap, retarget
 
 # What a client error means for the viewer: the htmx fragment and the error page both say this.
@@ -31,6 +33,24 @@ def client_ip(request: HttpRequest) -> str | None:
         if len(forwarded) >= settings.PROXY_COUNT:
             return forwarded[-settings.PROXY_COUNT]
     return request.META.get("REMOTE_ADDR")
+
+
+class HttpResponsePermanentRedirectKeepingMethod(HttpResponsePermanentRedirect):
+    status_code = 308
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, with the missing trailing slash added by a 308, which keeps the method and body.
+
+    Clients follow a 301 to a POST's URL with a GET (the mark is silently lost), so Django refuses a
+    POST in DEBUG and sends the 301 in production; a 308 is followed with the same POST.
+    """
+
+    response_redirect_class = HttpResponsePermanentRedirectKeepingMethod
+
+    def get_full_path_with_slash(self, request: HttpRequest) -> str:
+        # As Django's, without its DEBUG error for a POST: a 308 keeps the POST.
+        return escape_leading_slashes(request.get_full_path(force_append_slash=True))
 
 
 class PrivateCacheMiddleware:
