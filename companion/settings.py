@@ -147,11 +147,12 @@ def cache_settings(redis_url: str) -> dict:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     return {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "companion.cache.RedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "spoilerfree"),
             # The cache is an accelerator, never a dependency: with Redis down or restarting, a
-            # read is a miss and a write is skipped (and logged), and the page renders uncached.
+            # read is a miss and a write is skipped, and the page renders uncached. The log says
+            # once when Redis becomes unreachable and once when it is back (companion/cache.py).
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 0.2,
@@ -163,7 +164,6 @@ def cache_settings(redis_url: str) -> dict:
 
 REDIS_URL = env("REDIS_URL")
 CACHES = cache_settings(REDIS_URL)
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 if REDIS_URL:
     # Sessions live in the database and are cached: a cache outage logs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

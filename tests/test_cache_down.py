@@ -1,5 +1,11 @@
 """With the cache unreachable every page still renders, logins and marks work, and nothing is lost."""
 
+import logging
+import shutil
+import socket
+import subprocess
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -58,22 +64,13 @@ def test_a_mark_is_kept_with_the_cache_down(alice_client, alice, show, cache_dow
     assert "RECAP-saga-1x4" in alice_client.get("/shows/saga/s1/e4/").content.decode()
 
 
-@pytest.fixture
-def own_redis(settings, tmp_path):
-    """A Redis server of this test's own, on a free port, that the test may stop."""
-    import shutil
-    import socket
-    import subprocess
-    import time
-
+def start_redis(port: int, folder: str) -> subprocess.Popen:
+    """A Redis server of the test's own on the port given, once it accepts connections."""
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
         stdout=subprocess.DEVNULL,
     )
     for _ in range(50):
@@ -81,6 +78,16 @@ def own_redis(settings, tmp_path):
             if attempt.connect_ex(("127.0.0.1", port)) == 0:
                 break
         time.sleep(0.05)
+    return process
+
+
+@pytest.fixture
+def own_redis(settings, tmp_path):
+    """A Redis server of this test's own, on a free port, that the test may stop."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = start_redis(port, str(tmp_path))
     settings.CACHES = cache_settings(f"redis://127.0.0.1:{port}/0")
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     yield process
@@ -98,3 +105,45 @@ def test_a_redis_stopped_mid_run_changes_nothing_a_viewer_sees(client, alice, sh
     assert cold.status_code == 200 and "RECAP-saga-1x2" in cold.content.decode()
     assert client.post("/shows/saga/s1/e4/watch/").status_code == 302
     assert "RECAP-saga-1x4" in client.get("/shows/saga/s1/e4/").content.decode()
+
+
+def warnings_logged(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def test_an_outage_logs_one_line_not_a_traceback_per_request(alice_client, settings, caplog):
+    # A database number of this test's own, so no earlier test's outage is still under way.
+    settings.CACHES = cache_settings("redis://127.0.0.1:9/7")
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    caplog.set_level(logging.DEBUG)
+    for n in range(50):
+        assert alice_client.get(f"/shows/saga/s1/e{n % 3 + 1}/").status_code == 200
+    logged = warnings_logged(caplog)
+    assert len(logged) == 1, logged
+    assert "cache" in logged[0].lower() and "unreachable" in logged[0].lower()
+    assert not any(record.exc_info for record in caplog.records)
+
+
+def test_the_end_of_an_outage_is_one_line_and_the_next_outage_logs_again(
+    client, alice, show, own_redis, settings, caplog
+):
+    client.post(reverse("login"), {"username": "alice", "password": "correct-horse-battery"})
+    port = settings.CACHES["default"]["LOCATION"].rsplit(":", 1)[1].split("/")[0]
+    caplog.set_level(logging.DEBUG)
+    own_redis.kill()
+    own_redis.wait()
+    for _ in range(20):
+        assert client.get("/shows/saga/story/").status_code == 200
+    restarted = start_redis(int(port), own_redis.args[-1])
+    try:
+        for _ in range(5):
+            assert client.get("/shows/saga/story/").status_code == 200
+        logged = warnings_logged(caplog)
+        assert len(logged) == 2, logged
+        assert "unreachable" in logged[0] and "back" in logged[1]
+    finally:
+        restarted.kill()
+        restarted.wait()
+    for _ in range(5):
+        assert client.get("/shows/saga/story/").status_code == 200
+    assert len(warnings_logged(caplog)) == 3
