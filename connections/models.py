@@ -93,6 +93,17 @@ class MediaServerEventQuerySet(models.QuerySet["MediaServerEvent"]):
     ) -> MediaServerEvent | None:
         """Act on one delivery and log it; None when the same delivery came within the hour."""
         user, now = hook.user, timezone.now()
+        if reading.quiet:
+            # Nothing to do and nothing worth a row: only "last event" moves.
+            MediaServerHook.objects.filter(pk=hook.pk).update(last_event_at=now)
+            return MediaServerEvent(
+                user=user,
+                server=hook.server,
+                received_at=now,
+                event=reading.event[:50],
+                reason=reading.ignored,
+                outcome=MediaServerEvent.Outcome.IGNORED,
+            )
         with transaction.atomic():
             # One delivery at a time per hook, so a retry racing the original is seen as one.
             MediaServerHook.objects.select_for_update().filter(pk=hook.pk).first()
@@ -117,10 +128,21 @@ class MediaServerEventQuerySet(models.QuerySet["MediaServerEvent"]):
                 self._match(event, finished)
             event.save()
             MediaServerHook.objects.filter(pk=hook.pk).update(last_event_at=now)
-            # Only the latest are listed; older ones are not kept.
-            old = self.filter(user=user).order_by("-received_at", "-pk")[EVENTS_KEPT:]
+            # Only the latest are listed, those that changed nothing apart from the rest, so that
+            # no flood of them can push a mark out; older ones are not kept.
+            mine = self.filter(user=user)
+            same = mine.ignored() if event.outcome == event.Outcome.IGNORED else mine.received()
+            old = same.order_by("-received_at", "-pk")[EVENTS_KEPT:]
             self.filter(pk__in=list(old.values_list("pk", flat=True))).delete()
         return event
+
+    def received(self) -> MediaServerEventQuerySet:
+        """Episodes the server reported, matched or not."""
+        return self.exclude(outcome=MediaServerEvent.Outcome.IGNORED)
+
+    def ignored(self) -> MediaServerEventQuerySet:
+        """Deliveries that changed nothing: pauses, partial plays, movies, tests."""
+        return self.filter(outcome=MediaServerEvent.Outcome.IGNORED)
 
     def _match(self, event: MediaServerEvent, finished: Finished) -> None:
         episode, show, reason = find_episode(finished)

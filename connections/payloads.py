@@ -8,8 +8,9 @@ The shapes, and where each comes from, are in tests/fixtures/media/README.md.
 
 from __future__ import annotations
 
+import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ID_SERVICES = ("tvdb", "tmdb", "imdb")
 # Plex's legacy agents put the series id, season and number in the episode's guid:
@@ -22,24 +23,26 @@ PLEX_LEGACY_SERVICE = {"thetvdb": "tvdb", "themoviedb": "tmdb", "imdb": "imdb"}
 PLEX_GUID = re.compile(r"^(tvdb|tmdb|imdb)://(\S+)$", re.IGNORECASE)
 
 # What the Jellyfin Webhook plugin's "Generic" destination should send: docs/MEDIA_SERVERS.md.
+# Three braces everywhere: the plugin's Handlebars HTML-escapes `{{…}}` ("Law & Order" would arrive
+# as "Law &amp; Order", and a `"`, which the plugin itself turns into `\"`, as the invalid `\&quot;`).
 # Every value is quoted, so a field the plugin leaves empty (a movie has no SeasonNumber) still
 # makes valid JSON; the readers accept numbers and booleans as text.
 JELLYFIN_TEMPLATE = """{
-  "NotificationType": "{{NotificationType}}",
-  "ItemType": "{{ItemType}}",
-  "SeriesName": "{{SeriesName}}",
-  "Year": "{{Year}}",
-  "SeasonNumber": "{{SeasonNumber}}",
-  "EpisodeNumber": "{{EpisodeNumber}}",
-  "Provider_tvdb": "{{Provider_tvdb}}",
-  "Provider_tmdb": "{{Provider_tmdb}}",
-  "Provider_imdb": "{{Provider_imdb}}",
-  "PlayedToCompletion": "{{PlayedToCompletion}}",
-  "Played": "{{Played}}",
-  "SaveReason": "{{SaveReason}}",
-  "ItemId": "{{ItemId}}",
-  "UserId": "{{UserId}}",
-  "UtcTimestamp": "{{UtcTimestamp}}"
+  "NotificationType": "{{{NotificationType}}}",
+  "ItemType": "{{{ItemType}}}",
+  "SeriesName": "{{{SeriesName}}}",
+  "Year": "{{{Year}}}",
+  "SeasonNumber": "{{{SeasonNumber}}}",
+  "EpisodeNumber": "{{{EpisodeNumber}}}",
+  "Provider_tvdb": "{{{Provider_tvdb}}}",
+  "Provider_tmdb": "{{{Provider_tmdb}}}",
+  "Provider_imdb": "{{{Provider_imdb}}}",
+  "PlayedToCompletion": "{{{PlayedToCompletion}}}",
+  "Played": "{{{Played}}}",
+  "SaveReason": "{{{SaveReason}}}",
+  "ItemId": "{{{ItemId}}}",
+  "UserId": "{{{UserId}}}",
+  "UtcTimestamp": "{{{UtcTimestamp}}}"
 }"""
 
 
@@ -70,6 +73,8 @@ class Reading:
     event: str
     finished: Finished | None = None
     ignored: str = ""
+    # A no-op a server sends over and over (progress saves): answered, but not listed.
+    quiet: bool = False
 
 
 def _text(value: object) -> str:
@@ -83,6 +88,11 @@ def _int(value: object) -> int | None:
         return value if 0 <= value <= 9999 else None
     text = _text(value)
     return int(text) if text.isascii() and text.isdecimal() and len(text) <= 4 else None
+
+
+def _title(value: object) -> str:
+    """A series title; one from a `{{…}}` template arrives HTML-escaped ("Law &amp; Order")."""
+    return html.unescape(_text(value))
 
 
 def _truthy(value: object) -> bool:
@@ -134,8 +144,17 @@ def _episode(
 
 
 def read_jellyfin(data: dict) -> Reading:
+    """Either Jellyfin webhook plugin, in whichever of the shapes its users are told to send."""
+    if "NotificationType" not in data and ("Event" in data or "Item" in data):
+        return _read_jellyfin_nested(data)
+    return _read_jellyfin_flat(data)
+
+
+def _read_jellyfin_flat(data: dict) -> Reading:
     """The Webhook plugin's PlaybackStop (played to completion) or UserDataSaved (marked played)."""
     event = _text(data.get("NotificationType"))
+    # Progress saves come every few seconds of playback: answered, not listed.
+    quiet = event == "PlaybackProgress"
     if event == "PlaybackStop":
         finished = _truthy(data.get("PlayedToCompletion"))
     elif event == "UserDataSaved":
@@ -146,21 +165,63 @@ def read_jellyfin(data: dict) -> Reading:
             "TogglePlayed",
             "PlaybackFinished",
         )
+        quiet = not finished
     elif event in ("PlaybackStart", "PlaybackProgress"):
         finished = False
     else:
         return Reading(event, ignored="not about watching")
-    return _episode(
+    reading = _episode(
         event,
         kind=_text(data.get("ItemType")),
         finished=finished,
-        series_title=_text(data.get("SeriesName")),
+        series_title=_title(data.get("SeriesName")),
         season=data.get("SeasonNumber"),
         number=data.get("EpisodeNumber"),
         # For an episode the plugin's Year is its series' production year.
         year=_int(data.get("Year")),
         episode_ids=_ids((s, _text(data.get(f"Provider_{s}"))) for s in ID_SERVICES),
     )
+    return replace(reading, quiet=quiet and reading.finished is None)
+
+
+def _read_jellyfin_nested(data: dict) -> Reading:
+    """shemanaev's Webhooks plugin ("Default" format), and the templates written in its shape.
+
+    `Event` is Play, Pause, Resume, Progress, Stop, Scrobble (played past 90%), MarkPlayed, ...;
+    `Item` is Jellyfin's own item, with the viewer's `UserData.Played`; `Series` its series.
+    """
+    event = _text(data.get("Event"))
+    item, series = _object(data.get("Item")), _object(data.get("Series"))
+    if event in ("MarkPlayed", "Scrobble"):
+        finished = True
+    elif event == "Stop":
+        # Jellyfin saves a stop past the end as played before it tells the plugin.
+        finished = _truthy(_object(item.get("UserData")).get("Played"))
+    elif event in ("", "Play", "Pause", "Resume", "Progress", "MarkUnplayed"):
+        finished = False
+    else:
+        return Reading(event, ignored="not about watching")
+    reading = _episode(
+        event,
+        kind=_text(item.get("Type")),
+        finished=finished,
+        series_title=_title(item.get("SeriesName") or series.get("Name")),
+        season=item.get("ParentIndexNumber"),
+        number=item.get("IndexNumber"),
+        # The item's ProductionYear is the episode's own; the series' is its series'.
+        year=_int(series.get("ProductionYear")),
+        episode_ids=_provider_ids(item),
+        series_ids=_provider_ids(series),
+    )
+    return replace(reading, quiet=event == "Progress" and reading.finished is None)
+
+
+def _provider_ids(item: dict) -> tuple[tuple[str, str], ...]:
+    """Jellyfin's and Emby's `ProviderIds` ({"Tvdb": "…", "Imdb": "…"}) as (service, id) pairs."""
+    given = {
+        str(key).lower(): _text(value) for key, value in _object(item.get("ProviderIds")).items()
+    }
+    return _ids((service, given.get(service, "")) for service in ID_SERVICES)
 
 
 def read_plex(data: dict) -> Reading:
@@ -205,9 +266,6 @@ def read_emby(data: dict) -> Reading:
         finished = False
     else:
         return Reading(event, ignored="not about watching")
-    provider_ids = {
-        str(key).lower(): _text(value) for key, value in _object(item.get("ProviderIds")).items()
-    }
     return _episode(
         event,
         kind=_text(item.get("Type")),
@@ -216,7 +274,7 @@ def read_emby(data: dict) -> Reading:
         season=item.get("ParentIndexNumber"),
         number=item.get("IndexNumber"),
         # An episode's ProductionYear is its own air year, not the show's: left out of the match.
-        episode_ids=_ids((s, provider_ids.get(s, "")) for s in ID_SERVICES),
+        episode_ids=_provider_ids(item),
     )
 
 

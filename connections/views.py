@@ -40,6 +40,8 @@ FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 def _decode(server: str, request: HttpRequest, body: bytes) -> tuple[dict, str]:
     """The server's JSON object, and a digest of it to recognise a delivery sent again."""
+    if server == MediaServer.JELLYFIN and request.content_type in FORM_TYPES:
+        return _jellyfin_form(request)
     field = FORM_FIELDS.get(server, "")
     if server == MediaServer.PLEX or (field and request.content_type in FORM_TYPES):
         try:
@@ -52,13 +54,48 @@ def _decode(server: str, request: HttpRequest, body: bytes) -> tuple[dict, str]:
         raw = text.encode()
     else:
         raw = body
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise BadPayload("The body is not JSON.") from None
+    data = _loads(server, raw)
     if not isinstance(data, dict):
         raise BadPayload("The body is JSON but not an object.")
     return data, hashlib.sha256(raw).hexdigest()
+
+
+def _loads(server: str, raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        pass
+    # A Jellyfin template with `{{SeriesName}}` turns the `\"` the plugin makes of a quote into
+    # `\&quot;`, never valid JSON; without the backslash it is the escaped quote the reader undoes.
+    if server == MediaServer.JELLYFIN and b"\\&" in raw:
+        try:
+            return json.loads(raw.replace(b"\\&", b"&"))
+        except (ValueError, RecursionError):
+            pass
+    raise BadPayload("The body is not JSON.")
+
+
+def _jellyfin_form(request: HttpRequest) -> tuple[dict, str]:
+    """The Webhook plugin's "Generic Form": the template's fields, every value a string."""
+    try:
+        fields = dict(request.POST.items())
+    except (ValueError, RequestDataTooBig):  # a broken multipart body
+        raise BadPayload("The form could not be read.") from None
+    # A template object (`"Item": {…}`) arrives as its JSON text.
+    data = {key: _object_or_text(value) for key, value in fields.items()}
+    canonical = json.dumps(fields, sort_keys=True).encode()
+    return data, hashlib.sha256(canonical).hexdigest()
+
+
+def _object_or_text(value: object) -> object:
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            found = json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+        if isinstance(found, dict):
+            return found
+    return value
 
 
 @csrf_exempt  # the secret in the URL is the credential; a media server has no CSRF token
@@ -108,7 +145,11 @@ def connections(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "servers": servers,
-        "events": request.user.media_server_events.select_related("show")[:EVENTS_KEPT],
+        # Marks apart from the deliveries that changed nothing, so no flood of those hides one.
+        "received": request.user.media_server_events.received().select_related("show")[
+            :EVENTS_KEPT
+        ],
+        "ignored": request.user.media_server_events.ignored()[:EVENTS_KEPT],
         "jellyfin_template": JELLYFIN_TEMPLATE,
     }
     return render(request, "connections/connections.html", context)

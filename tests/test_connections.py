@@ -18,13 +18,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from companion.models import Watch
 from connections.models import EVENTS_KEPT, MediaServerEvent, MediaServerHook
 from connections.payloads import JELLYFIN_TEMPLATE
-from tests.factories import episode, make_user
+from tests.factories import episode, make_show, make_user
 from tests.helpers import HTMX, REPO, markers_in
 
 MEDIA = REPO / "tests" / "fixtures" / "media"
@@ -33,6 +34,104 @@ SPOILERS = re.compile(r"(TITLE|SYNOPSIS|RECAP|NOTE)-saga-\d+x\d+")
 
 def payload(server: str, name: str) -> dict:
     return json.loads((MEDIA / server / f"{name}.json").read_text())
+
+
+def fixture(server: str, name: str) -> str:
+    return (MEDIA / server / name).read_text()
+
+
+HANDLEBARS = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{([#/]?)(\w+)((?:\s+(?:'[^']*'|\w+))*)\s*\}\}")
+# Handlebars.Net's HtmlEncoder, which `{{…}}` applies and `{{{…}}}` does not.
+HTML_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        "`": "&#x60;",
+        "=": "&#x3D;",
+    }
+)
+
+
+def render(template: str, variables: dict) -> str:
+    """A template rendered as the Jellyfin Webhook plugin renders it (Handlebars.Net).
+
+    The plugin puts a backslash before each `"` of a name (DataObjectHelpers' Escape) before
+    rendering; a C# bool renders as True/False; a variable it does not set renders empty; the one
+    helper the guides use is `if_equals` (case-insensitive).
+    """
+    values = {
+        key: (
+            ("True" if value else "False")
+            if isinstance(value, bool)
+            else str(value).replace('"', '\\"')
+            if key in ("Name", "SeriesName", "Overview", "NotificationUsername")
+            else str(value)
+        )
+        for key, value in variables.items()
+    }
+    tokens: list[tuple[str, ...]] = []
+    position = 0
+    for found in HANDLEBARS.finditer(template):
+        tokens.append(("text", template[position : found.start()]))
+        if found[1]:
+            tokens.append(("raw", found[1]))
+        elif found[2] == "#":
+            tokens.append(("if", *found[4].split()))
+        elif found[2] == "/":
+            tokens.append(("end",))
+        elif found[3] == "else":
+            tokens.append(("else",))
+        else:
+            tokens.append(("escaped", found[3]))
+        position = found.end()
+    tokens.append(("text", template[position:]))
+
+    def block(index: int) -> tuple[str, int]:
+        out = []
+        while index < len(tokens) and tokens[index][0] not in ("else", "end"):
+            kind, *args = tokens[index]
+            if kind == "text":
+                out.append(args[0])
+            elif kind == "raw":
+                out.append(values.get(args[0], ""))
+            elif kind == "escaped":
+                out.append(values.get(args[0], "").translate(HTML_ESCAPES))
+            else:
+                yes, index = block(index + 1)
+                no = ""
+                if tokens[index][0] == "else":
+                    no, index = block(index + 1)
+                equal = values.get(args[0], "").lower() == args[1].strip("'").lower()
+                out.append(yes if equal else no)
+            index += 1
+        return "".join(out), index
+
+    return block(0)[0]
+
+
+# What the plugin offers a template for Saga's 1x04 stopped at its end (tests/fixtures/media/README.md).
+PLAYBACK_STOP = {
+    "NotificationType": "PlaybackStop",
+    "NotificationUsername": "alice",
+    "ItemType": "Episode",
+    "Name": "TITLE-saga-1x4",
+    "SeriesName": "Saga",
+    "Year": 2019,
+    "SeasonNumber": 1,
+    "EpisodeNumber": 4,
+    "RunTimeTicks": 34800000000,
+    "PlaybackPositionTicks": 34790000000,
+    "Provider_tvdb": "7464567",
+    "Provider_tmdb": "1959093",
+    "Provider_imdb": "tt9184960",
+    "PlayedToCompletion": True,
+    "ItemId": "4a7b3c2d1e0f4a5b8c9d0e1f2a3b4c5d",
+    "UserId": "8e1f2d3c4b5a69788796a5b4c3d2e1f0",
+    "UtcTimestamp": "12/02/2026 20:14:07",
+}
 
 
 @pytest.fixture
@@ -168,12 +267,131 @@ def test_jellyfin_movie_changes_nothing(client, alice, urls, saga_ids):
 
 
 def test_the_documented_jellyfin_template_sends_what_we_need(client, alice, urls, show):
-    # Render the template as the plugin's Handlebars would, from the variables it offers for a
-    # PlaybackStop (tests/fixtures/media/README.md); a variable it does not set renders empty.
+    # The variables the plugin offers for a PlaybackStop; one it does not set renders empty.
     offered = payload("jellyfin", "playback-stop-all-fields") | {"Provider_tvdb": "7464567"}
-    body = re.sub(r"\{\{(\w+)\}\}", lambda m: str(offered.get(m[1], "")), JELLYFIN_TEMPLATE)
+    body = render(JELLYFIN_TEMPLATE, offered)
     response = client.post(urls["jellyfin"], body, content_type="application/json")
     assert answer(response)["detail"] == "marked Saga S1E5"
+
+
+def test_the_template_in_the_docs_is_the_one_on_the_page(alice_client):
+    doc = (REPO / "docs" / "MEDIA_SERVERS.md").read_text()
+    assert f"```handlebars\n{JELLYFIN_TEMPLATE}\n```" in doc
+    page = alice_client.get(reverse("connections")).content.decode()
+    assert escape(JELLYFIN_TEMPLATE) in page
+
+
+@pytest.mark.parametrize("title", ["Law & Order", "Grey's Anatomy", 'The "Saga"', "Pokémon <3"])
+@pytest.mark.parametrize("template", ["documented", "before-31"])
+def test_a_title_with_special_characters_is_matched(client, alice, urls, template, title):
+    # "Law & Order" through `{{SeriesName}}` arrives as "Law &amp; Order"; a quote, which the
+    # plugin makes `\"`, as `\&quot;`, invalid JSON. The documented template sends them as they are.
+    make_show("special", title=title)
+    text = (
+        JELLYFIN_TEMPLATE
+        if template == "documented"
+        else fixture("jellyfin", "template-before-31.handlebars")
+    )
+    offered = PLAYBACK_STOP | {"SeriesName": title, "Provider_tvdb": "", "Provider_tmdb": ""}
+    offered |= {"Provider_imdb": "", "Year": ""}
+    body = render(text, offered)
+    response = client.post(urls["jellyfin"], body.encode(), content_type="text/plain")
+    assert answer(response) == {"status": "marked", "detail": f"marked {title} S1E4"}
+    if template == "documented":
+        assert json.loads(body)["SeriesName"] == title
+
+
+def test_an_html_escaped_title_from_an_old_template_is_matched(client, alice, urls):
+    # The exact body the template documented before issue 31 made of a quoted title.
+    make_show("special", title='The "Saga" & Co')
+    body = fixture("jellyfin", "old-template-quoted-title.txt")
+    response = client.post(urls["jellyfin"], body, content_type="text/plain")
+    assert answer(response)["detail"] == 'marked The "Saga" & Co S1E4'
+
+
+# --- Jellyfin: the Generic Form destination -------------------------------------------------------
+
+
+def test_jellyfin_generic_form_marks_the_episode(client, alice, urls, saga_ids):
+    body = fixture("jellyfin", "generic-form-playback-stop.txt")
+    response = client.post(urls["jellyfin"], body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert answer(response) == {"status": "marked", "detail": "marked Saga S1E4"}
+    assert "1x4" in watched(alice)
+    again = client.post(urls["jellyfin"], body, content_type="application/x-www-form-urlencoded")
+    assert answer(again)["status"] == "duplicate"
+
+
+def test_jellyfin_generic_form_with_every_property(client, alice, urls, show):
+    body = fixture("jellyfin", "generic-form-all-properties.txt")
+    response = client.post(urls["jellyfin"], body, content_type="application/x-www-form-urlencoded")
+    assert answer(response)["detail"] == "marked Saga S1E5"
+
+
+def test_jellyfin_generic_form_of_a_partial_play_changes_nothing(client, alice, urls, saga_ids):
+    body = fixture("jellyfin", "generic-form-playback-stop.txt").replace(
+        "PlayedToCompletion=True", "PlayedToCompletion=False"
+    )
+    response = client.post(urls["jellyfin"], body, content_type="application/x-www-form-urlencoded")
+    assert answer(response)["detail"] == "ignored: not finished"
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+# --- Jellyfin: templates in the nested shape (the Ryot and Yamtrack guides) -----------------------
+
+
+@pytest.mark.parametrize("guide", ["ryot", "yamtrack"])
+def test_jellyfin_template_from_a_guide_marks_the_episode(client, alice, urls, saga_ids, guide):
+    template = fixture("jellyfin", f"{guide}-template.handlebars")
+    response = client.post(
+        urls["jellyfin"], render(template, PLAYBACK_STOP), content_type="application/json"
+    )
+    assert answer(response) == {"status": "marked", "detail": "marked Saga S1E4"}
+    assert "1x4" in watched(alice)
+
+
+@pytest.mark.parametrize("guide", ["ryot", "yamtrack"])
+def test_jellyfin_template_from_a_guide_stopped_midway_changes_nothing(
+    client, alice, urls, saga_ids, guide
+):
+    template = fixture("jellyfin", f"{guide}-template.handlebars")
+    partial = render(template, PLAYBACK_STOP | {"PlayedToCompletion": False})
+    response = client.post(urls["jellyfin"], partial, content_type="application/json")
+    assert answer(response)["detail"] == "ignored: not finished"
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+# --- Jellyfin: shemanaev's Webhooks plugin ----------------------------------------------------------
+
+
+def test_shemanaev_plugin_stop_after_the_end_marks_the_episode(client, alice, urls, saga_ids):
+    response = deliver(client, urls["jellyfin"], "jellyfin", payload("jellyfin", "shemanaev-stop"))
+    assert answer(response) == {"status": "marked", "detail": "marked Saga S1E4"}
+
+
+def test_shemanaev_plugin_mark_played_marks_the_episode(client, alice, urls, saga_ids):
+    data = payload("jellyfin", "shemanaev-markplayed")
+    assert answer(deliver(client, urls["jellyfin"], "jellyfin", data))["status"] == "marked"
+    assert "1x4" in watched(alice)
+
+
+def test_shemanaev_plugin_stop_midway_changes_nothing(client, alice, urls, saga_ids):
+    data = payload("jellyfin", "shemanaev-stop-partial")
+    response = deliver(client, urls["jellyfin"], "jellyfin", data)
+    assert answer(response)["detail"] == "ignored: not finished"
+    assert watched(alice) == {"1x1", "1x2", "1x3"}
+
+
+def test_shemanaev_plugin_matches_by_the_series_ids(client, alice, urls, show):
+    # Without the episode's ids and under another name, the series' TVDB id names the show.
+    show.tvdb_id = "361565"
+    show.save()
+    data = payload("jellyfin", "shemanaev-stop")
+    data["Item"] |= {"ProviderIds": {}, "SeriesName": "Saga: The Series", "IndexNumber": 5}
+    data["Series"]["Name"] = "Saga: The Series"
+    assert answer(deliver(client, urls["jellyfin"], "jellyfin", data))["detail"] == (
+        "marked Saga S1E5"
+    )
 
 
 # --- Plex ----------------------------------------------------------------------------------------
@@ -409,6 +627,43 @@ def test_only_the_last_twenty_events_are_kept(client, alice, urls, saga_ids):
         data["PlaybackInfo"]["PositionTicks"] = n  # a different delivery each time
         deliver(client, urls["emby"], "emby", data)
     assert MediaServerEvent.objects.filter(user=alice).count() == EVENTS_KEPT
+
+
+def test_a_mark_stays_on_the_page_through_a_flood_of_progress_saves(
+    alice_client, alice, urls, saga_ids
+):
+    # Jellyfin with "User Data Saved" ticked: one save every few seconds of playback, then a mark.
+    client = Client()
+    deliver(client, urls["jellyfin"], "jellyfin", payload("jellyfin", "user-data-saved-played"))
+    for n in range(EVENTS_KEPT + 5):
+        data = payload("jellyfin", "user-data-saved-progress")
+        data["UtcTimestamp"] = f"12/02/2026 20:{n:02}:00"
+        response = deliver(client, urls["jellyfin"], "jellyfin", data)
+        assert answer(response) == {"status": "ignored", "detail": "ignored: not finished"}
+    for n in range(EVENTS_KEPT + 5):
+        data = payload("jellyfin", "shemanaev-progress")
+        data["Session"]["PlayState"]["PositionTicks"] = n
+        assert answer(deliver(client, urls["jellyfin"], "jellyfin", data))["status"] == "ignored"
+    page = alice_client.get(reverse("connections")).content.decode()
+    assert "marked Saga S1E4" in page
+    assert page.count("UserDataSaved") == 1
+    assert alice.media_server_hooks.get(server="jellyfin").last_event_at is not None
+
+
+def test_a_mark_stays_on_the_page_through_a_flood_of_other_deliveries(
+    alice_client, alice, urls, saga_ids
+):
+    # Deliveries that change nothing but are listed (pauses, here) cannot push a mark out either.
+    client = Client()
+    deliver(client, urls["plex"], "plex", payload("plex", "scrobble"))
+    for n in range(EVENTS_KEPT + 5):
+        data = payload("plex", "pause")
+        data["Metadata"]["viewOffset"] = n
+        deliver(client, urls["plex"], "plex", data)
+    page = alice_client.get(reverse("connections")).content.decode()
+    assert "marked Saga S1E4" in page
+    assert page.count("media.pause") == EVENTS_KEPT
+    assert MediaServerEvent.objects.filter(user=alice).count() == EVENTS_KEPT + 1
 
 
 def test_another_viewers_events_are_not_listed(alice_client, urls, saga_ids):
