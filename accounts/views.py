@@ -1,9 +1,11 @@
 import json
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from companion.http import AuthenticatedHttpRequest, local_path, redirect_to_next
+from companion.models import Party
 
 from .forms import DeleteAccountForm, PreferencesForm, SignupForm
 
@@ -58,11 +61,26 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/preferences.html", {"form": form})
 
 
+def isoformat(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def login_record(record) -> dict:
+    """What django-axes noted of a login, as typed and seen; axes keeps no password."""
+    return {
+        "at": record.attempt_time.isoformat(),
+        "username": record.username,
+        "ip_address": record.ip_address,
+        "user_agent": record.user_agent,
+    }
+
+
 @require_GET
 @login_required
 def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything we hold about the viewer; episodes by code only, so no unwatched title rides along."""
     user = request.user
+    records = user.login_records()
     data = {
         "username": user.username,
         "email": user.email,
@@ -89,7 +107,7 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
             {
                 "server": hook.server,
                 "created_at": hook.created_at.isoformat(),
-                "last_event_at": hook.last_event_at.isoformat() if hook.last_event_at else None,
+                "last_event_at": isoformat(hook.last_event_at),
             }
             for hook in user.media_server_hooks.all()
         ],
@@ -102,6 +120,56 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
             }
             for event in user.media_server_events.select_related("show")
         ],
+        "watch_parties": [
+            {
+                "name": party.name,
+                "show": party.show.slug,
+                "created_at": party.created_at.isoformat(),
+                "kept_by_you": party.created_by_id == user.pk,
+                "members": party.member_count,
+            }
+            # Counted over the whole party: on user.parties the join would count the viewer only.
+            for party in Party.objects.filter(pk__in=user.parties.values("pk"))
+            .select_related("show")
+            .annotate(member_count=Count("members"))
+        ],
+        # What a token is called and when it was used; never its value, nor the hash we keep of it.
+        "api_tokens": [
+            {
+                "name": token.name,
+                "created_at": token.created_at.isoformat(),
+                "last_used_at": isoformat(token.last_used_at),
+                "revoked": token.revoked,
+            }
+            for token in user.api_tokens.all()
+        ],
+        # The viewer's own words and point; not the content reported, which an editor may since
+        # have moved past that point.
+        "spoiler_reports": [
+            {
+                "show": report.reporter_safe_point.show.slug,
+                "kind": report.kind,
+                "at": report.reporter_safe_point.code,
+                "message": report.message,
+                "created_at": report.created_at.isoformat(),
+                "resolved": report.resolved,
+            }
+            for report in user.spoiler_reports.select_related("reporter_safe_point__show")
+        ],
+        "login_records": {
+            "logins": [
+                {**login_record(log), "logged_out_at": isoformat(log.logout_time)}
+                for log in records["logins"]
+            ],
+            "failed_logins": [
+                {**login_record(attempt), "failures": attempt.failures_since_start}
+                for attempt in records["failed_logins"]
+            ],
+            "failed_login_log": [
+                {**login_record(failure), "locked_out": failure.locked_out}
+                for failure in records["failed_login_log"]
+            ],
+        },
         "exported_at": timezone.now().isoformat(),
     }
     response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
