@@ -1081,7 +1081,12 @@ class ReviewerNote(GatedContent):
     outlet = models.CharField(max_length=200, blank=True)
     author = models.CharField(max_length=200, blank=True)
     article_title = models.CharField(max_length=300, blank=True)
-    url = models.URLField("article URL", max_length=500, blank=True)
+    url = models.CharField(
+        "article URL",
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
 
     objects = ReviewerNoteQuerySet.as_manager()
 
