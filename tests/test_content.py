@@ -70,8 +70,14 @@ def test_every_note_has_a_source(fam):
         assert note.outlet or note.author or note.article_title
 
 
-def test_untitled_episodes_display_as_episode_n(fam):
-    untitled = fam.episodes.filter(title="").first()
+def test_every_demo_episode_has_its_title_and_air_date(fam):
+    assert not fam.episodes.filter(title="").exists()
+    assert not fam.episodes.filter(air_date=None).exists()
+    assert fam.episodes.get(season_number=1, number=1).title == "Red Moon"
+
+
+def test_untitled_episodes_display_as_episode_n(db):
+    untitled = load_show(WITH_SPECIALS).episodes.filter(title="").first()
     assert untitled.display_title == f"Episode {untitled.number}"
 
 
