@@ -265,6 +265,28 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Webhook URLs hold their secret in the path (connections/logs.py): no log line may.
+    "filters": {"mask_hook_secrets": {"()": "connections.logs.MaskHookSecrets"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_hook_secrets"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_hook_secrets"],
+        },
+    },
+    "loggers": {
+        # runserver's request lines: Django's own set-up, with the secrets masked.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # "Not Found: /api/hooks/…": masked where it is logged, for every handler it reaches.
+        "django.request": {"filters": ["mask_hook_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "WARNING")},
 }

@@ -7,12 +7,16 @@ where each shape comes from.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.servers.basehttp import WSGIRequestHandler
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -743,3 +747,75 @@ def test_the_connections_page_costs_the_same_queries_for_any_number_of_events(
         data["Metadata"]["index"] = n + 1
         deliver(Client(), urls["plex"], "plex", data)
     assert queries() == one
+
+
+# --- Logs -----------------------------------------------------------------------------------------
+
+
+def secret_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize("status", ["200", "400", "404"])
+def test_runserver_logs_a_webhook_request_without_its_secret(urls, status):
+    # What Django's development server logs for each request, through the configured handler.
+    handler = logging.getLogger("django.server").handlers[0]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        server = SimpleNamespace(request=None, log_date_time_string=lambda: "06/Dec/2026 07:30:00")
+        WSGIRequestHandler.log_message(
+            server,
+            '"%s" %s %s',
+            f"POST {urls['jellyfin']} HTTP/1.1",
+            status,
+            "52",
+        )
+    finally:
+        handler.setStream(previous)
+    line = stream.getvalue()
+    assert '"POST /api/hooks/jellyfin/[secret]/ HTTP/1.1"' in line
+    assert secret_of(urls["jellyfin"]) not in line
+
+
+def test_django_logs_a_refused_delivery_without_its_secret(client, urls, caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.post(urls["jellyfin"], b"not json", content_type="text/plain").status_code
+        wrong = urls["plex"][:-5] + "wrong/"
+        assert client.post(wrong, {"payload": "{}"}).status_code == 404
+    assert "Bad Request: /api/hooks/jellyfin/[secret]/" in caplog.text
+    assert "Not Found: /api/hooks/plex/[secret]/" in caplog.text
+    assert secret_of(urls["jellyfin"]) not in caplog.text
+    assert secret_of(wrong) not in caplog.text
+
+
+@pytest.mark.parametrize("masked", [True, False])
+def test_gunicorn_access_log_holds_no_webhook_secret(tmp_path, urls, masked):
+    # gunicorn as docs/DEPLOY.md runs it: the default access log format, with its request line.
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    from connections.gunicorn_logging import MaskedLogger
+
+    assert (
+        "--logger-class connections.gunicorn_logging.MaskedLogger"
+        in (REPO / "docs" / "DEPLOY.md").read_text()
+    )
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("access_log_format", config.access_log_format + ' "%(U)s" %({raw_uri}e)s')
+    logger = (MaskedLogger if masked else Logger)(config)
+    url = urls["emby"]
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": url,
+        "PATH_INFO": url,
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.5",
+    }
+    response = SimpleNamespace(status="200 OK", headers=[], sent=52)
+    logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=7))
+    line = (tmp_path / "access.log").read_text()
+    assert '"POST /api/hooks/emby/' in line
+    assert (secret_of(url) in line) is not masked
