@@ -695,6 +695,21 @@ def test_connections_page_and_answers_hold_no_episode_titles(alice_client, alice
             client, urls["jellyfin"], "jellyfin", payload("jellyfin", "playback-stop-all-fields")
         )
     )
+    # shemanaev's plugin sends the whole item, title and overview included (1x04, matched by
+    # numbers), and then its progress: the Generic Form sends 1x05's title as a field.
+    answers.append(
+        deliver(client, urls["jellyfin"], "jellyfin", payload("jellyfin", "shemanaev-stop"))
+    )
+    answers.append(
+        deliver(client, urls["jellyfin"], "jellyfin", payload("jellyfin", "shemanaev-progress"))
+    )
+    answers.append(
+        client.post(
+            urls["jellyfin"],
+            fixture("jellyfin", "generic-form-all-properties.txt"),
+            content_type="application/x-www-form-urlencoded",
+        )
+    )
     for response in [
         *answers,
         alice_client.get(reverse("connections")),
@@ -707,6 +722,7 @@ def test_connections_page_and_answers_hold_no_episode_titles(alice_client, alice
     page = alice_client.get(reverse("connections")).content.decode()
     # What is safe is there: show titles and codes.
     assert "marked Saga S2E3" in page and "marked Saga S1E5" in page
+    assert "marked Saga S1E4" in page
     assert "not matched: Severance S1E1" in page
     assert "ignored: not finished" in page
 
