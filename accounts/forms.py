@@ -1,7 +1,12 @@
+from typing import Any
+
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import UserCreationForm
 
-from .models import User
+from companion.middleware import client_ip
+
+from .models import PasswordResetRequest, User
 
 
 class SignupForm(UserCreationForm):
@@ -33,3 +38,16 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(self.cleaned_data["password"]):
             raise forms.ValidationError("That is not your password.")
         return self.cleaned_data["password"]
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, sending only a few mails an hour to one address or from one client."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Asked of every request, known address or not, and the view answers the same either way:
+        # neither the limit nor its absence says whether an account exists.
+        request = kwargs.get("request")
+        if PasswordResetRequest.objects.admit(
+            email=self.cleaned_data["email"], client=client_ip(request) if request else None
+        ):
+            super().save(*args, **kwargs)

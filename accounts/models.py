@@ -1,6 +1,11 @@
+from datetime import timedelta
+
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import AbstractUser
 from django.db import models, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class User(AbstractUser):
@@ -47,3 +52,49 @@ class User(AbstractUser):
             for records in self.login_records().values():
                 records.delete()
             self.delete()
+
+
+# A person who lost their password needs one mail, maybe a second; more is someone else's doing.
+RESET_MAILS_PER_ADDRESS = 3
+# Enough for a household behind one address; not enough to mail a list of strangers.
+RESET_MAILS_PER_CLIENT = 10
+RESET_WINDOW = timedelta(hours=1)
+
+
+def reset_digest(value: str) -> str:
+    # Keyed with the secret key: the table holds neither an address nor a client in a form that
+    # can be read back or guessed from a list of addresses.
+    return salted_hmac("spoilerfree.password-reset", value, algorithm="sha256").hexdigest()
+
+
+class PasswordResetRequestQuerySet(models.QuerySet["PasswordResetRequest"]):
+    def admit(self, *, email: str, client: str | None) -> bool:
+        """Whether a reset mail may go to this address for this client now; records it if so."""
+        now = timezone.now()
+        self.filter(requested_at__lt=now - RESET_WINDOW).delete()
+        address, sender = reset_digest(email.strip().lower()), reset_digest(client or "")
+        # Counted in the database, so every worker shares one count and a cache outage lifts no
+        # limit. The row goes in (and commits) before the count: of requests at once, each one
+        # sees every row put in before it counts, so no more than the limit ever get through.
+        mine = self.create(address=address, client=sender, requested_at=now)
+        counts = self.filter(requested_at__gte=now - RESET_WINDOW).aggregate(
+            address=Count("pk", filter=Q(address=address)),
+            client=Count("pk", filter=Q(client=sender)),
+        )
+        if counts["address"] > RESET_MAILS_PER_ADDRESS or counts["client"] > RESET_MAILS_PER_CLIENT:
+            mine.delete()
+            return False
+        return True
+
+
+class PasswordResetRequest(models.Model):
+    """A password-reset request let through, kept for an hour to limit the next ones."""
+
+    address = models.CharField(max_length=64, db_index=True)
+    client = models.CharField(max_length=64, db_index=True)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = PasswordResetRequestQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Password reset requested at {self.requested_at:%Y-%m-%d %H:%M}"

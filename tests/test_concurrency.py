@@ -109,3 +109,25 @@ def test_simultaneous_joins_never_overfill_a_party():
     results = run_together(20, lambda i: clients[i].post(confirm).status_code)
     assert results == [302] * 20
     assert party.members.count() == PARTY_SIZE_LIMIT
+
+
+def test_simultaneous_password_resets_send_no_more_mails_than_the_limit(mailoutbox):
+    from django.test import Client
+
+    from accounts.models import RESET_MAILS_PER_ADDRESS
+
+    make_user("forgetful")
+    results = run_together(
+        15,
+        lambda i: (
+            Client()
+            .post(
+                "/accounts/password/reset/",
+                {"email": "forgetful@example.com"},
+                REMOTE_ADDR=f"203.0.113.{i}",
+            )
+            .status_code
+        ),
+    )
+    assert results == [302] * 15
+    assert 1 <= len(mailoutbox) <= RESET_MAILS_PER_ADDRESS
