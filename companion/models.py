@@ -252,6 +252,17 @@ class Show(models.Model):
     def content_changed(self) -> None:
         Show.objects.filter(pk=self.pk).update(content_version=models.F("content_version") + 1)
 
+    def listed_season(self, episode: Episode, starts: dict[int, tuple[int, int]]) -> int:
+        """The number of the season whose list holds the episode on the show page: its own, or for
+        a special the regular season it airs in (the first one, for a special before them all).
+
+        `starts` is season_starts(), passed in so a list of episodes asks for it once.
+        """
+        if not episode.is_special:
+            return episode.season_number
+        aired_in = [number for number, (first, _) in starts.items() if first <= episode.sequence]
+        return max(aired_in) if aired_in else min(starts, default=SPECIALS_SEASON)
+
     def season_starts(self) -> dict[int, tuple[int, int]]:
         """Per regular season number, in order: the place of its first episode and how many it has."""
         rows = (

@@ -24,6 +24,7 @@ from .forms import (
 from .http import AuthenticatedHttpRequest, HtmxHttpRequest, local_path, redirect_to_next
 from .models import (
     PARTY_SIZE_LIMIT,
+    SPECIALS_SEASON,
     Character,
     CharacterState,
     Episode,
@@ -103,19 +104,27 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
     """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
     show, safe = viewing.show, viewing.safe_point
     ids = ", ".join(["%s"] * len(seasons))
-    episodes = viewing.decorate(
-        show.marked_episodes(viewing.user, f"e.season_id IN ({ids})", [s.pk for s in seasons])
+    # Specials are listed in their aired place, within the regular season they air in.
+    episodes = show.marked_episodes(
+        viewing.user,
+        f"e.season_id IN ({ids}) OR e.season_number = %s",
+        [*(s.pk for s in seasons), SPECIALS_SEASON],
     )
+    starts = show.season_starts() if any(e.is_special for e in episodes) else {}
+    rows: dict[int, list[Episode]] = {season.number: [] for season in seasons}
+    for episode in episodes:
+        listed = show.listed_season(episode, starts)
+        if listed in rows:
+            rows[listed].append(episode)
+    shown = viewing.decorate([e for listed in rows.values() for e in listed])
     recaps = {
         r.episode_id: r
-        for r in Recap.objects.for_show(show).visible_at(safe).filter(episode__season__in=seasons)
+        for r in Recap.objects.for_show(show).visible_at(safe).filter(episode__in=shown)
     }
-    rows: dict[int, list[Episode]] = {season.pk: [] for season in seasons}
-    for episode in episodes:
+    for episode in shown:
         episode.visible_recap = recaps.get(episode.pk)
-        rows[episode.season_id].append(episode)
     for season in seasons:
-        season.rows = rows[season.pk]
+        season.rows = rows[season.number]
     viewing.render_rows(seasons)
 
 
@@ -123,6 +132,9 @@ def season_heads(viewing: Viewing, only: Season | None = None) -> list[Season]:
     """Every season (or `only` that one) with its (safe) period and the viewer's progress in it:
     one query."""
     seasons = Season.objects.heads(viewing.user, viewing.show, only)
+    if any(s.number != SPECIALS_SEASON for s in seasons):
+        # The specials are listed among the regular seasons' episodes (season_context).
+        seasons = [s for s in seasons if s.number != SPECIALS_SEASON]
     for season in viewing.decorate_seasons(seasons):
         season.finished = 0 < season.progress["total"] == season.progress["watched"]
         season.rows = None
@@ -582,18 +594,22 @@ def change_watch(
         unlocked = viewing.safe_point != before
         # Season heads come along out of band: "up to here" changes several seasons' counts; one
         # mark changes only its own season's, and a new safe point may reveal or hide a period.
-        heads = season_heads(viewing, None if unlocked or action == "up-to" else episode.season)
+        listed = episode.season
+        if episode.is_special:
+            number = show.listed_season(episode, show.season_starts())
+            listed = show.seasons.get(number=number)
+        heads = season_heads(viewing, None if unlocked or action == "up-to" else listed)
         if action != "up-to":
             heads = [
                 head
                 for head in heads
-                if head.pk == episode.season_id
+                if head.pk == listed.pk
                 or (head.period and head.shown_period != viewing.period_at(head, before))
             ]
         context = {
             "show": show,
             "viewing": viewing,
-            "season": episode.season,
+            "season": listed,
             "seasons": heads,
             **progress_context(viewing),
         }
@@ -609,7 +625,7 @@ def change_watch(
             )
             retarget(response, f"#episode-{episode.pk}")
         else:
-            season_context(viewing, [episode.season])
+            season_context(viewing, [listed])
             response = render(request, "companion/show_detail.html#watch-response", context)
     after = viewing.safe_point
     if after != before:

@@ -192,3 +192,77 @@ def test_the_tools_need_a_login_and_htmx(client, alice_client):
     assert client.get("/shows/saga/tools/").status_code == 302
     assert alice_client.get("/shows/saga/tools/")["Location"] == "/shows/saga/"
     assert alice_client.get("/shows/nowhere/tools/", **HTMX).status_code == 404
+
+
+@pytest.fixture
+def extras(db):
+    """Two seasons of three; a special airs after 1x02."""
+    from companion.models import Episode, Season
+    from tests.factories import make_show
+
+    show = make_show("extras", seasons=2, episodes=3)
+    specials = Season.objects.create(show=show, number=0)
+    Episode.objects.create(
+        season=specials, number=1, title="TITLE-extras-0x1", airs_after=episode(show, "1x2")
+    )
+    return show
+
+
+def row_order(body: str) -> list[str]:
+    """The episode codes of the show page's rows, in page order."""
+    return re.findall(r'<span class="code">(S\d+E\d+)</span>', body)
+
+
+def test_a_special_is_listed_in_its_aired_place_not_in_a_block_above(client, extras):
+    viewer = make_user("dora")
+    watch(viewer, extras, "1x1")
+    client.force_login(viewer)
+    body = squashed(client.get("/shows/extras/"))
+    assert row_order(body) == ["S1E1", "S1E2", "S0E1", "S1E3", "S2E1", "S2E2", "S2E3"]
+    assert 'id="season-0' not in body and ">Specials" not in body
+    # Its row's controls swap the season it is listed in, and a plain form comes back to it there.
+    special = episode(extras, "0x1")
+    row = body[body.index(f'id="episode-{special.pk}"') :]
+    row = row[: row.index("</li>")]
+    assert 'hx-target="#season-1-episodes"' in row
+    assert f"/shows/extras/?season=1#episode-{special.pk}" in row
+    assert "Special" in row
+
+
+def test_a_specials_title_is_hidden_like_any_unwatched_episodes(client, extras):
+    viewer = make_user("dora", hide_unwatched_titles=True)
+    watch(viewer, extras, "1x1")
+    client.force_login(viewer)
+    body = squashed(client.get("/shows/extras/"))
+    assert "TITLE-extras-0x1" not in body and "TITLE-extras-1x3" not in body
+    assert "TITLE-extras-1x1" in body
+    watch(viewer, extras, "1x2", "0x1")
+    assert "TITLE-extras-0x1" in squashed(client.get("/shows/extras/"))
+
+
+def test_marking_a_special_with_htmx_answers_for_the_season_it_is_listed_in(client, extras):
+    viewer = make_user("dora")
+    watch(viewer, extras, "1x1", "1x2")
+    client.force_login(viewer)
+    special = episode(extras, "0x1")
+    headers = HTMX | {"HTTP_HX_CURRENT_URL": "http://testserver/shows/extras/"}
+    response = client.post("/shows/extras/s0/e1/watch/", {"next": "/shows/extras/"}, **headers)
+    assert response.status_code == 200
+    body = squashed(response)
+    assert 'id="season-0' not in body
+    assert f'id="episode-{special.pk}"' in body
+    assert 'hx-target="#season-1-episodes"' in body
+    assert Watch.objects.filter(user=viewer, episode=special).exists()
+
+
+def test_the_season_fragment_holds_the_specials_that_air_in_it(client, extras):
+    viewer = make_user("dora")
+    client.force_login(viewer)
+    headers = HTMX | {"HTTP_HX_CURRENT_URL": "http://testserver/shows/extras/"}
+    assert row_order(squashed(client.get("/shows/extras/seasons/1/", **headers))) == [
+        "S1E1",
+        "S1E2",
+        "S0E1",
+        "S1E3",
+    ]
+    assert "S0E1" not in row_order(squashed(client.get("/shows/extras/seasons/2/", **headers)))
