@@ -2,11 +2,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .content import ContentError, load_show
+from .content import ContentError, dump_yaml, load_show
 from .models import (
     Character,
     CharacterState,
@@ -41,6 +42,11 @@ class SpoilerCheckForm(forms.ModelForm):
                 self.add_error(None, message[0].upper() + message[1:] + ".")
 
 
+def episode_label(episode: Episode) -> str:
+    """An episode in a list of one show's episodes: "3x10 Title"."""
+    return f"{episode.code} {episode.display_title}"
+
+
 class ParentShowInlineMixin:
     """Inline reveal-point choices list only episodes of the parent's show."""
 
@@ -55,6 +61,10 @@ class ParentShowInlineMixin:
             kwargs["queryset"] = Episode.objects.filter(show=self.show_of(parent)).select_related(
                 "show"
             )
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            # All of one show: the show's name would only push the code out of a narrow column.
+            field.label_from_instance = episode_label
+            return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -77,6 +87,7 @@ class ShowAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [SeasonInline]
     change_list_template = "admin/companion/show/change_list.html"
+    change_form_template = "admin/companion/show/change_form.html"
 
     def get_urls(self):
         return [
@@ -84,8 +95,22 @@ class ShowAdmin(admin.ModelAdmin):
                 "import/",
                 self.admin_site.admin_view(self.import_view),
                 name="companion_show_import",
-            )
+            ),
+            path(
+                "<int:pk>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="companion_show_export",
+            ),
         ] + super().get_urls()
+
+    def export_view(self, request, pk: int):
+        """The show as a content file (what `manage.py export_show` prints), as a download."""
+        show = get_object_or_404(Show, pk=pk)
+        if not self.has_view_permission(request, show):
+            raise PermissionDenied
+        response = HttpResponse(dump_yaml(show), content_type="application/yaml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{show.slug}.yaml"'
+        return response
 
     def import_view(self, request):
         """Upload a content file; a bad one changes nothing and lists every problem."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Window
@@ -188,9 +188,14 @@ class GatedContent(models.Model):
         obj = self
         *steps, last = self.show_path.split("__")
         for step in steps:
-            if getattr(obj, f"{step}_id", None) is None:
+            # A parent not saved yet (a character added with its states) is reached through the
+            # relation, which holds it, where its id is still None.
+            try:
+                obj = getattr(obj, step)
+            except ObjectDoesNotExist:
                 return None
-            obj = getattr(obj, step)
+            if obj is None:
+                return None
         return getattr(obj, f"{last}_id", None)
 
     def check_reveal_point(
@@ -1017,7 +1022,12 @@ class CharacterState(GatedContent):
         return f"{self.character} as of {self.reveal_at.code}: {self.get_status_display()}"
 
     def clean(self):
-        first = self.character.first_appearance if self.character_id else None
+        # Through the relation, not character_id: in the admin the character may be one being
+        # added along with its states, not saved yet, and its first appearance one being changed.
+        try:
+            first = self.character.first_appearance
+        except ObjectDoesNotExist:
+            first = None
         self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=first)
 
     @property

@@ -135,8 +135,9 @@ def test_admin_inline_offers_only_the_shows_episodes(client, editor, show, other
     client.force_login(editor)
     ada = Character.objects.get(name="Ada")
     page = client.get(f"/admin/companion/character/{ada.pk}/change/").content.decode()
-    assert "Saga 2x5" in page
-    assert "Other 1x1" not in page
+    # Labelled by code and title: the show is the character's own.
+    assert ">2x5 TITLE-saga-2x5</option>" in page
+    assert "TITLE-other" not in page
 
 
 def test_admin_finds_episodes_by_code(client, editor, show):
