@@ -99,6 +99,8 @@ api = NinjaAPI(
 )
 
 ERRORS: dict[int, type] = {
+    # A NUL character in the query string (companion.middleware.RejectNulMiddleware).
+    400: schemas.Message,
     401: schemas.Message,
     403: schemas.Message,
     404: schemas.Message,

@@ -53,18 +53,26 @@ def parse(text: str) -> tuple[dict, dict[str, int]]:
             [f"{where}not valid YAML or JSON ({getattr(error, 'problem', error)})"]
         ) from None
     lines: dict[str, int] = {}
+    # PostgreSQL cannot store or compare text holding NUL ("\\0" or "\\u0000" in YAML and JSON).
+    nul_at: list[int] = []
 
     def walk(n, path):
         lines[path] = n.start_mark.line + 1
         if isinstance(n, yaml.MappingNode):
             for key, value in n.value:
+                if "\x00" in str(key.value):
+                    nul_at.append(key.start_mark.line + 1)
                 walk(value, f"{path}.{key.value}" if path else str(key.value))
         elif isinstance(n, yaml.SequenceNode):
             for index, item in enumerate(n.value):
                 walk(item, f"{path}[{index}]")
+        elif "\x00" in str(n.value):
+            nul_at.append(n.start_mark.line + 1)
 
     if node is not None:
         walk(node, "")
+    if nul_at:
+        raise ContentError([f"line {line}: holds a NUL character" for line in nul_at])
     return data, lines
 
 

@@ -1,5 +1,10 @@
 from django.conf import settings
-from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+    HttpResponsePermanentRedirect,
+)
 from django.middleware import common
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -51,6 +56,25 @@ class CommonMiddleware(common.CommonMiddleware):
     def get_full_path_with_slash(self, request: HttpRequest) -> str:
         # As Django's, without its DEBUG error for a POST: a 308 keeps the POST.
         return escape_leading_slashes(request.get_full_path(force_append_slash=True))
+
+
+class RejectNulMiddleware:
+    """A NUL character in the URL is refused before any view reads it: PostgreSQL cannot store or
+    compare text holding one, so each lookup would be a 500 (SQLite answered as if it were text).
+
+    In the path it is a 404, as any other unknown URL; in the query string a 400. Form bodies are
+    checked by Django's forms (CharField refuses NUL), JSON and files where they are read.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if "\x00" in request.path_info:
+            return HttpResponseNotFound()
+        if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
+            return HttpResponseBadRequest()
+        return self.get_response(request)
 
 
 class PrivateCacheMiddleware:

@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "companion.middleware.PrivateCacheMiddleware",
     "companion.middleware.FriendlyErrorsMiddleware",
     "api.middleware.JsonErrorsMiddleware",
+    "companion.middleware.RejectNulMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

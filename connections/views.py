@@ -98,6 +98,21 @@ def _object_or_text(value: object) -> object:
     return value
 
 
+def _holds_nul(data: dict) -> bool:
+    # Without recursion: json.loads takes nesting deeper than a recursive walk could.
+    pending: list[object] = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
 @csrf_exempt  # the secret in the URL is the credential; a media server has no CSRF token
 @require_POST
 def receive(request: HttpRequest, server: str, secret: str) -> HttpResponse:
@@ -121,6 +136,9 @@ def receive(request: HttpRequest, server: str, secret: str) -> HttpResponse:
         data, digest = _decode(server, request, body)
     except BadPayload as error:
         return _answer(400, detail=str(error))
+    if _holds_nul(data):
+        # PostgreSQL cannot store or compare text holding NUL; no media server sends one.
+        return _answer(400, detail="The body holds a NUL character (\\u0000).")
     event = MediaServerEvent.objects.record(hook=hook, reading=READERS[server](data), digest=digest)
     if event is None:
         return _answer(200, status="duplicate", detail="Received already; nothing changed.")

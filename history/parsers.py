@@ -355,6 +355,10 @@ def _whole_number(value, where: str, problems: _Problems) -> int | None:
 
 
 def _title(value, where: str, problems: _Problems) -> str | None:
+    if isinstance(value, str) and "\x00" in value:
+        # PostgreSQL cannot store or compare text holding NUL; no export has one.
+        problems.add(f"{where}: the title holds a NUL character.")
+        return None
     if isinstance(value, str) and value.strip():
         return value.strip()
     problems.add(f"{where}: expected the show's title, not {_shown(value)}.")
@@ -364,6 +368,8 @@ def _title(value, where: str, problems: _Problems) -> str | None:
 def _id(value) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, str) and "\x00" in value:
+        return None  # as no id at all: PostgreSQL cannot compare text holding NUL
     if isinstance(value, int | str) and str(value).strip() not in ("", "0"):
         return str(value).strip()
     return None
