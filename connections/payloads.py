@@ -185,11 +185,9 @@ def _read_jellyfin_flat(data: dict) -> Reading:
 
 
 def _read_jellyfin_nested(data: dict) -> Reading:
-    """shemanaev's Webhooks plugin ("Default" format), and the templates written in its shape.
-
-    `Event` is Play, Pause, Resume, Progress, Stop, Scrobble (played past 90%), MarkPlayed, ...;
-    `Item` is Jellyfin's own item, with the viewer's `UserData.Played`; `Series` its series.
-    """
+    """shemanaev's Webhooks plugin ("Default" format), and the templates written in its shape."""
+    # `Event` is Play, Pause, Resume, Progress, Stop, Scrobble (played past 90%), MarkPlayed, ...;
+    # `Item` is Jellyfin's own item, with the viewer's `UserData.Played`; `Series` its series.
     event = _text(data.get("Event"))
     item, series = _object(data.get("Item")), _object(data.get("Series"))
     if event in ("MarkPlayed", "Scrobble"):
