@@ -300,9 +300,13 @@ def _plan(data: dict, check: _Checker) -> dict:
             status = state.get("status", "alive")
             if status not in STATUSES:
                 check.fail(f"{st_path}.status", f"must be one of {', '.join(sorted(STATUSES))}")
+            reveal = ref(state, "as_of", st_path, not_before=first)
+            if reveal is not None and any(other["reveal"] == reveal for other in states):
+                # Stored one per episode, so a second would silently replace the first.
+                check.fail(f"{st_path}.as_of", f"{state['as_of']} already has a state for {name}")
             states.append(
                 {
-                    "reveal": ref(state, "as_of", st_path, not_before=first),
+                    "reveal": reveal,
                     "status": status,
                     "location": check.text(state, "location", st_path, max_length=200),
                     "affiliation": check.text(state, "affiliation", st_path, max_length=200),

@@ -292,6 +292,15 @@ def test_sources_are_stored_and_round_trip(db):
     assert snapshot() == before
 
 
+def test_two_states_of_a_character_at_one_episode_are_refused(db):
+    second = '          - title: "Episode 2, reviewed"\n      - as_of: "1x02"\n        status: dead'
+    with pytest.raises(
+        ContentError, match=r"states\[1\]\.as_of .*1x02 already has a state for Sue Ree"
+    ):
+        load_show(SOURCED.replace('          - title: "Episode 2, reviewed"', second))
+    assert not Show.objects.exists()
+
+
 @pytest.mark.parametrize(
     "old, new, problem",
     [
