@@ -292,7 +292,7 @@ def _plan(data: dict, check: _Checker) -> dict:
         exact = character.get("first_appearance_exact", True)
         if not isinstance(exact, bool):
             check.fail(f"{path}.first_appearance_exact", "must be true or false")
-        states = []
+        states: list[dict[str, Any]] = []
         for st_index, state in enumerate(check.items(character, "states", f"{path}.")):
             st_path = f"{path}.states[{st_index}]"
             if not check.mapping(state, st_path):
