@@ -19,7 +19,7 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.throttling import SimpleRateThrottle
 
 from accounts.models import User
-from companion.middleware import ERROR_MESSAGES
+from companion.middleware import ERROR_MESSAGES, busy_response, database_busy
 from companion.models import (
     MAX_NUMBER,
     Character,
@@ -106,6 +106,8 @@ ERRORS: dict[int, type] = {
     404: schemas.Message,
     422: schemas.ValidationMessage,
     429: schemas.Message,
+    # The database busy with another writer: try again after Retry-After.
+    503: schemas.Message,
 }
 
 
@@ -137,6 +139,9 @@ def unauthorized(request: HttpRequest, exc: Exception):
 
 @api.exception_handler(Exception)
 def server_error(request: HttpRequest, exc: Exception):
+    if database_busy(exc):
+        # The API catches its own exceptions, so Django's handler500 never sees this one.
+        return busy_response(request)
     logger.exception("API error at %s", request.path, exc_info=exc)
     return api.create_response(request, {"detail": SERVER_ERROR}, status=500)
 

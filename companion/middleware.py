@@ -1,6 +1,11 @@
+import json
+import sys
+
 from django.conf import settings
+from django.db import OperationalError
 from django.http import (
     HttpRequest,
+    HttpResponse,
     HttpResponseBadRequest,
     HttpResponseNotFound,
     HttpResponsePermanentRedirect,
@@ -9,6 +14,7 @@ from django.middleware import common
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import escape_leading_slashes
+from django.views import defaults
 from django_htmx.http import reswap, retarget
 
 # What a client error means for the viewer: the htmx fragment and the error page both say this.
@@ -19,7 +25,10 @@ ERROR_MESSAGES = {
     405: "That page cannot be used this way, so nothing was changed.",
     413: "That request was too large, so nothing was changed.",
     429: "Too many attempts. Please wait a few minutes and try again.",
+    503: "The site is busy for a moment, so that may not have been saved. Please try again in a few seconds.",
 }
+# Seconds a client is asked to wait after a 503 (the database busy with another writer).
+BUSY_RETRY_AFTER = 5
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -125,3 +134,47 @@ class FriendlyErrorsMiddleware:
             response.content = render_to_string(f"{response.status_code}.html", request=request)
             response["Content-Type"] = "text/html; charset=utf-8"
         return response
+
+
+def database_busy(error: BaseException | None) -> bool:
+    """SQLite gave up waiting for another connection's write lock (after its busy timeout)."""
+    while error is not None:
+        if isinstance(error, OperationalError) and "locked" in str(error):
+            return True
+        # The session's save on the way out turns it into SessionInterrupted, a 400.
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def busy_response(request: HttpRequest) -> HttpResponse:
+    """503 "try again", with Retry-After: JSON under /api/, the message fragment for htmx, or a page."""
+    message = ERROR_MESSAGES[503]
+    if request.path.startswith("/api/"):
+        response = HttpResponse(json.dumps({"detail": message}), content_type="application/json")
+    elif request.headers.get("HX-Request") == "true":
+        response = HttpResponse(render_to_string("_error_fragment.html", {"message": message}))
+        retarget(response, "#messages")
+        reswap(response, "innerHTML")
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": message}))
+    response.status_code = 503
+    response["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database busy with another writer is a "try again" 503, not an error page.
+
+    Django calls it for any exception a view or a middleware let through, so this is the one place
+    (with bad_request, for the session saved on the way out); in DEBUG Django shows its traceback.
+    """
+    if database_busy(sys.exc_info()[1]):
+        return busy_response(request)
+    return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: the session's save on the way out, busy, says "try again" too."""
+    if database_busy(exception):
+        return busy_response(request)
+    return defaults.bad_request(request, exception)

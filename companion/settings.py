@@ -129,10 +129,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; the busy timeout and IMMEDIATE
     # transactions make concurrent writers wait instead of failing with "database is locked".
+    # The wait is short: a writer stuck for longer is answered 503 "try again"
+    # (companion.middleware.server_error), well before a worker's timeout (gunicorn's is 30 s),
+    # even for a request that writes twice (a log-in: its session, then the session again).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": float(env("SQLITE_BUSY_TIMEOUT", "5")),
     }
     # A file, not the in-memory default, so tests run with WAL and several connections at once.
     # One file per process, so two test runs on one machine never share it.

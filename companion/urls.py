@@ -61,3 +61,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database busy with another writer answers 503 "try again" (companion.middleware.server_error).
+handler400 = "companion.middleware.bad_request"
+handler500 = "companion.middleware.server_error"
