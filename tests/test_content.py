@@ -76,6 +76,22 @@ def test_every_demo_episode_has_its_title_and_air_date(fam):
     assert fam.episodes.get(season_number=1, number=1).title == "Red Moon"
 
 
+def test_every_demo_recap_character_and_state_names_its_sources(fam):
+    for item in (
+        *Recap.objects.filter(episode__show=fam),
+        *Character.objects.filter(show=fam),
+        *CharacterState.objects.filter(character__show=fam),
+    ):
+        assert item.sources and all(s["outlet"] or s["title"] for s in item.sources), item
+
+
+def test_a_demo_season_s_period_shows_only_once_the_story_has_reached_its_end(fam):
+    # Season 1 runs to 1974, which the finale reaches; season 3's 1992-1995 is whole at 3x10.
+    periods = {s.number: (s.period, s.period_revealed_at) for s in fam.seasons.all()}
+    assert periods[1][0] == "1969-1974" and periods[1][1].code == "1x10"
+    assert periods[3][0] == "1992-1995" and periods[3][1].code == "3x10"
+
+
 def test_untitled_episodes_display_as_episode_n(db):
     untitled = load_show(WITH_SPECIALS).episodes.filter(title="").first()
     assert untitled.display_title == f"Episode {untitled.number}"
