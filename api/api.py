@@ -277,14 +277,9 @@ def episode_detail(request: ApiRequest, slug: str, season: int = Season, number:
             Recap.objects.visible_at(safe).filter(episode=episode).select_related("episode").first()
         )
         detail["notes"] = (
-            ReviewerNote.objects.for_show(show)
-            .visible_at(safe)
-            .filter(episode=episode)
-            .select_related("episode")
+            ReviewerNote.objects.visible_at(safe).filter(episode=episode).select_related("episode")
         )
-        detail["debuts"] = (
-            Character.objects.for_show(show).visible_at(safe).filter(first_appearance=episode)
-        )
+        detail["debuts"] = Character.objects.visible_at(safe).filter(first_appearance=episode)
         detail["state_changes"] = (
             CharacterState.objects.visible_at(safe)
             .filter(reveal_at=episode)
@@ -379,27 +374,18 @@ def mark_watched_up_to(request: ApiRequest, slug: str, season: int = Season, num
 
 def recaps_at(viewing: Viewing):
     return (
-        Recap.objects.for_show(viewing.show)
-        .visible_at(viewing.safe_point)
+        Recap.objects.visible_at(viewing.safe_point)
         .select_related("episode")
         .order_by("episode__sequence")
     )
 
 
 def notes_at(viewing: Viewing):
-    return (
-        ReviewerNote.objects.for_show(viewing.show)
-        .visible_at(viewing.safe_point)
-        .select_related("episode")
-    )
+    return ReviewerNote.objects.visible_at(viewing.safe_point).select_related("episode")
 
 
 def characters_at(viewing: Viewing):
-    return (
-        Character.objects.for_show(viewing.show)
-        .with_states_at(viewing.safe_point)
-        .order_by("name", "pk")
-    )
+    return Character.objects.with_states_at(viewing.safe_point).order_by("name", "pk")
 
 
 def one_or_404(queryset, public_id: str):

@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -342,7 +342,15 @@ class SpoilerReportAdmin(admin.ModelAdmin):
     @admin.action(description="Move the reveal point to just after the reporter's point")
     def move_reveal_later(self, request, queryset):
         for report in queryset.select_related("reporter_safe_point"):
-            moved = report.move_reveal_after_reporter()
+            try:
+                moved = report.move_reveal_after_reporter()
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    f"{report}: not moved, nothing changed. {' '.join(error.messages)}",
+                    messages.ERROR,
+                )
+                continue
             if moved is None:
                 self.message_user(
                     request,

@@ -91,15 +91,20 @@ def signed_in_id(user) -> int | None:
 
 
 def revealed_q(point: SafePoint, field: str = "") -> Q:
-    """Filter for rows whose reveal episode (reached through `field`) is safe at `point`."""
-    prefix = f"{field}__" if field else ""
+    """Filter for rows whose reveal episode (reached through `field`) is safe at `point`.
+
+    Through `field`, the row's reveal episode must be one of the episodes revealed at the point,
+    given as a subquery: the database walks those episodes and looks up only the rows they
+    reveal, so rows past the point are never read and cost no time (issue 24).
+    """
+    if field:
+        episodes = Episode.objects.filter(revealed_q(point)).values("pk")
+        return Q(**{f"{field}__in": episodes})
     revealed = Q(pk__in=[])
     if point.episode is not None:
-        revealed |= Q(
-            **{f"{prefix}show_id": point.episode.show_id, f"{prefix}sequence__lte": point.sequence}
-        )
+        revealed |= Q(show_id=point.episode.show_id, sequence__lte=point.sequence)
     if point.specials:
-        revealed |= Q(**{f"{prefix}pk__in": sorted(point.specials)})
+        revealed |= Q(pk__in=sorted(point.specials))
     return revealed
 
 
@@ -121,9 +126,15 @@ class GatedQuerySet(models.QuerySet[_Gated]):
     """Content with a reveal point; `visible_at` is the only way views read it."""
 
     def visible_at(self, point: SafePoint):
-        return self.filter(revealed_q(point, self.model.reveal_field))
+        """Rows of the point's show revealed at the point. Not to be combined with for_show():
+        its index would lead the database through rows past the point."""
+        visible = Q()
+        for reveal in self.model.reveal_fields:
+            visible &= revealed_q(point, reveal)
+        return self.filter(visible)
 
     def for_show(self, show: Show):
+        """Every row of the show, revealed or not: for editors' checks, never for viewers."""
         return self.filter(**{self.model.show_path: show})
 
 
@@ -178,6 +189,9 @@ class GatedContent(models.Model):
     # model, used by validation, lookups, cache invalidation and reports.
     show_path = "show"
     reveal_field = "reveal_at"
+    # Every episode that must be revealed before a row is: its own reveal point, and for what
+    # names a character, that character's first appearance (a special can come before it).
+    reveal_fields: tuple[str, ...] = ("reveal_at",)
 
     public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
 
@@ -232,8 +246,10 @@ class Show(models.Model):
     tmdb_id = models.CharField("TMDB id", max_length=20, blank=True)
     imdb_id = models.CharField("IMDb id", max_length=20, blank=True)
     trakt_id = models.CharField("Trakt id", max_length=20, blank=True)
-    # Bumped whenever any of the show's content changes; cached fragments are keyed on it. It lives
-    # in the database, not the cache, so every worker process sees an edit at once.
+    # Bumped whenever the show's seasons or episodes change (what every viewer sees of it); cached
+    # pages and fragments are keyed on it. It lives in the database, not the cache, so every worker
+    # process sees an edit at once. Gated content has a stamp per reveal point instead
+    # (Episode.content_stamp), so an edit past a viewer's point leaves their keys alone.
     content_version = models.PositiveIntegerField(default=0, editable=False)
 
     # Set by the show list for its template.
@@ -267,6 +283,12 @@ class Show(models.Model):
             return episode.season_number
         aired_in = [number for number, (first, _) in starts.items() if first <= episode.sequence]
         return max(aired_in) if aired_in else min(starts, default=SPECIALS_SEASON)
+
+    def content_stamp_at(self, point: SafePoint) -> int:
+        """What the gated content revealed at the point has been through: grows with every edit of
+        content revealed at one of its episodes, and with nothing revealed after them."""
+        stamps = Episode.objects.visible_at(point).aggregate(total=models.Sum("content_stamp"))
+        return stamps["total"] or 0
 
     def season_starts(self) -> dict[int, tuple[int, int]]:
         """Per regular season number, in order: the place of its first episode and how many it has."""
@@ -771,6 +793,9 @@ class Episode(models.Model):
     imdb_id = models.CharField("IMDb id", max_length=20, blank=True)
     # The episode's place in story order (1, 2, 3, ...), recomputed by Show.resequence().
     sequence = models.PositiveIntegerField(editable=False)
+    # Moved on by every edit of gated content revealed here (companion/signals.py): the part of a
+    # cache key that changes only with what a viewer at or past this episode can see.
+    content_stamp = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = EpisodeQuerySet.as_manager()
 
@@ -927,6 +952,7 @@ class CharacterQuerySet(GatedQuerySet["Character"]):
 
 class Character(GatedContent):
     reveal_field = "first_appearance"
+    reveal_fields = ("first_appearance",)
 
     show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="characters")
     name = models.CharField(max_length=200)
@@ -989,6 +1015,7 @@ class Character(GatedContent):
 
 class CharacterState(GatedContent):
     show_path = "character__show"
+    reveal_fields = ("reveal_at", "character__first_appearance")
 
     class Status(models.TextChoices):
         ALIVE = "alive", "Alive"
@@ -1113,6 +1140,9 @@ class ReviewerNote(GatedContent):
 
     class Meta:
         ordering = ["reveal_at__sequence", "episode__sequence", "pk"]
+        # An episode's notes are found through the episodes revealed at the viewer's point and
+        # then the episode, both in this index: notes revealed later are never read.
+        indexes = [models.Index(fields=["episode", "reveal_at"], name="note_by_episode_and_reveal")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(outlet="", author="", article_title=""), name="note_has_source"
@@ -1479,8 +1509,12 @@ class SpoilerReport(models.Model):
     def content(self):
         return getattr(self, self.kind)
 
+    @transaction.atomic
     def move_reveal_after_reporter(self) -> Episode | None:
-        """Push the content's reveal point to just after the reporter's point; returns the new point."""
+        """Push the content's reveal point to just after the reporter's point; returns the new point.
+
+        Raises ValidationError, with nothing changed, when the move clashes with other content
+        (a character's state already set at that episode)."""
         content = self.content
         after = (
             Episode.objects.filter(show_id=self.reporter_safe_point.show_id)

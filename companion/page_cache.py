@@ -26,7 +26,14 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
 from .models import Follow, Show
-from .viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER, release
+from .viewing import (
+    AS_OF_SESSION_KEY,
+    CSRF_PLACEHOLDER,
+    VIEWING_OF_THIS_REQUEST,
+    Viewing,
+    release,
+    viewing_for,
+)
 
 PAGE_TTL = 60 * 60
 # The request attribute that makes csrf_placeholder() stand in for the token while a page renders.
@@ -35,7 +42,9 @@ RENDERING_FOR_CACHE = "_rendering_for_page_cache"
 HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-Trigger", "HX-Boosted")
 
 
-def page_key(request: HttpRequest, shows: list[Show]) -> str:
+def page_key(request: HttpRequest, shows: list[Show], viewing: Viewing | None = None) -> str:
+    """`viewing` is the viewer's point in a show page's show: the page shows what is revealed
+    there, so its key holds what the content revealed there has been through, and nothing later."""
     user = request.user
     facts: list = [
         release(),
@@ -43,6 +52,7 @@ def page_key(request: HttpRequest, shows: list[Show]) -> str:
         request.get_full_path(),
         [request.headers.get(name) for name in HTMX_HEADERS],
         [[getattr(show, field.attname) for field in Show._meta.concrete_fields] for show in shows],
+        viewing.cache_key if viewing is not None else None,
     ]
     if user.is_authenticated:
         looking_back = request.session.get(AS_OF_SESSION_KEY, {})
@@ -71,14 +81,19 @@ def cacheable(response: HttpResponse) -> bool:
     )
 
 
-def serve(request: HttpRequest, shows: list[Show], render: Callable[[], HttpResponse]):
+def serve(
+    request: HttpRequest,
+    shows: list[Show],
+    render: Callable[[], HttpResponse],
+    viewing: Viewing | None = None,
+):
     """The page from the cache, or rendered (with the placeholder for the token) and kept.
 
     A page with messages to show is rendered afresh: they are shown once.
     """
     if request.method not in ("GET", "HEAD") or len(messages.get_messages(request)):
         return render()
-    key = page_key(request, shows)
+    key = page_key(request, shows, viewing)
     content = cache.get(key)
     if content is None:
         setattr(request, RENDERING_FOR_CACHE, True)
@@ -104,9 +119,11 @@ def cached_per_viewer(view):
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
         show = Show.with_slug(slug)
-        if show is None:
+        if show is None or request.method not in ("GET", "HEAD"):
             return view(request, slug, *args, **kwargs)
-        return serve(request, [show], lambda: view(request, slug, *args, **kwargs))
+        viewing = viewing_for(request, show)
+        setattr(request, VIEWING_OF_THIS_REQUEST, viewing)
+        return serve(request, [show], lambda: view(request, slug, *args, **kwargs), viewing)
 
     return wrapper
 

@@ -1,6 +1,14 @@
-"""Any edit to a show's content invalidates the fragments cached for it."""
+"""Edits move the versions that cached pages and fragments are keyed on.
 
-from django.db.models.signals import post_delete, post_save
+An edit of a season or an episode changes what every viewer of the show sees: it moves the show's
+`content_version`. An edit of gated content changes only what viewers who can see it see: it moves
+the `content_stamp` of each episode that reveals it, before and after the edit, so a viewer whose
+point has not reached those episodes keeps their keys, and cannot tell from a slow first render
+that something past their point changed.
+"""
+
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from .models import Character, CharacterState, Episode, Recap, ReviewerNote, Season, Show
 
@@ -8,16 +16,48 @@ from .models import Character, CharacterState, Episode, Recap, ReviewerNote, Sea
 def bump_content_version(sender, instance, raw=False, **kwargs):
     if raw:
         return
-    # After a cascade the parent may be gone; its own post_delete has bumped the version then.
-    try:
-        show_id = instance.show_id if hasattr(instance, "show_id") else instance.owning_show_id()
-    except (Episode.DoesNotExist, Character.DoesNotExist):
+    Show(pk=instance.show_id).content_changed()
+
+
+def reveal_points(instance) -> set[int]:
+    """The episodes whose reveal makes this row visible (as it is in memory)."""
+    points = set()
+    for field in instance.reveal_fields:
+        obj = instance
+        *steps, last = field.split("__")
+        for step in steps:
+            obj = getattr(obj, step, None) if getattr(obj, f"{step}_id", None) else None
+        if obj is not None and getattr(obj, f"{last}_id", None) is not None:
+            points.add(getattr(obj, f"{last}_id"))
+    return points
+
+
+def stamp(points: set[int]) -> None:
+    if points:
+        Episode.objects.filter(pk__in=points).update(content_stamp=F("content_stamp") + 1)
+
+
+def stamp_old_points(sender, instance, raw=False, **kwargs):
+    """Where the row was revealed before this save or delete: viewers there lose or change it."""
+    if raw or instance.pk is None:
         return
-    if show_id is not None:
-        Show(pk=show_id).content_changed()
+    stored = sender.objects.filter(pk=instance.pk).first()
+    if stored is not None:
+        stamp(reveal_points(stored))
+
+
+def stamp_new_points(sender, instance, raw=False, **kwargs):
+    if not raw:
+        stamp(reveal_points(instance))
 
 
 # Connected per model, so saving anything else (sessions, login records) costs nothing here.
-for model in (Season, Episode, Character, CharacterState, Recap, ReviewerNote):
-    post_save.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model.__name__}")
-    post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"unbump-{model.__name__}")
+for catalogue in (Season, Episode):
+    name = catalogue.__name__
+    post_save.connect(bump_content_version, sender=catalogue, dispatch_uid=f"bump-{name}")
+    post_delete.connect(bump_content_version, sender=catalogue, dispatch_uid=f"unbump-{name}")
+for gated in (Character, CharacterState, Recap, ReviewerNote):
+    name = gated.__name__
+    pre_save.connect(stamp_old_points, sender=gated, dispatch_uid=f"stamp-old-{name}")
+    post_save.connect(stamp_new_points, sender=gated, dispatch_uid=f"stamp-new-{name}")
+    pre_delete.connect(stamp_old_points, sender=gated, dispatch_uid=f"unstamp-{name}")

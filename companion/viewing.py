@@ -84,6 +84,16 @@ class Viewing:
         )
         return self.decorate(after)[0] if after else None
 
+    @cached_property
+    def content_stamp(self) -> int:
+        """Moves with every edit of gated content revealed at this viewing's point, and no other."""
+        return self.show.content_stamp_at(self.safe_point)
+
+    @property
+    def cache_key(self) -> str:
+        """What the gated content of this viewing is: the same for every viewer at the same point."""
+        return f"{self.show.pk}:{self.show.content_version}:{self.safe_point.cache_key}:{self.content_stamp}"
+
     def is_revealed(self, episode: Episode) -> bool:
         return is_revealed(episode, self.safe_point)
 
@@ -93,8 +103,7 @@ class Viewing:
         Everyone at the same safe point sees the same gated content, so the fragment may be shared
         between viewers. It must not contain anything personal (watch marks, preferences, tokens).
         """
-        point = self.safe_point.cache_key
-        key = f"fragment:{release()}:{name}:{self.show.pk}:{self.show.content_version}:{point}"
+        key = f"fragment:{release()}:{name}:{self.cache_key}"
         html = cache.get(key)
         if html is None:
             html = render_to_string(template, build_context())
@@ -225,8 +234,16 @@ def viewings_for(request: HttpRequest, shows: list[Show]) -> dict[int, Viewing]:
     }
 
 
+# Where a GET request keeps the viewing the page cache worked out for its key, so the view
+# does not work it out again. Only GETs: a mark changes the viewing within its request.
+VIEWING_OF_THIS_REQUEST = "_viewing_of_this_request"
+
+
 def viewing_of(request: HttpRequest, slug: str) -> Viewing:
     """The show named in the URL (or a 404) as this viewer sees it; every show view starts here."""
+    known = getattr(request, VIEWING_OF_THIS_REQUEST, None)
+    if known is not None and known.show.slug == slug:
+        return known
     show = Show.with_slug(slug)
     if show is None:
         raise Http404("No such show.")

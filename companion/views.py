@@ -118,8 +118,7 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
             rows[listed].append(episode)
     shown = viewing.decorate([e for listed in rows.values() for e in listed])
     recaps = {
-        r.episode_id: r
-        for r in Recap.objects.for_show(show).visible_at(safe).filter(episode__in=shown)
+        r.episode_id: r for r in Recap.objects.visible_at(safe).filter(episode__in=shown)
     }
     for episode in shown:
         episode.visible_recap = recaps.get(episode.pk)
@@ -299,7 +298,7 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "cast",
         "companion/cast.html#cast-list",
         lambda: {
-            "characters": Character.objects.for_show(show).with_states_at(viewing.safe_point),
+            "characters": Character.objects.with_states_at(viewing.safe_point),
             "point": viewing.safe_point,
         },
     )
@@ -314,9 +313,7 @@ def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -
     viewing = viewing_of(request, slug)
     show = viewing.show
     character = visible_or_404(
-        Character.objects.for_show(show)
-        .visible_at(viewing.safe_point)
-        .select_related("first_appearance__show"),
+        Character.objects.visible_at(viewing.safe_point).select_related("first_appearance__show"),
         slug=character_slug,
     )
     timeline = viewing.cached_fragment(
@@ -334,10 +331,9 @@ def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -
 
 def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
     """What a revealed episode's page shows: its recap, one list of who is in it, its notes."""
-    show, safe = viewing.show, viewing.safe_point
+    safe = viewing.safe_point
     notes = list(
-        ReviewerNote.objects.for_show(show)
-        .visible_at(safe)
+        ReviewerNote.objects.visible_at(safe)
         .filter(episode=episode)
         .select_related("episode__show")
     )
@@ -348,7 +344,7 @@ def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
         .filter(episode=episode)
         .select_related("episode__show")
         .first(),
-        "characters": Character.objects.for_show(show).in_episode(episode, safe),
+        "characters": Character.objects.in_episode(episode, safe),
         # More than a few notes fold under "More notes (N)"; N counts only what is visible.
         "notes": notes[:EPISODE_NOTES_SHOWN],
         "more_notes": notes[EPISODE_NOTES_SHOWN:],
@@ -364,38 +360,34 @@ def locked_reason(viewing: Viewing, episode: Episode, upcoming: Episode | None) 
     return {"looking_back": viewing.time_travel, "missing": missing}
 
 
-def story_context(show: Show, safe: SafePoint, span: tuple[int, int | None] | None) -> dict:
-    """Recaps in order with their notes, other notes, and where everyone stands: all safe at `safe`;
-    only those on the episodes placed within `span` (from, before), when it is given."""
+def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict:
+    """Recaps in order with their notes, other notes, and where everyone stands: all safe at the
+    viewing's point; only those on the episodes placed within `span` (from, before), when given."""
+    safe = viewing.safe_point
     within = {}
     if span is not None:
         within = {"episode__sequence__gte": span[0]}
         if span[1] is not None:
             within["episode__sequence__lt"] = span[1]
     visible_notes = (
-        ReviewerNote.objects.for_show(show)
-        .visible_at(safe)
-        .filter(**within)
-        .select_related("episode__show")
+        ReviewerNote.objects.visible_at(safe).filter(**within).select_related("episode__show")
     )
     totals = visible_notes.count_per_episode()
     notes_by_episode: dict[int, list] = {}
     first_notes = visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE)
     for note in first_notes.order_by("episode__sequence", "pk"):
         notes_by_episode.setdefault(note.episode_id, []).append(note)
-    recaps = list(
-        Recap.objects.for_show(show)
-        .visible_at(safe)
-        .filter(**within)
-        .select_related("episode__show")
-    )
+    recaps = list(Recap.objects.visible_at(safe).filter(**within).select_related("episode__show"))
+    # A recap may be revealed before its own episode is (an unwatched special's, at a later one
+    # watched): its title then follows the viewer's preference, as everywhere else.
+    viewing.decorate([recap.episode for recap in recaps])
     for recap in recaps:
         recap.notes = notes_by_episode.pop(recap.episode_id, [])
         recap.more_notes = totals.get(recap.episode_id, 0) - len(recap.notes)
     return {
         "recaps": recaps,
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],
-        "characters": Character.objects.for_show(show).with_states_at(safe),
+        "characters": Character.objects.with_states_at(safe),
     }
 
 
@@ -424,10 +416,11 @@ def story_body(
     at the same safe point."""
     if not viewing.safe_point:
         return ""
+    name = "story" if season is None else f"story-season-{season}"
     return viewing.cached_fragment(
-        "story" if season is None else f"story-season-{season}",
+        f"{name}:titles-hidden" if viewing.hide_titles else name,
         "companion/story.html#story-body",
-        lambda: story_context(viewing.show, viewing.safe_point, span),
+        lambda: story_context(viewing, span),
     )
 
 
@@ -466,7 +459,7 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing.decorate(recent)
     recaps = {
         recap.episode_id: recap
-        for recap in Recap.objects.for_show(show).visible_at(safe).filter(episode__in=recent)
+        for recap in Recap.objects.visible_at(safe).filter(episode__in=recent)
     }
     changes: dict[int, list[CharacterState]] = {}
     for state in (
@@ -476,7 +469,7 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         .order_by("reveal_at__sequence", "character__name")
     ):
         changes.setdefault(state.reveal_at_id, []).append(state)
-    notes = ReviewerNote.objects.for_show(show).visible_at(safe).filter(episode__in=recent)
+    notes = ReviewerNote.objects.visible_at(safe).filter(episode__in=recent)
     totals = notes.count_per_episode()
     first_notes: dict[int, list[ReviewerNote]] = {}
     for note in (
@@ -514,26 +507,22 @@ def search_results(viewing: Viewing, query: str) -> dict:
         return {}
     show, safe = viewing.show, viewing.safe_point
     titled = show.episodes.filter(title__icontains=query).select_related("show")
+    if viewing.hide_titles:
+        # Titles the viewer's preference hides are left out before the limit, by the database,
+        # which then never reads them: a hidden title changes neither what is listed nor the time.
+        titled = titled.visible_at(safe)
     return {
-        "characters": Character.objects.for_show(show)
-        .visible_at(safe)
+        "characters": Character.objects.visible_at(safe)
         .filter(name__icontains=query)
         .select_related("show")[:SEARCH_LIMIT],
-        "episodes": [
-            e
-            for e in viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT]))
-            if not e.title_hidden
-        ],
-        "recaps": Recap.objects.for_show(show)
-        .visible_at(safe)
+        "episodes": viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT])),
+        "recaps": Recap.objects.visible_at(safe)
         .filter(text__icontains=query)
         .select_related("episode__show")[:SEARCH_LIMIT],
-        "notes": ReviewerNote.objects.for_show(show)
-        .visible_at(safe)
+        "notes": ReviewerNote.objects.visible_at(safe)
         .filter(text__icontains=query)
         .select_related("episode__show")[:SEARCH_LIMIT],
-        "states": CharacterState.objects.for_show(show)
-        .visible_at(safe)
+        "states": CharacterState.objects.visible_at(safe)
         .filter(description__icontains=query)
         .select_related("character__show", "reveal_at")[:SEARCH_LIMIT],
     }
@@ -910,9 +899,7 @@ def report_spoiler(
     model = SpoilerReport.MODELS.get(kind)
     if model is None:
         raise Http404("Nothing here.")
-    content = visible_or_404(
-        model.objects.for_show(viewing.show).visible_at(viewing.safe_point), public_id=public_id
-    )
+    content = visible_or_404(model.objects.visible_at(viewing.safe_point), public_id=public_id)
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         SpoilerReport.objects.create(

@@ -156,3 +156,30 @@ def assert_fits(page, where: str) -> None:
     )
     overlaps = page.evaluate(OVERLAPS, CONTROLS)
     assert not overlaps, f"{where}: " + "; ".join(overlaps)
+
+
+# --- Work the database does -------------------------------------------------------------------
+
+
+class DatabaseWork:
+    """Counts SQLite's virtual-machine instructions while a block runs: a measure of the work a
+    request asks of the database that, unlike a clock, is the same on every run on any machine."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def _tick(self) -> int:
+        self.steps += 1
+        return 0
+
+    def __enter__(self) -> DatabaseWork:
+        from django.db import connection
+
+        connection.ensure_connection()
+        connection.connection.set_progress_handler(self._tick, 1)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from django.db import connection
+
+        connection.connection.set_progress_handler(None, 1)
