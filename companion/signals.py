@@ -20,16 +20,15 @@ def bump_content_version(sender, instance, raw=False, **kwargs):
 
 
 def reveal_points(instance) -> set[int]:
-    """The episodes whose reveal makes this row visible (as it is in memory)."""
-    points = set()
-    for field in instance.reveal_fields:
-        obj = instance
-        *steps, last = field.split("__")
-        for step in steps:
-            obj = getattr(obj, step, None) if getattr(obj, f"{step}_id", None) else None
-        if obj is not None and getattr(obj, f"{last}_id", None) is not None:
-            points.add(getattr(obj, f"{last}_id"))
-    return points
+    """The episode whose reveal makes this row visible (as it is in memory).
+
+    Only the row's own reveal point: a state's also waits for its character's first appearance,
+    but stamping that would move the keys of every viewer who knows the character when a state
+    far past their point changes. Viewers at the state's own point know the character already,
+    except where a watched special comes after an unwatched one that introduces them.
+    """
+    reveal = getattr(instance, f"{instance.reveal_field}_id", None)
+    return {reveal} if reveal is not None else set()
 
 
 def stamp(points: set[int]) -> None:
