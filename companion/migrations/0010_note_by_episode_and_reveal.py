@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("companion", "0006_follows"),
+        ("companion", "0009_reviewer_note_url_http_only"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("companion", "0007_note_by_episode_and_reveal"),
+        ("companion", "0010_note_by_episode_and_reveal"),
     ]
 
     operations = [
