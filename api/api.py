@@ -274,7 +274,7 @@ def episode_detail(request: ApiRequest, slug: str, season: int = Season, number:
     }
     if viewing.is_revealed(episode):
         detail["recap"] = (
-            Recap.objects.visible_at(safe).filter(episode=episode).select_related("episode").first()
+            Recap.objects.visible_at(safe).of_episodes(episode).select_related("episode").first()
         )
         detail["notes"] = (
             ReviewerNote.objects.visible_at(safe).filter(episode=episode).select_related("episode")

@@ -117,9 +117,7 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
         if listed in rows:
             rows[listed].append(episode)
     shown = viewing.decorate([e for listed in rows.values() for e in listed])
-    recaps = {
-        r.episode_id: r for r in Recap.objects.visible_at(safe).filter(episode__in=shown)
-    }
+    recaps = {r.episode_id: r for r in Recap.objects.visible_at(safe).of_episodes(*shown)}
     for episode in shown:
         episode.visible_recap = recaps.get(episode.pk)
     for season in seasons:
@@ -279,7 +277,7 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
         )
         if user.is_staff:
             # Only editors pay for this: the shared fragment above must not depend on who asks.
-            context["has_recap"] = Recap.objects.visible_at(safe).filter(episode=episode).exists()
+            context["has_recap"] = Recap.objects.visible_at(safe).of_episodes(episode).exists()
     elif user.is_authenticated:
         context["locked"] = locked_reason(viewing, episode, context["upcoming"])
     neighbours = show.episodes.select_related("show").order_by("sequence")
@@ -341,7 +339,7 @@ def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
         "code": episode.short_label,
         "episode_pk": episode.pk,
         "recap": Recap.objects.visible_at(safe)
-        .filter(episode=episode)
+        .of_episodes(episode)
         .select_related("episode__show")
         .first(),
         "characters": Character.objects.in_episode(episode, safe),
@@ -458,8 +456,7 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     upcoming = viewing.upcoming
     viewing.decorate(recent)
     recaps = {
-        recap.episode_id: recap
-        for recap in Recap.objects.visible_at(safe).filter(episode__in=recent)
+        recap.episode_id: recap for recap in Recap.objects.visible_at(safe).of_episodes(*recent)
     }
     changes: dict[int, list[CharacterState]] = {}
     for state in (
@@ -607,7 +604,7 @@ def change_watch(
             row = viewing.decorate([episode])[0]
             row.watched = action != "unwatch"
             row.visible_recap = (
-                Recap.objects.visible_at(viewing.safe_point).filter(episode=row).first()
+                Recap.objects.visible_at(viewing.safe_point).of_episodes(row).first()
             )
             response = render(
                 request, "companion/show_detail.html#row-response", context | {"episode": row}
