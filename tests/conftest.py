@@ -11,6 +11,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_template_syntax_reaches_the_browser(settings):
+    # Every page any test renders is checked: a broken comment or tag shows on the page itself.
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.helpers.NoTemplateSyntax"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Fragments are cached by safe point; each test starts with an empty cache.
     cache.clear()

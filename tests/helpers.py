@@ -183,3 +183,30 @@ class DatabaseWork:
         from django.db import connection
 
         connection.connection.set_progress_handler(None, 1)
+
+
+# --- Every page the suite renders ---------------------------------------------------------------
+
+# Django's {# #} comment ends at the line's end: one spread over two lines reaches the browser.
+TEMPLATE_SYNTAX = re.compile(r"\{#|\{%|\{\{")
+# Where a page shows code on purpose (the Connections page's Handlebars template for Jellyfin).
+SHOWN_CODE = re.compile(r"<pre>.*?</pre>", re.DOTALL)
+
+
+class NoTemplateSyntax:
+    """Test-only middleware: fails any HTML response that holds template syntax."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        html = response.get("Content-Type", "").startswith("text/html")
+        if html and not response.streaming:
+            body = SHOWN_CODE.sub("", response.content.decode(errors="replace"))
+            found = TEMPLATE_SYNTAX.search(body)
+            assert found is None, (
+                f"{request.path} sent template syntax to the browser: "
+                f"{body[max(found.start() - 80, 0) : found.end() + 80]!r}"
+            )
+        return response
