@@ -9,14 +9,13 @@ one, so both answer the same 404 after the same queries.
 from __future__ import annotations
 
 import logging
+import math
 
-from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
-from ninja.throttling import SimpleRateThrottle
 
 from accounts.models import User
 from companion.middleware import ERROR_MESSAGES, busy_response, database_busy
@@ -38,6 +37,7 @@ from companion.views import search_results, show_cards
 from . import schemas
 from .middleware import SERVER_ERROR
 from .models import ApiToken
+from .throttling import PerTokenThrottle, TooManyGuesses, count_guess, refuse_if_guessing
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,12 @@ class BearerToken(HttpBearer):
     """`Authorization: Bearer <token>`; the token's owner becomes request.user."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        # An address that keeps sending wrong tokens is refused before another is looked at.
+        refuse_if_guessing(request)
         found = ApiToken.objects.authenticate(token)
-        if found is not None:
+        if found is None:
+            count_guess(request)
+        else:
             request.user = found.user
         return found
 
@@ -65,26 +69,6 @@ class SiteSession(SessionAuth):
         if not request.user.is_authenticated:
             return None
         return super()._get_key(request)
-
-
-class PerTokenThrottle(SimpleRateThrottle):
-    """settings.API_RATE_LIMIT calls per token; the site's own session calls per viewer."""
-
-    scope = "api"
-
-    def __init__(self) -> None:
-        super().__init__(rate=settings.API_RATE_LIMIT)
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        # Read on each call, so the setting can change without building the API again.
-        self.rate = settings.API_RATE_LIMIT
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
-
-    def get_cache_key(self, request: HttpRequest) -> str:
-        auth = getattr(request, "auth", None)
-        ident = str(auth) if isinstance(auth, ApiToken) else f"user-{request.user.pk}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 api = NinjaAPI(
@@ -134,6 +118,13 @@ def unauthorized(request: HttpRequest, exc: Exception):
     message = "Sign in, or send a personal token as 'Authorization: Bearer <token>'."
     response = api.create_response(request, {"detail": message}, status=401)
     response["WWW-Authenticate"] = bearer_challenge(request)
+    return response
+
+
+@api.exception_handler(TooManyGuesses)
+def too_many_guesses(request: HttpRequest, exc: Exception):
+    response = api.create_response(request, {"detail": ERROR_MESSAGES[429]}, status=429)
+    response["Retry-After"] = str(math.ceil(exc.wait if isinstance(exc, TooManyGuesses) else 60))
     return response
 
 

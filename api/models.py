@@ -63,3 +63,19 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         # The throttle keys on this: one bucket per token, never the token itself.
         return f"api-token-{self.pk}"
+
+
+class RateWindow(models.Model):
+    """The calls counted for one bucket (a token, a viewer, an address guessing) in its window.
+
+    In the database, not the cache: every worker shares it, and it holds while Redis is down. One
+    row per bucket, its count starting afresh when a new window begins.
+    """
+
+    bucket = models.CharField(max_length=100, unique=True)
+    started = models.BigIntegerField(help_text="Unix time the window began.")
+    ends = models.BigIntegerField(help_text="Unix time the window ends.")
+    calls = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.bucket} at {self.started}: {self.calls}"

@@ -218,6 +218,8 @@ STORAGES = {
 
 # Calls per token (or per signed-in viewer on the site) to /api/; "N/s", "N/m", "N/h" or "N/d".
 API_RATE_LIMIT = env("API_RATE_LIMIT", "120/m")
+# Wrong, revoked or malformed tokens per client address before the API answers 429 to it.
+API_TOKEN_GUESS_LIMIT = env("API_TOKEN_GUESS_LIMIT", "10/m")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
