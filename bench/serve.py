@@ -86,7 +86,7 @@ def gunicorn(env: dict, workers: int) -> Iterator[tuple[str, subprocess.Popen]]:
     base = f"http://127.0.0.1:{port}"
     command = [
         str(Path(sys.executable).with_name("gunicorn")),
-        "companion.wsgi:application",
+        "config.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

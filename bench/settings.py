@@ -7,7 +7,7 @@ measures is the production configuration; this module adds only what a benchmark
 import os
 from pathlib import Path
 
-from companion.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 # collectstatic writes the manifest into the benchmark's throwaway folder, not into the project.

@@ -17,5 +17,5 @@ def ok_user(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("bench/ok/", ok),
     path("bench/ok-user/", ok_user),
-    path("", include("companion.urls")),
+    path("", include("config.urls")),
 ]

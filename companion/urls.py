@@ -1,9 +1,4 @@
-from django.contrib import admin
-from django.urls import include, path
-
-from api import views as api_views
-from connections.urls import hook_urlpatterns as hook_urls
-from history.urls import old_urlpatterns as old_history_urls
+from django.urls import path
 
 from . import views
 
@@ -51,17 +46,4 @@ urlpatterns = [
     path(f"{episode}watch-up-to/confirm/", views.confirm_up_to, name="episode-confirm-up-to"),
     path(f"{episode}show-anyway/", views.show_anyway, name="episode-show-anyway"),
     path(f"{episode}preview/", views.preview, name="preview"),
-    path("accounts/history/", include(old_history_urls)),
-    path("accounts/tokens/", api_views.tokens, name="api-tokens"),
-    path("accounts/tokens/<int:pk>/revoke/", api_views.revoke_token, name="api-token-revoke"),
-    path("accounts/connections/", include("connections.urls")),
-    path("accounts/", include("accounts.urls")),
-    path("history/", include("history.urls")),
-    path("api/hooks/", include(hook_urls)),
-    path("api/", include("api.urls")),
-    path("admin/", admin.site.urls),
 ]
-
-# A database busy with another writer answers 503 "try again" (companion.middleware.server_error).
-handler400 = "companion.middleware.bad_request"
-handler500 = "companion.middleware.server_error"

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from companion.models import Watch
-from companion.settings import cache_settings
+from config.settings import cache_settings
 from tests.factories import episode
 
 # A port nothing listens on: every cache call is refused at once.

@@ -128,7 +128,7 @@ def test_sqlites_busy_timeout_is_short_and_configurable():
     env = {
         **os.environ,
         "SQLITE_BUSY_TIMEOUT": "2.5",
-        "DJANGO_SETTINGS_MODULE": "companion.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     env.pop("DATABASE_URL", None)
     shown = subprocess.run(

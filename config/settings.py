@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Templates, static files and the demo show: at the top of a checkout; inside companion/site/ in an
 # installed wheel (setup.py copies them there).
-PACKAGED_SITE = Path(__file__).resolve().parent / "site"
+PACKAGED_SITE = BASE_DIR / "companion" / "site"
 SITE_DIR = PACKAGED_SITE if PACKAGED_SITE.is_dir() else BASE_DIR
 
 
@@ -101,8 +101,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "companion.urls"
-WSGI_APPLICATION = "companion.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
