@@ -63,7 +63,8 @@ def assert_try_again(response, seconds):
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0
     assert b"try again" in response.content
-    assert seconds < 10 * BUSY_TIMEOUT
+    # Far below the 20 s it was; loose enough for a loaded machine to make its first request.
+    assert seconds < 8
 
 
 @busy
