@@ -335,14 +335,24 @@ def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
         .filter(episode=episode)
         .select_related("episode__show")
     )
+    characters = list(Character.objects.in_episode(episode, safe))
     return {
         "code": episode.short_label,
         "episode_pk": episode.pk,
+        "characters": characters,
+        # Those the sources first place here, though they may have been on screen before: said
+        # once under the list, not with a badge each. Before the first episode there is nothing.
+        "listed_from_here": [
+            c
+            for c in characters
+            if c.first_appearance_id == episode.pk and not c.first_appearance_exact
+        ]
+        if episode.sequence > 1
+        else [],
         "recap": Recap.objects.visible_at(safe)
         .of_episodes(episode)
         .select_related("episode__show")
         .first(),
-        "characters": Character.objects.in_episode(episode, safe),
         # More than a few notes fold under "More notes (N)"; N counts only what is visible.
         "notes": notes[:EPISODE_NOTES_SHOWN],
         "more_notes": notes[EPISODE_NOTES_SHOWN:],

@@ -32,7 +32,7 @@ class HistoryImportForm(forms.Form):
     # Named as the upload field has always been; the class attribute shadows Form.files only for
     # the type checker (Django moves declared fields into base_fields).
     files = MultipleFileField(  # type: ignore[assignment]
-        label="Export files",
+        label="Your TV Time or Trakt export",
         help_text=(
             "The .zip from TV Time or Trakt as it arrived, or the .csv and .json files in it; "
             f"several at once, up to {parsers.MAX_UPLOAD_BYTES // 1024 // 1024} MB in all."

@@ -130,3 +130,34 @@ def test_sources_show_beside_their_item_and_never_for_a_hidden_one(alice_client,
     page = markers_in(alice_client.get("/shows/saga/cast/ada/"))
     assert "“SOURCE-Ada”" in page and "SOURCE-Ada-1x3" in page
     assert "SOURCE-Ada-2x2" not in page
+
+
+def test_characters_whose_first_appearance_is_unsure_get_one_honest_line_not_a_badge_each(
+    client, bob, show
+):
+    from companion.models import Character
+
+    make_character(show, "Yan", "1x03", {"1x03": "alive"})
+    make_character(show, "Vic", "1x03")
+    make_character(show, "Wes", "1x03")
+    Character.objects.filter(name__in=["Yan", "Vic", "Ada"]).update(first_appearance_exact=False)
+    client.force_login(bob)
+    body = squashed(client.get("/shows/saga/s1/e3/"))
+    assert "listed from here" not in body and body.count('badge new">new<') == 1  # Wes
+    assert (
+        "Vic and Yan are listed from this episode on; the sources do not say whether they "
+        "appeared earlier." in body
+    )
+    # In the first episode there is no earlier one to have appeared in.
+    first = squashed(client.get("/shows/saga/s1/e1/"))
+    assert "listed from" not in first and "badge new" not in first
+
+
+def test_when_everyone_is_listed_from_here_the_line_says_so_once(client, bob, show):
+    from companion.models import Character
+
+    Character.objects.filter(name="Zed Quist").update(first_appearance_exact=False)
+    client.force_login(bob)
+    body = squashed(client.get("/shows/saga/s1/e4/"))  # only Zed Quist is in 1x04's list
+    assert "Everyone here is listed from this episode on" in body
+    assert "listed from here" not in body and "badge new" not in body

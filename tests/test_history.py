@@ -541,3 +541,9 @@ def test_a_preview_made_before_the_move_still_confirms(alice_client, alice, show
     assert response.status_code == 308 and response["Location"] == "/history/confirm/"
     alice_client.post(response["Location"], {"token": token})
     assert watched(alice) == [1001, 1002, 1003, 1004]
+
+
+def test_the_import_form_asks_for_the_export_by_what_it_is(alice_client):
+    page = " ".join(alice_client.get("/history/").content.decode().split())
+    assert ">Your TV Time or Trakt export:</label>" in page
+    assert "Export files" not in page
