@@ -190,7 +190,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "companion/welcome.html")
     shows = show_cards(request, list(Follow.objects.shows_of(request.user)))
-    return render(request, "companion/home.html", {"shows": shows})
+    parties = request.user.parties.select_related("show")
+    return render(request, "companion/home.html", {"shows": shows, "parties": parties})
 
 
 @require_safe

@@ -212,3 +212,41 @@ def test_marking_on_the_episode_page_shows_its_message_in_place(alice_client):
     assert '<div id="messages" class="messages" aria-live="polite" hx-swap-oob="true">' in body
     assert "it unlocks nothing yet: you have not watched S1E4" in body
     assert_no_spoilers(response)
+
+
+# --- Watch parties, found again ---------------------------------------------------------------
+
+
+@pytest.fixture
+def crew(show, alice, bob):
+    from companion.models import Party
+
+    party = Party.objects.create(show=show, name="Friday crew", created_by=bob)
+    party.members.add(alice, bob)
+    return party
+
+
+def test_home_lists_the_viewers_watch_parties(alice_client, crew):
+    body = squashed(alice_client.get("/"))
+    assert "Your watch parties" in body
+    assert f'<a href="{crew.get_absolute_url()}">Friday crew</a>' in body
+    assert "Saga" in body[body.index("Your watch parties") :]
+
+
+def test_home_lists_no_one_elses_parties(client, outsider, crew):
+    client.force_login(outsider)
+    body = squashed(client.get("/"))
+    assert "Friday crew" not in body and "Your watch parties" not in body
+
+
+def test_a_party_joined_shows_on_home_at_once(client, outsider, crew):
+    client.force_login(outsider)
+    assert "Friday crew" not in squashed(client.get("/"))  # cached for this viewer now
+    crew.members.add(outsider)
+    assert "Friday crew" in squashed(client.get("/"))
+
+
+def test_the_show_page_links_the_viewers_parties_outside_the_fold(alice_client, crew):
+    body = squashed(alice_client.get("/shows/saga/"))
+    before_fold = body[: body.index('<details class="tools"')]
+    assert f'<a href="{crew.get_absolute_url()}">Friday crew</a>' in before_fold
