@@ -266,3 +266,4 @@ def test_the_season_fragment_holds_the_specials_that_air_in_it(client, extras):
         "S1E3",
     ]
     assert "S0E1" not in row_order(squashed(client.get("/shows/extras/seasons/2/", **headers)))
+

@@ -77,3 +77,45 @@ def test_a_long_premise_shows_its_first_lines_on_a_phone(new_context, alice, sho
     unfolded = premise.evaluate("e => e.getBoundingClientRect().height")
     assert folded < 100 < unfolded, (folded, unfolded)
     assert_fits(page, "the show page with its premise unfolded")
+
+
+ROWS = """() => [...document.querySelectorAll("#season-1-episodes li.episode:not(.watched)")].map((row) => ({
+  id: row.id, height: row.getBoundingClientRect().height,
+  targets: [...row.querySelectorAll(".episode-line button, .episode-line a")].map((control) => {
+    const r = control.getBoundingClientRect();
+    return {name: control.innerText.trim() || control.getAttribute("aria-label"), width: r.width, height: r.height};
+  })}))"""
+
+
+def test_unwatched_rows_are_compact_with_targets_a_thumb_can_hit(new_context, alice, show):
+    page = new_context(viewport=PHONE).new_page()
+    log_in(page, "alice")
+    page.goto("/shows/saga/")
+    rows = page.evaluate(ROWS)
+    assert len(rows) == 2  # 1x4 and 1x5
+    for row in rows:
+        # One line of controls: the toggle, the title and "up to here" side by side.
+        assert row["height"] <= 72, f"{row['id']} is {row['height']}px tall"
+        for target in row["targets"]:
+            assert target["height"] >= 44 and target["width"] >= 44, (
+                f"{target['name']!r} in {row['id']} is {target['width']}x{target['height']}px"
+            )
+    assert_fits(page, "the show page at 390px")
+
+
+def test_rows_with_a_hidden_title_keep_the_title_whole_and_targets_large(new_context, alice, show):
+    alice.hide_unwatched_titles = True
+    alice.save()
+    page = new_context(viewport=PHONE).new_page()
+    log_in(page, "alice")
+    page.goto("/shows/saga/")
+    for row in page.evaluate(ROWS):
+        # "S1E4 Episode 4" on one line (it was broken letter by letter), "Show title anyway" below.
+        assert row["height"] <= 110, f"{row['id']} is {row['height']}px tall"
+        for target in row["targets"]:
+            assert target["height"] >= 44 and target["width"] >= 44, (row["id"], target)
+    heights = page.locator(
+        "#season-1-episodes li.episode:not(.watched) .episode-link"
+    ).evaluate_all("(links) => links.map((link) => link.getBoundingClientRect().height)")
+    assert heights and max(heights) < 50, heights
+    assert_fits(page, "the show page with hidden titles at 390px")
