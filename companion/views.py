@@ -100,6 +100,27 @@ def parties_of(viewing: Viewing) -> list[Party]:
     return list(user.parties.filter(show=viewing.show)) if user.is_authenticated else []
 
 
+def row_tag(episode: Episode) -> str:
+    """The tag of a message about one episode's mark, so the show page shows it at that row."""
+    return f"row-{episode.pk}"
+
+
+def row_messages(request: HttpRequest, rows: list[Episode]) -> dict:
+    """This request's messages about marks of these rows, by the row's episode pk.
+
+    The show page shows them in the row, where the viewer is (a mark without JavaScript comes
+    back to its row, and htmx swaps the row in place); _messages.html keeps them in the live
+    region at the top only for screen readers. A row not on the page leaves them at the top.
+    """
+    tags = {row_tag(row): row.pk for row in rows}
+    placed: dict[int, list] = {}
+    for message in messages.get_messages(request):
+        for tag in message.extra_tags.split():
+            if tag in tags:
+                placed.setdefault(tags[tag], []).append(message)
+    return {"row_messages": placed, "placed_messages": [m for ms in placed.values() for m in ms]}
+
+
 def season_context(viewing: Viewing, seasons: list[Season]) -> None:
     """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
     show, safe = viewing.show, viewing.safe_point
@@ -222,6 +243,8 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asked = request.GET.get("season", "")
     also_open = int(asked) if asked.isdecimal() else None
     context = show_context(viewing_of(request, slug), also_open=also_open)
+    rows = [row for season in context["seasons"] if season.rows for row in season.rows]
+    context |= row_messages(request, rows)
     return render(request, "companion/show_detail.html", context)
 
 
@@ -238,7 +261,7 @@ def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpRes
     return render(
         request,
         "companion/show_detail.html#season-episodes",
-        {"show": show, "viewing": viewing, "season": season},
+        {"show": show, "viewing": viewing, "season": season, "row_messages": {}},
     )
 
 
@@ -571,6 +594,7 @@ def change_watch(
         messages.success(
             request,
             f"Marked {added} more episode{'s' if added != 1 else ''} watched, up to {episode.short_label}.",
+            extra_tags=row_tag(episode),
         )
     else:
         Watch.objects.unmark(user=request.user, episode=episode)
@@ -617,12 +641,12 @@ def change_watch(
             row.visible_recap = (
                 Recap.objects.visible_at(viewing.safe_point).of_episodes(row).first()
             )
-            response = render(
-                request, "companion/show_detail.html#row-response", context | {"episode": row}
-            )
+            context |= {"episode": row, **row_messages(request, [row])}
+            response = render(request, "companion/show_detail.html#row-response", context)
             retarget(response, f"#episode-{episode.pk}")
         else:
             season_context(viewing, [listed])
+            context |= row_messages(request, listed.rows or [])
             response = render(request, "companion/show_detail.html#watch-response", context)
     after = viewing.safe_point
     if after != before:
@@ -683,6 +707,7 @@ def season_watch(request: AuthenticatedHttpRequest, slug: str, number: int) -> H
         "season": shown,
         "seasons": seasons,
         **progress_context(viewing),
+        "row_messages": {},  # its message is about the season, at the top
     }
     response = render(request, "companion/show_detail.html#season-watch-response", context)
     if viewing.safe_point != before:
@@ -726,12 +751,14 @@ def say_what_it_unlocked(
             request,
             f"Marked {episode.short_label} watched, but it unlocks nothing yet: you have not "
             f"watched {first_gap.short_label}, so {safe}.",
+            extra_tags=row_tag(episode),
         )
     elif after.sequence > episode.sequence:
         messages.success(
             request,
             f"Marked {episode.short_label} watched. That fills the gap before what you had "
             f"watched after it: you are now safe up to {after.short_label}.",
+            extra_tags=row_tag(episode),
         )
 
 

@@ -267,3 +267,52 @@ def test_the_season_fragment_holds_the_specials_that_air_in_it(client, extras):
     ]
     assert "S0E1" not in row_order(squashed(client.get("/shows/extras/seasons/2/", **headers)))
 
+
+# --- A mark's message beside the row it is about ----------------------------------------------
+
+
+def row_html(body: str, pk: int) -> str:
+    start = body.index(f'id="episode-{pk}"')
+    return body[start : body.index("</li>", start)]
+
+
+def top_messages(body: str) -> str:
+    start = body.index('id="messages"')
+    return body[start : body.index("</div>", start)]
+
+
+def test_without_javascript_a_marks_message_is_at_the_row_it_comes_back_to(alice_client, show):
+    fifth = episode(show, "1x5")
+    response = alice_client.post(
+        "/shows/saga/s1/e5/watch/",
+        {"next": f"/shows/saga/?season=1#episode-{fifth.pk}"},
+        follow=True,
+    )
+    body = squashed(response)
+    said = "Marked S1E5 watched, but it unlocks nothing yet"
+    assert said in row_html(body, fifth.pk)
+    # Still in the live region at the top for screen readers, but not shown there.
+    assert said in top_messages(body) and "visually-hidden" in top_messages(body)
+    # Shown once: the next visit has no message.
+    assert said not in squashed(alice_client.get("/shows/saga/"))
+
+
+def test_with_htmx_a_marks_message_comes_in_the_row(alice_client, show):
+    fifth = episode(show, "1x5")
+    body = squashed(alice_client.post("/shows/saga/s1/e5/watch/", {"next": "/"}, **HTMX))
+    assert "Marked S1E5 watched, but it unlocks nothing yet" in row_html(body, fifth.pk)
+
+
+def test_with_htmx_up_to_heres_message_comes_in_its_row_of_the_refreshed_season(alice_client, show):
+    target = episode(show, "2x2")
+    body = squashed(alice_client.post("/shows/saga/s2/e2/watch-up-to/", {"next": "/"}, **HTMX))
+    assert "Marked 4 more episodes watched, up to S2E2." in row_html(body, target.pk)
+
+
+def test_a_marks_message_elsewhere_stays_at_the_top(alice_client, show):
+    fourth = episode(show, "1x4")
+    body = squashed(
+        alice_client.post("/shows/saga/s1/e4/watch-up-to/", {"next": fourth.url}, follow=True)
+    )
+    assert "Marked 1 more episode watched, up to S1E4." in top_messages(body)
+    assert "visually-hidden" not in top_messages(body)
