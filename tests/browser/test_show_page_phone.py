@@ -119,3 +119,24 @@ def test_rows_with_a_hidden_title_keep_the_title_whole_and_targets_large(new_con
     ).evaluate_all("(links) => links.map((link) => link.getBoundingClientRect().height)")
     assert heights and max(heights) < 50, heights
     assert_fits(page, "the show page with hidden titles at 390px")
+
+
+IN_VIEW = """(text) => [...document.querySelectorAll(".message")].some((m) => {
+  const r = m.getBoundingClientRect();
+  return m.textContent.includes(text) && r.height > 1 && r.top >= 0 && r.bottom <= window.innerHeight;
+})"""
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "plain-form"])
+def test_a_marks_message_is_in_view_at_the_row_marked(new_context, epic, javascript):
+    viewer = make_user("viewer")
+    watch(viewer, epic, *[f"1x{n}" for n in range(1, 9)])
+    page = new_context(viewport=PHONE, java_script_enabled=javascript).new_page()
+    log_in(page, "viewer")
+    page.goto("/shows/epic/")
+    # The season's last row, well down the page: watching it before 1x9 unlocks nothing.
+    button = page.get_by_role("button", name=re.compile(r"^Mark watched\W+S1E10$"))
+    button.scroll_into_view_if_needed()
+    button.click()
+    said = "Marked S1E10 watched, but it unlocks nothing yet"
+    page.wait_for_function(IN_VIEW, arg=said)
