@@ -22,7 +22,7 @@ class SignupForm(UserCreationForm):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["hide_unwatched_titles", "hide_unwatched_synopses"]
+        fields = ["display_name", "hide_unwatched_titles", "hide_unwatched_synopses"]
 
 
 class DeleteAccountForm(forms.Form):

@@ -22,11 +22,21 @@ class User(AbstractUser):
         default=True,
         help_text="Teasers can hint at what is coming.",
     )
+    # What others see beside the viewer's posts: never the username's email or the email itself.
+    display_name = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="Shown beside your posts and replies. Leave blank to use your username.",
+    )
     # Moved on by database triggers (companion/triggers.py) whenever a row of the viewer's own
     # changes: a watch, a follow, a watch party they are in. The user row is loaded on every
     # request anyway, so whatever is keyed on it (the page cache) sees every such change, by
     # whatever route it was made, without reading those rows.
     rows_version = models.BigIntegerField(default=0, editable=False)
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name.strip() or self.username
 
     def login_records(self) -> dict[str, models.QuerySet]:
         """django-axes' records under this username: successful logins, failed ones, lockouts."""

@@ -156,6 +156,50 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
             }
             for report in user.spoiler_reports.select_related("reporter_safe_point__show")
         ],
+        # The viewer's own words, whole, with the episode each is about and where it is revealed.
+        "posts": [
+            {
+                "show": post.episode.show.slug,
+                "episode": post.episode.code,
+                "revealed_at": post.reveal_at.code,
+                "watch_party": post.party.name if post.party else None,
+                "reply": post.parent_id is not None,
+                "text": post.text,
+                "created_at": post.created_at.isoformat(),
+                "edited_at": isoformat(post.edited_at),
+                "hidden_by_editors": post.hidden,
+            }
+            for post in user.posts.select_related("episode__show", "reveal_at", "party").order_by(
+                "created_at"
+            )
+        ],
+        "ratings": [
+            {
+                "show": show_slug,
+                "episode": f"{season}x{number}",
+                "stars": stars,
+                "rated_at": at.isoformat(),
+            }
+            for show_slug, season, number, stars, at in user.ratings.order_by(
+                "episode__show__slug", "episode__sequence"
+            ).values_list(
+                "episode__show__slug",
+                "episode__season_number",
+                "episode__number",
+                "stars",
+                "rated_at",
+            )
+        ],
+        "post_reports": [
+            {
+                "show": report.reporter_safe_point.show.slug,
+                "at": report.reporter_safe_point.code,
+                "message": report.message,
+                "created_at": report.created_at.isoformat(),
+            }
+            for report in user.post_reports.select_related("reporter_safe_point__show")
+        ],
+        "display_name": user.display_name,
         "login_records": {
             "logins": [
                 {**login_record(log), "logged_out_at": isoformat(log.logout_time)}

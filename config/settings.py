@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "history",
     "api",
     "connections",
+    "discussion",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -131,8 +132,10 @@ def test_public_ids_are_not_in_creation_order(show):
 
 
 def fetch(client, url: str) -> tuple[int, str, int]:
+    # A route that only deletes is asked with its own method: a GET is refused before any lookup.
+    ask = client.post if url.endswith("/delete/") else client.get
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
+        response = ask(url)
     return response.status_code, mask_csrf(response.content.decode()), len(queries)
 
 
@@ -142,10 +145,20 @@ def hidden_and_missing_urls(show) -> list[tuple[str, str]]:
     Read from the URLconf, so a new route that takes a gated id is compared too, or fails here
     until it is taught its values.
     """
+    from companion.models import Party
+    from discussion.models import Post
+
+    alice = get_user_model().objects.get(username="alice")
+    party = Party.objects.create(show=show, name="Alice alone", created_by=alice)
+    party.members.add(alice)
+    later = episode(show, "2x01")
     hidden = {
         "state": CharacterState.objects.get(description="STATE-Ada-2x02"),
         "note": ReviewerNote.objects.get(text="NOTE-saga-2x1"),
         "recap": Recap.objects.get(text="RECAP-saga-2x5"),
+        # Her own posts, revealed past her point: one on the episode, one in her party's thread.
+        "post": Post.objects.create(episode=later, author=alice, text="POST-2x1"),
+        "party-post": Post.objects.create(episode=later, author=alice, text="P-2x1", party=party),
     }
     gated = {
         "character_slug": [({"character_slug": "zed-quist"}, {"character_slug": "zee"})],
@@ -154,7 +167,7 @@ def hidden_and_missing_urls(show) -> list[tuple[str, str]]:
             for kind, item in hidden.items()
         ],
     }
-    known = {"slug": "saga", "kind": None}
+    known = {"slug": "saga", "kind": None, "pk": party.pk}
     pairs = []
     for route in routes():
         names = ROUTE_PARAMETER.findall(route)
@@ -166,7 +179,7 @@ def hidden_and_missing_urls(show) -> list[tuple[str, str]]:
         for hidden_values, missing_values in gated[taking[0]]:
             urls = []
             for values in (hidden_values, missing_values):
-                parts = {"slug": "saga", **values}
+                parts = {"slug": "saga", "pk": party.pk, **values}
                 urls.append(
                     "/" + ROUTE_PARAMETER.sub(lambda m, parts=parts: str(parts[m.group(1)]), route)
                 )
