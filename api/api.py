@@ -436,7 +436,13 @@ def note_detail(request: ApiRequest, slug: str, public_id: str):
 
 
 @api.get("/shows/{slug:slug}/search/", response=answers(schemas.SearchOut), tags=["content"])
-def search(request: ApiRequest, slug: str, q: str = Query("", max_length=200)):
+def search(
+    request: ApiRequest,
+    slug: str,
+    # No NUL: the site refuses one in any query string (companion.middleware.RejectNulMiddleware),
+    # and the schema says so, so a client that reads it never sends one.
+    q: str = Query("", max_length=200, pattern=r"^[^\x00]*$"),
+):
     """Search what the viewer has unlocked: characters, episode titles, recaps, notes, states."""
     viewing = viewing_at(request, slug)
     # As the search page: at most 100 characters, at least 2. NUL cannot be in a SQL string.

@@ -1,5 +1,7 @@
 """schemathesis against the app's own OpenAPI schema, with alice's token: no 5xx, every answer as documented."""
 
+import re
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -49,3 +51,13 @@ def test_every_operation_answers_as_its_schema_says(wsgi_app, show, alice, alice
         check()
     # It reached real content and missing content, not only one kind of answer.
     assert {200, 404} <= statuses, statuses
+
+
+def test_the_schema_says_search_takes_no_nul(client, db):
+    """The site answers 400 to a NUL in any query string; the schema must not invite one, or a
+    client (and schemathesis) reading it sends a valid-looking request that is refused."""
+    schema = client.get("/api/v1/openapi.json").json()
+    search = schema["paths"]["/api/v1/shows/{slug}/search/"]["get"]
+    (q,) = [p for p in search["parameters"] if p["name"] == "q"]
+    pattern = re.compile(q["schema"]["pattern"])
+    assert pattern.fullmatch("moon landing") and not pattern.fullmatch("moon\x00")
