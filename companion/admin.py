@@ -65,7 +65,16 @@ class ParentShowInlineMixin:
             # All of one show: the show's name would only push the code out of a narrow column.
             field.label_from_instance = episode_label
             return field
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name in self.reveal_fields and field is not None:
+            # A new character's show is not known yet: its episodes under each show's name.
+            shows: dict[str, list] = {}
+            for episode in Episode.objects.select_related("show").order_by("show", "sequence"):
+                shows.setdefault(episode.show.title, []).append(
+                    (episode.pk, episode_label(episode))
+                )
+            field.choices = [("", "---------"), *shows.items()]
+        return field
 
 
 class RememberParentMixin:

@@ -138,3 +138,17 @@ def test_only_staff_export_a_show(client, alice, show):
     client.force_login(alice)
     response = client.get(url)
     assert response.status_code == 302 and "STATE-Ada" not in response.content.decode()
+
+
+def test_a_new_characters_as_of_lists_episodes_under_their_shows_name(client, editor, show):
+    from tests.factories import make_show
+
+    make_show("other", seasons=1, episodes=2)
+    client.force_login(editor)
+    body = client.get(reverse("admin:companion_character_add")).content.decode()
+    select = body[body.index('name="states-__prefix__-reveal_at"') :]
+    select = select[: select.index("</select>")]
+    start = select.index('<optgroup label="Saga">')
+    saga = select[start : select.index("</optgroup>", start)]
+    assert f'value="{episode(show, "1x4").pk}">1x4 TITLE-saga-1x4</option>' in saga
+    assert '<optgroup label="Other">' in select and ">Saga 1x4<" not in select
