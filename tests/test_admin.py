@@ -152,3 +152,11 @@ def test_a_new_characters_as_of_lists_episodes_under_their_shows_name(client, ed
     saga = select[start : select.index("</optgroup>", start)]
     assert f'value="{episode(show, "1x4").pk}">1x4 TITLE-saga-1x4</option>' in saga
     assert '<optgroup label="Other">' in select and ">Saga 1x4<" not in select
+
+
+def test_staff_without_the_right_to_view_shows_cannot_export_one(client, show):
+    from tests.factories import make_user
+
+    client.force_login(make_user("intern", is_staff=True))
+    response = client.get(reverse("admin:companion_show_export", args=[show.pk]))
+    assert response.status_code == 403 and b"STATE-Ada" not in response.content
