@@ -1,0 +1,97 @@
+"""The content of a show, what a viewer has watched, and the one spoiler rule that joins them.
+
+One module a concern: `rule` (the safe point and what is revealed at it: the rule, written once),
+`catalogue` (shows, seasons, episodes, story order), `gated` (characters, states, recaps, notes),
+`progress` (watches and follows), `parties` and `reports`. Every name is re-exported here, so
+code and migrations keep importing from `companion.models`.
+"""
+
+from .rule import (  # isort: skip  (the rule first: every other module builds on it)
+    NOTHING_SAFE,
+    SPECIALS_SEASON,
+    GatedContent,
+    GatedQuerySet,
+    SafePoint,
+    is_revealed,
+    new_public_id,
+    revealed_q,
+    signed_in_id,
+    sql_columns,
+)
+from .catalogue import (
+    EPISODE_CODE,
+    MAX_NUMBER,
+    PLACE_OFFSET,
+    Episode,
+    EpisodeQuerySet,
+    Gap,
+    Season,
+    SeasonQuerySet,
+    Show,
+    check_new_order,
+    order_problems,
+    parse_code,
+    story_order,
+)
+from .gated import (
+    SOURCE_KEYS,
+    Character,
+    CharacterQuerySet,
+    CharacterState,
+    Recap,
+    ReviewerNote,
+    ReviewerNoteQuerySet,
+    early_mentions,
+    source_problems,
+    sources_field,
+    validate_sources,
+)
+from .parties import PARTY_SIZE_LIMIT, Party, _invite_token
+from .progress import Follow, FollowQuerySet, Watch, WatchQuerySet, progress_for
+from .reports import SpoilerReport
+
+__all__ = [
+    "EPISODE_CODE",
+    "MAX_NUMBER",
+    "NOTHING_SAFE",
+    "PARTY_SIZE_LIMIT",
+    "PLACE_OFFSET",
+    "SOURCE_KEYS",
+    "SPECIALS_SEASON",
+    "Character",
+    "CharacterQuerySet",
+    "CharacterState",
+    "Episode",
+    "EpisodeQuerySet",
+    "Follow",
+    "FollowQuerySet",
+    "Gap",
+    "GatedContent",
+    "GatedQuerySet",
+    "Party",
+    "Recap",
+    "ReviewerNote",
+    "ReviewerNoteQuerySet",
+    "SafePoint",
+    "Season",
+    "SeasonQuerySet",
+    "Show",
+    "SpoilerReport",
+    "Watch",
+    "WatchQuerySet",
+    "_invite_token",
+    "check_new_order",
+    "early_mentions",
+    "is_revealed",
+    "new_public_id",
+    "order_problems",
+    "parse_code",
+    "progress_for",
+    "revealed_q",
+    "signed_in_id",
+    "source_problems",
+    "sources_field",
+    "sql_columns",
+    "story_order",
+    "validate_sources",
+]

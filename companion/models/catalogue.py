@@ -1,0 +1,703 @@
+"""Shows, seasons and episodes, and the story order episodes are read in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connection, models, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
+from django.utils.functional import cached_property
+
+from .rule import NOTHING_SAFE, SPECIALS_SEASON, SafePoint, revealed_q, signed_in_id, sql_columns
+
+# Season and episode numbers are bounded so that a code like "3x10" names exactly one episode.
+MAX_NUMBER = 999
+EPISODE_CODE = re.compile(r"^s?(\d{1,3})[xe](\d{1,3})$", re.ASCII | re.IGNORECASE)
+
+
+def parse_code(code) -> tuple[int, int] | None:
+    """ "3x10", "S3E10" -> (3, 10); None for anything that is not such a code."""
+    match = EPISODE_CODE.match(str(code or "").strip())
+    return (int(match[1]), int(match[2])) if match else None
+
+
+class Show(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    network = models.CharField(max_length=100, blank=True)
+    premise = models.TextField(
+        blank=True, help_text="Spoiler-free: only what the first episode sets up."
+    )
+    # Other services' ids for the show, so imported histories and media servers match it exactly.
+    tvdb_id = models.CharField("TVDB id", max_length=20, blank=True)
+    tmdb_id = models.CharField("TMDB id", max_length=20, blank=True)
+    imdb_id = models.CharField("IMDb id", max_length=20, blank=True)
+    trakt_id = models.CharField("Trakt id", max_length=20, blank=True)
+    # Bumped whenever the show's seasons or episodes change (what every viewer sees of it); cached
+    # pages and fragments are keyed on it. It lives in the database, not the cache, so every worker
+    # process sees an edit at once. Gated content has a stamp per reveal point instead
+    # (Episode.content_stamp), so an edit past a viewer's point leaves their keys alone.
+    content_version = models.PositiveIntegerField(default=0, editable=False)
+
+    # Set by the show list for its template.
+    progress: dict[str, int]
+    safe_point: SafePoint
+    upcoming: Episode | None
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+    @cached_property
+    def url(self) -> str:
+        return reverse("show-detail", args=[self.slug])
+
+    def content_changed(self) -> None:
+        Show.objects.filter(pk=self.pk).update(content_version=models.F("content_version") + 1)
+
+    def listed_season(self, episode: Episode, starts: dict[int, tuple[int, int]]) -> int:
+        """The number of the season whose list holds the episode on the show page: its own, or for
+        a special the regular season it airs in (the first one, for a special before them all).
+
+        `starts` is season_starts(), passed in so a list of episodes asks for it once.
+        """
+        if not episode.is_special:
+            return episode.season_number
+        aired_in = [number for number, (first, _) in starts.items() if first <= episode.sequence]
+        return max(aired_in) if aired_in else min(starts, default=SPECIALS_SEASON)
+
+    def content_stamp_at(self, point: SafePoint) -> int:
+        """What the gated content revealed at the point has been through: grows with every edit of
+        content revealed at one of its episodes, and with nothing revealed after them."""
+        stamps = Episode.objects.visible_at(point).aggregate(total=models.Sum("content_stamp"))
+        return stamps["total"] or 0
+
+    def season_starts(self) -> dict[int, tuple[int, int]]:
+        """Per regular season number, in order: the place of its first episode and how many it has."""
+        rows = (
+            self.episodes.regular()
+            .order_by("season_number")
+            .values_list("season_number")
+            .annotate(first=models.Min("sequence"), n=Count("pk"))
+        )
+        return {number: (first, n) for number, first, n in rows}
+
+    @staticmethod
+    def with_slug(slug: str) -> Show | None:
+        """The show with this slug, if any: in SQL of its own, since every page of a show (cached
+        or not) starts here, and the ORM took as long to build the query as the database to answer."""
+        found = Show.objects.raw(f"SELECT * FROM {Show._meta.db_table} WHERE slug = %s", [slug])
+        return next(iter(found), None)
+
+    def episode_at(self, season: int, number: int) -> Episode | None:
+        return (
+            self.episodes.select_related("show", "season")
+            .filter(season_number=season, number=number)
+            .first()
+        )
+
+    def safe_point_for(
+        self, user, *, as_of: Episode | None = None, real: SafePoint | None = None
+    ) -> SafePoint:
+        """The viewer's safe point, or an earlier one they chose to look back from.
+
+        `as_of` looks at the show from an earlier regular episode (rewatch mode, or an editor's
+        preview): a viewer can only move back from their real safe point; staff may preview any.
+        `real` is the viewer's own safe point when the caller has it already.
+        """
+        if as_of is not None and (as_of.show_id != self.pk or as_of.is_special):
+            as_of = None
+        if as_of is not None and getattr(user, "is_staff", False):
+            return SafePoint(as_of)
+        if real is None:
+            real = Show.safe_points_for(user, [self])[self.pk]
+        if as_of is not None and real.episode is not None and as_of.sequence <= real.sequence:
+            return SafePoint(as_of)
+        return real
+
+    @staticmethod
+    def safe_points_for(user, shows) -> dict[int, SafePoint]:
+        """Each show's safe point for this user, in three queries however many shows there are.
+
+        In SQL of its own: it runs for every page and twice for every mark, and building these
+        queries through the ORM took ten times as long as the database took to answer them.
+        """
+        shows = list(shows)
+        if not getattr(user, "is_authenticated", False) or not shows:
+            return {show.pk: NOTHING_SAFE for show in shows}
+        by_pk = {show.pk: show for show in shows}
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        first_gaps = {pk: gap for (_, pk), gap in Show.first_gaps([user.pk], list(by_pk)).items()}
+        # Each show's episodes before its first gap; all of them when there is none.
+        before_gap = " OR ".join(
+            "(e.show_id = %s AND e.sequence < %s)" if pk in first_gaps else "e.show_id = %s"
+            for pk in by_pk
+        )
+        params = [v for pk in by_pk for v in ((pk, first_gaps[pk]) if pk in first_gaps else (pk,))]
+        columns = sql_columns(Episode, "e")
+        # The last of them in each show, found from the end of the same index: one row per show.
+        last_before_gap = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {columns} FROM {episode} e WHERE e.show_id = %s"
+            f" AND e.season_number > %s{' AND e.sequence < %s' if pk in first_gaps else ''}"
+            " ORDER BY e.sequence DESC LIMIT 1) last_of_show"
+            for pk in by_pk
+        )
+        latest = Episode.objects.raw(
+            last_before_gap,
+            [
+                v
+                for pk in by_pk
+                for v in (
+                    (pk, SPECIALS_SEASON, first_gaps[pk])
+                    if pk in first_gaps
+                    else (pk, SPECIALS_SEASON)
+                )
+            ],
+        )
+        found: dict[int, Episode] = {}
+        for row in latest:
+            row.show = by_pk[row.show_id]
+            found[row.show_id] = row
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT e.show_id, e.id, e.sequence FROM {episode} e"
+                f" JOIN {watch} w ON w.episode_id = e.id"
+                f" WHERE w.user_id = %s AND e.season_number = %s AND ({before_gap})",
+                [user.pk, SPECIALS_SEASON, *params],
+            )
+            watched_specials = cursor.fetchall()
+        specials: dict[int, set[int]] = {}
+        for show_id, pk, sequence in watched_specials:
+            last = found.get(show_id)
+            if last is None or sequence > last.sequence:
+                specials.setdefault(show_id, set()).add(pk)
+        return {
+            show.pk: SafePoint(found.get(show.pk), frozenset(specials.get(show.pk, ())))
+            for show in shows
+        }
+
+    @staticmethod
+    def first_gaps(user_ids: list[int], show_ids: list[int]) -> dict[tuple[int, int], int]:
+        """The sequence of the first regular episode each user has not watched, by (user, show):
+        where every safe point starts. A pair with nothing left unwatched is left out. One query.
+        """
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        # The ids as given, not looked up in the user table: a user deleted mid-request must
+        # still come back with a gap at their first episode, not as having watched everything.
+        users = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS id"] * len(user_ids))
+        shows = ", ".join(["%s"] * len(show_ids))
+        with connection.cursor() as cursor:
+            # Walked in story order (the show's sequence index), stopping at the first one.
+            cursor.execute(
+                f"SELECT u.id, s.id, (SELECT e.sequence FROM {episode} e"
+                " WHERE e.show_id = s.id AND e.season_number > %s"
+                f" AND NOT EXISTS (SELECT 1 FROM {watch} w WHERE w.user_id = u.id"
+                " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
+                f" FROM ({users}) u, {Show._meta.db_table} s WHERE s.id IN ({shows})",
+                [SPECIALS_SEASON, *user_ids, *show_ids],
+            )
+            return {(u, s): gap for u, s, gap in cursor.fetchall() if gap is not None}
+
+    def marked_episodes(self, user, condition: str, params: list, limit: int | None = None):
+        """This show's episodes that the SQL `condition` on `e` picks, in story order, each with
+        `watched` for this user: one query of its own, for the paths every mark runs."""
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        columns = sql_columns(Episode, "e")
+        user_id = signed_in_id(user)
+        found = list(
+            Episode.objects.raw(
+                f"SELECT {columns}, w.id IS NOT NULL AS watched FROM {episode} e"
+                f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
+                f" WHERE e.show_id = %s AND ({condition}) ORDER BY e.sequence"
+                + ("" if limit is None else f" LIMIT {int(limit)}"),
+                [user_id, self.pk, *params],
+            )
+        )
+        for row in found:
+            row.show = self
+            row.watched = bool(row.watched)
+        return found
+
+    def gap_for(self, user, point: SafePoint) -> Gap | None:
+        """What the viewer skipped, when they have watched past their safe point; one query.
+
+        Read as plain rows, not models: every mark that skips ahead runs it over what lies between.
+        """
+        if not getattr(user, "is_authenticated", False):
+            return None
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        with connection.cursor() as cursor:
+            # The regular episodes after the safe point up to the furthest one watched, each marked.
+            cursor.execute(
+                f"SELECT e.id, e.season_number, e.number, e.sequence, w.id IS NOT NULL"
+                f" FROM {episode} e LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
+                " WHERE e.show_id = %s AND e.season_number > %s AND e.sequence > %s"
+                f" AND e.sequence <= (SELECT MAX(f.sequence) FROM {episode} f"
+                f" JOIN {watch} v ON v.episode_id = f.id AND v.user_id = %s"
+                " WHERE f.show_id = %s AND f.season_number > %s AND f.sequence > %s)"
+                " ORDER BY e.sequence",
+                [user.pk, self.pk, SPECIALS_SEASON, point.sequence] * 2,
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+
+        def stand_in(row) -> Episode:
+            pk, season_number, number, sequence, _ = row
+            return Episode(
+                pk=pk, show=self, season_number=season_number, number=number, sequence=sequence
+            )
+
+        runs: list[tuple[Episode, Episode]] = []
+        first = last = None
+        for row in [*rows[:-1], None]:
+            if row is not None and not row[4]:
+                first, last = first or row, row
+            elif first is not None:
+                runs.append((stand_in(first), stand_in(last)))
+                first = last = None
+        return Gap(point=point, furthest=stand_in(rows[-1]), runs=runs)
+
+    @transaction.atomic
+    def resequence(self, *, check: bool = True) -> None:
+        """Put every episode in its place in story order, in one transaction.
+
+        Refused (ValidationError, nothing written) when the new order would put content before
+        its own episode or a character's state before their first appearance. An import that
+        replaces the content next passes check=False and checks once it is all in.
+        """
+        episodes = list(Episode.objects.filter(show=self).select_for_update())
+        places = {episode.pk: place for place, episode in enumerate(story_order(episodes), 1)}
+        moved = [episode for episode in episodes if episode.sequence != places[episode.pk]]
+        if not moved:
+            # Nothing changed place (a new episode at the end, an edited title): nothing to check.
+            return
+        problems = order_problems(self, places, {e.pk: e.code for e in episodes}) if check else []
+        if problems:
+            raise ValidationError(problems)
+        # Out of the way first, so no two episodes share a place at any moment (it is unique).
+        Episode.objects.filter(pk__in=[e.pk for e in moved]).update(
+            sequence=F("sequence") + PLACE_OFFSET
+        )
+        for episode in moved:
+            episode.sequence = places[episode.pk]
+        Episode.objects.bulk_update(moved, ["sequence"])
+
+
+@dataclass
+class Gap:
+    """Regular episodes a viewer skipped before the furthest one they watched."""
+
+    point: SafePoint
+    furthest: Episode
+    # The regular episodes skipped between the safe point and the furthest watched one, as
+    # (first, last) runs in order.
+    runs: list[tuple[Episode, Episode]]
+
+    MAX_RUNS = 3
+
+    @property
+    def missing_label(self) -> str:
+        """ "S3E9–S4E4", "S1E4, S1E6", or the first few runs and how many more."""
+        labels = [
+            first.short_label if first == last else f"{first.short_label}–{last.short_label}"
+            for first, last in self.runs
+        ]
+        rest = len(labels) - self.MAX_RUNS
+        if rest > 0:
+            return f"{', '.join(labels[: self.MAX_RUNS])} and {rest} more"
+        return " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+
+
+# Larger than any show's number of episodes: a place moved out of the way while re-sequencing.
+PLACE_OFFSET = 1_000_000
+
+
+def story_order(episodes: list[Episode]) -> list[Episode]:
+    """Regular episodes by season and number, each special in the place it aired.
+
+    A special airs after the regular episode an editor names. Without one it sits where its air
+    date puts it (before the first regular episode known to have aired later), and without a date
+    at the end of the show: never earlier than it could be.
+    """
+    regular = sorted(
+        (e for e in episodes if not e.is_special), key=lambda e: (e.season_number, e.number)
+    )
+    specials = sorted(
+        (e for e in episodes if e.is_special),
+        key=lambda e: (e.air_date is None, e.air_date or dt.date.min, e.number),
+    )
+    index = {id(e): i for i, e in enumerate(regular)}
+    by_pk: dict[int | None, Episode] = {e.pk: e for e in regular if e.pk is not None}
+    after: dict[
+        int, list[Episode]
+    ] = {}  # index of the regular episode a special follows; -1: before all
+    for special in specials:
+        follows = by_pk.get(special.airs_after_id)
+        if follows is not None:
+            place = index[id(follows)]
+        elif special.air_date is not None:
+            later = next(
+                (i for i, e in enumerate(regular) if e.air_date and e.air_date > special.air_date),
+                len(regular),
+            )
+            place = later - 1
+        else:
+            place = len(regular) - 1
+        after.setdefault(place, []).append(special)
+    ordered = list(after.get(-1, []))
+    for i, episode in enumerate(regular):
+        ordered.append(episode)
+        ordered.extend(after.get(i, []))
+    return ordered
+
+
+def order_problems(show: Show, places: dict[int, int], codes: dict[int, str]) -> list[str]:
+    """What an order (episode pk -> place) would put before the episode it must follow."""
+    problems = []
+
+    def early(reveal_id, anchor_id) -> bool:
+        return places.get(reveal_id, 0) < places.get(anchor_id, 0)
+
+    for reveal, episode in Recap.objects.for_show(show).values_list("reveal_at", "episode"):
+        if early(reveal, episode):
+            problems.append(
+                f"The recap of {codes[episode]} is revealed at {codes[reveal]}, which would come before {codes[episode]} itself."
+            )
+    for reveal, episode in ReviewerNote.objects.for_show(show).values_list("reveal_at", "episode"):
+        if early(reveal, episode):
+            problems.append(
+                f"A note on {codes[episode]} is revealed at {codes[reveal]}, which would come before the episode it discusses."
+            )
+    states = CharacterState.objects.for_show(show).values_list(
+        "reveal_at", "character__first_appearance", "character__name"
+    )
+    for reveal, first, name in states:
+        if early(reveal, first):
+            problems.append(
+                f"{name}'s state as of {codes[reveal]} would come before {name}'s first appearance ({codes[first]})."
+            )
+    if problems:
+        problems.append("Move that content to a later episode first, then change the order.")
+    return problems
+
+
+class SeasonQuerySet(models.QuerySet["Season"]):
+    def heads(self, user, show: Show, only: Season | None = None) -> list[Season]:
+        """The show's seasons (or only `only`) in order, each with where its in-universe period is
+        revealed (its set point, else its first episode) and `progress`: how many episodes it has
+        and how many of them this user watched. One query, in SQL of its own: every mark runs it.
+        """
+        season, episode, watch = Season._meta.db_table, Episode._meta.db_table, Watch._meta.db_table
+        columns = sql_columns(Season, "s")
+        first = (
+            f"(SELECT f.{{}} FROM {episode} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
+        )
+        user_id = signed_in_id(user)
+        seasons = list(
+            Season.objects.raw(
+                f"SELECT {columns},"
+                f" COALESCE(r.id, {first.format('id')}) AS period_reveal_id,"
+                f" COALESCE(r.sequence, {first.format('sequence')}) AS period_reveal_sequence,"
+                f" (SELECT COUNT(*) FROM {episode} e WHERE e.season_id = s.id) AS total,"
+                f" (SELECT COUNT(*) FROM {episode} e JOIN {watch} w ON w.episode_id = e.id"
+                " AND w.user_id = %s WHERE e.season_id = s.id) AS watched"
+                f" FROM {season} s LEFT JOIN {episode} r ON r.id = s.period_revealed_at_id"
+                " WHERE s.show_id = %s" + (" AND s.id = %s" if only else "") + " ORDER BY s.number",
+                [user_id, show.pk, *([only.pk] if only else [])],
+            )
+        )
+        for head in seasons:
+            head.show = show
+            head.progress = {"watched": head.watched, "total": head.total}
+        return seasons
+
+
+class Season(models.Model):
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="seasons")
+    number = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(MAX_NUMBER)],
+        help_text="0 holds specials, which never block progress.",
+    )
+    period = models.CharField("in-universe period", max_length=100, blank=True)
+    period_revealed_at = models.ForeignKey(
+        "Episode",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="When the period is safe to show. Defaults to the season's first episode; set it "
+        "later (or earlier, such as the previous finale) if the period is itself a reveal.",
+    )
+    premiere_date = models.DateField(null=True, blank=True)
+
+    objects = SeasonQuerySet.as_manager()
+
+    # Set by heads().
+    period_reveal_id: int | None
+    period_reveal_sequence: int | None
+    total: int
+    watched: int
+    # Set by the views for the templates: the in-universe period if safe, and the episode rows of
+    # an open season (None while it is folded).
+    shown_period: str
+    rows: list[Episode] | None
+    # Set by the show page: episodes watched of the season's total, whether all are, whether it
+    # is the season the viewer is in (open, and where the page lands), and whether it is unfolded.
+    progress: dict[str, int]
+    finished: bool
+    current: bool
+    open: bool
+    land: bool
+
+    class Meta:
+        ordering = ["show", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["show", "number"], name="unique_season_number"),
+            models.CheckConstraint(
+                condition=Q(number__lte=MAX_NUMBER), name="season_number_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.show} season {self.number}" if self.number else f"{self.show} specials"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            moved = self.episodes.exclude(season_number=self.number).update(
+                season_number=self.number
+            )
+            if moved:
+                self.show.resequence()
+
+    def clean(self):
+        if self.pk is None or not self.show_id:
+            return
+        if self.period_revealed_at is not None and self.period_revealed_at.show_id != self.show_id:
+            raise ValidationError({"period_revealed_at": f"Pick an episode of {self.show}."})
+        episodes = list(Episode.objects.filter(show_id=self.show_id))
+        for episode in episodes:
+            if episode.season_id == self.pk:
+                episode.season_number = self.number
+        check_new_order(self.show, episodes)
+
+    @property
+    def period_reveal_point(self) -> Episode | None:
+        """Needs heads(): a stand-in episode at the place the period is revealed."""
+        if self.period_reveal_id is None or self.period_reveal_sequence is None:
+            return None
+        return Episode(
+            pk=self.period_reveal_id, show_id=self.show_id, sequence=self.period_reveal_sequence
+        )
+
+
+def check_new_order(show: Show, episodes: list[Episode]) -> None:
+    """Raise the editor-facing ValidationError if this set of episodes' order breaks content."""
+    places = {e.pk: place for place, e in enumerate(story_order(episodes), 1) if e.pk is not None}
+    problems = order_problems(show, places, {e.pk: e.code for e in episodes if e.pk is not None})
+    if problems:
+        raise ValidationError(problems)
+
+
+class EpisodeQuerySet(models.QuerySet["Episode"]):
+    def regular(self):
+        return self.filter(season_number__gt=SPECIALS_SEASON)
+
+    def specials(self):
+        return self.filter(season_number=SPECIALS_SEASON)
+
+    def visible_at(self, point: SafePoint):
+        return self.filter(revealed_q(point))
+
+    def at(self, slug: str, season: int, number: int) -> Episode | None:
+        """The episode at this place in the show with this slug, with its show and season: one query."""
+        return (
+            self.select_related("show", "season")
+            .filter(show__slug=slug, season_number=season, number=number)
+            .first()
+        )
+
+    def after(self, point: SafePoint):
+        """Regular episodes past the safe point, in order: the first is what is up next."""
+        return self.regular().filter(sequence__gt=point.sequence).order_by("sequence")
+
+    def up_next(self, points: dict[int, SafePoint]) -> dict[int, Episode]:
+        """Per show id, `after(point).first()` for each point, in one query however many shows."""
+        after_each = Q(pk__in=[])
+        for show_id, point in points.items():
+            after_each |= Q(show_id=show_id, sequence__gt=point.sequence)
+        first = Window(RowNumber(), partition_by=[F("show_id")], order_by=[F("sequence").asc()])
+        found = (
+            self.regular()
+            .filter(after_each)
+            .select_related("show")
+            .annotate(rank_in_show=first)
+            .filter(rank_in_show=1)
+        )
+        return {episode.show_id: episode for episode in found}
+
+    def with_watched(self, user):
+        """Annotate `watched` for this user (False for anonymous visitors)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.annotate(watched=models.Value(False))
+        return self.annotate(
+            watched=Exists(Watch.objects.filter(user=user, episode=OuterRef("pk")))
+        )
+
+
+class Episode(models.Model):
+    show = models.ForeignKey(
+        Show, on_delete=models.CASCADE, related_name="episodes", editable=False
+    )
+    season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="episodes")
+    # The season's number, kept here so an episode's code and URL need no join; Season.save keeps it.
+    season_number = models.PositiveSmallIntegerField(editable=False)
+    number = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_NUMBER)]
+    )
+    title = models.CharField(max_length=200, blank=True, help_text="Leave blank if unknown.")
+    synopsis = models.TextField(
+        blank=True, help_text="A teaser that spoils nothing of this episode."
+    )
+    air_date = models.DateField(null=True, blank=True)
+    airs_after = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Specials only: the regular episode it airs after. Without it, a special sits "
+        "where its air date puts it, or at the end of the show.",
+    )
+    tvdb_id = models.CharField("TVDB id", max_length=20, blank=True)
+    tmdb_id = models.CharField("TMDB id", max_length=20, blank=True)
+    imdb_id = models.CharField("IMDb id", max_length=20, blank=True)
+    # The episode's place in story order (1, 2, 3, ...), recomputed by Show.resequence().
+    sequence = models.PositiveIntegerField(editable=False)
+    # Moved on by every edit of gated content revealed here (companion/signals.py): the part of a
+    # cache key that changes only with what a viewer at or past this episode can see.
+    content_stamp = models.PositiveBigIntegerField(default=0, editable=False)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    # Set by EpisodeQuerySet.with_watched() or by the views; the rest by Viewing.decorate().
+    watched: bool
+    visible_recap: Recap | None
+    revealed: bool
+    shown_title: str
+    title_hidden: bool
+    shown_synopsis: str
+    synopsis_hidden: bool
+
+    class Meta:
+        ordering = ["show", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["season", "number"], name="unique_episode_number"),
+            models.UniqueConstraint(fields=["show", "sequence"], name="one_episode_per_place"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1, number__lte=MAX_NUMBER), name="episode_number_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.show} {self.code}"
+
+    def save(self, *args, resequence: bool = True, **kwargs):
+        """Save, then put every episode of the show back in story order (one transaction)."""
+        self._take_position_from_season()
+        with transaction.atomic():
+            if self.pk is None:
+                last = Episode.objects.filter(show_id=self.show_id).aggregate(
+                    m=models.Max("sequence")
+                )["m"]
+                self.sequence = (last or 0) + 1
+            super().save(*args, **kwargs)
+            if resequence:
+                self.show.resequence()
+                self.sequence = Episode.objects.values_list("sequence", flat=True).get(pk=self.pk)
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+    def _take_position_from_season(self) -> None:
+        if self.season_id:
+            self.show_id = self.season.show_id
+            self.season_number = self.season.number
+
+    def clean_fields(self, exclude=None):
+        self._take_position_from_season()
+        super().clean_fields(exclude)
+
+    def clean(self):
+        if not self.season_id:
+            return
+        if self.airs_after_id is not None:
+            if not self.is_special:
+                raise ValidationError({"airs_after": "Only a special airs after another episode."})
+            if self.airs_after.show_id != self.show_id or self.airs_after.is_special:
+                raise ValidationError({"airs_after": f"Pick a regular episode of {self.show}."})
+        if self.pk is not None:
+            episodes = [e for e in Episode.objects.filter(show_id=self.show_id) if e.pk != self.pk]
+            check_new_order(self.show, [*episodes, self])
+
+    @cached_property
+    def url(self) -> str:
+        # Reversed once per object: a season's rows link here and post to actions beneath it.
+        return reverse("episode-detail", args=self._url_args)
+
+    @cached_property
+    def watch_url(self) -> str:
+        return reverse("episode-watch", args=self._url_args)
+
+    @cached_property
+    def unwatch_url(self) -> str:
+        return reverse("episode-unwatch", args=self._url_args)
+
+    @cached_property
+    def watch_up_to_url(self) -> str:
+        return reverse("episode-watch-up-to", args=self._url_args)
+
+    @cached_property
+    def confirm_up_to_url(self) -> str:
+        return reverse("episode-confirm-up-to", args=self._url_args)
+
+    @cached_property
+    def show_anyway_url(self) -> str:
+        return reverse("episode-show-anyway", args=self._url_args)
+
+    @property
+    def _url_args(self) -> list[str | int]:
+        return [self.show.slug, self.season_number, self.number]
+
+    @property
+    def code(self) -> str:
+        return f"{self.season_number}x{self.number}"
+
+    @property
+    def short_label(self) -> str:
+        return f"S{self.season_number}E{self.number}"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or f"Episode {self.number}"
+
+    @property
+    def is_special(self) -> bool:
+        return self.season_number == SPECIALS_SEASON
+
+
+# Imported last: these modules import this one, and the names are used only inside functions.
+from .gated import CharacterState, Recap, ReviewerNote  # noqa: E402
+from .progress import Watch  # noqa: E402

@@ -1,0 +1,352 @@
+"""Content behind a reveal point: characters and their states, recaps, reviewers' notes."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
+from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.safestring import SafeString, mark_safe
+
+from .catalogue import Episode, Show
+from .rule import GatedContent, GatedQuerySet, SafePoint, revealed_q
+
+SOURCE_KEYS = ("outlet", "title", "url")
+
+
+def source_problems(value) -> list[tuple[str, str]]:
+    """What is wrong with a list of sources, as (where in the list, problem); empty if nothing."""
+    if not isinstance(value, list):
+        return [("", "must be a list of sources, each with an outlet, a title and a url")]
+    problems = []
+    for index, source in enumerate(value):
+        at = f"[{index}]"
+        if not isinstance(source, dict):
+            problems.append((at, "must be a mapping with outlet, title and url"))
+            continue
+        unknown = sorted(str(key) for key in source if key not in SOURCE_KEYS)
+        if unknown:
+            problems.append((at, f"has unknown fields ({', '.join(unknown)})"))
+        if any(not isinstance(source.get(key, ""), str) for key in SOURCE_KEYS):
+            problems.append((at, "outlet, title and url must be text"))
+            continue
+        if not (source.get("outlet", "").strip() or source.get("title", "").strip()):
+            problems.append((at, "needs an outlet or a title"))
+        if url := source.get("url", "").strip():
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError:
+                problems.append((f"{at}.url", f"is not an http(s) address: {url!r}"))
+    return problems
+
+
+def validate_sources(value) -> None:
+    if problems := source_problems(value):
+        raise ValidationError("; ".join(f"Source {at}: {problem}" for at, problem in problems))
+
+
+def sources_field():
+    """Where a gated item's facts come from; shown only beside the item itself."""
+    return models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_sources],
+        help_text='A list of sources, each {"outlet": ..., "title": ..., "url": ...}.',
+    )
+
+
+class CharacterQuerySet(GatedQuerySet["Character"]):
+    def with_states_at(self, point: SafePoint):
+        """Visible characters, each with `safe_states`: its states visible at the point, oldest first."""
+        states = (
+            CharacterState.objects.visible_at(point)
+            .select_related("reveal_at")
+            .order_by("reveal_at__sequence")
+        )
+        return (
+            self.visible_at(point)
+            .select_related("first_appearance", "show")
+            .prefetch_related(models.Prefetch("states", queryset=states, to_attr="safe_states"))
+        )
+
+    def in_episode(self, episode: Episode, point: SafePoint) -> list[Character]:
+        """Visible characters who first appear or change in this episode, each with `states_then`:
+        their states visible at the point up to this episode, oldest first. Two queries, always
+        two (a prefetch would skip the second when nobody is in the episode)."""
+        changed_here = CharacterState.objects.visible_at(point).filter(reveal_at=episode)
+        characters = self.visible_at(point).filter(
+            Q(first_appearance=episode) | Q(pk__in=changed_here.values("character_id"))
+        )
+        states: dict[int, list[CharacterState]] = {}
+        for state in (
+            CharacterState.objects.visible_at(point)
+            .filter(
+                character__in=characters.values("pk"), reveal_at__sequence__lte=episode.sequence
+            )
+            .select_related("reveal_at", "character__show")
+            .order_by("reveal_at__sequence")
+        ):
+            states.setdefault(state.character_id, []).append(state)
+        found = list(characters.select_related("first_appearance", "show"))
+        for character in found:
+            character.states_then = states.get(character.pk, [])
+        return found
+
+    def not_yet_at(self, point: SafePoint):
+        """Characters who have not appeared by the point: naming them there is a spoiler."""
+        return self.exclude(revealed_q(point, self.model.reveal_field))
+
+
+class Character(GatedContent):
+    reveal_field = "first_appearance"
+    reveal_fields = ("first_appearance",)
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="characters")
+    name = models.CharField(max_length=200)
+    aliases = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Other names the text may use, separated by commas (for example: Dani). The "
+        "spoiler check looks for these as well as the full name.",
+    )
+    actor = models.CharField(max_length=200, blank=True)
+    first_appearance = models.ForeignKey(
+        Episode,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who has not appeared yet is itself a spoiler: the character is hidden until then.",
+    )
+    first_appearance_exact = models.BooleanField(
+        "first appearance is known",
+        default=True,
+        help_text="Untick when the sources only show the character was there by this episode.",
+    )
+    slug = models.SlugField(max_length=200)
+    sources = sources_field()
+
+    objects = CharacterQuerySet.as_manager()
+
+    # Set by CharacterQuerySet.with_states_at() and in_episode().
+    safe_states: list[CharacterState]
+    states_then: list[CharacterState]
+
+    class Meta:
+        ordering = ["show", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["show", "slug"], name="unique_character_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("character-detail", args=[self.show.slug, self.slug])
+
+    def clean(self):
+        self.check_reveal_point("first_appearance", getattr(self, "first_appearance", None))
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *(alias.strip() for alias in self.aliases.split(",") if alias.strip())]
+
+    @property
+    def latest_state(self) -> CharacterState | None:
+        """The newest state at the safe point; needs with_states_at()."""
+        return self.safe_states[-1] if self.safe_states else None
+
+    @property
+    def state_then(self) -> CharacterState | None:
+        """The state as of the episode; needs in_episode()."""
+        return self.states_then[-1] if self.states_then else None
+
+
+class CharacterState(GatedContent):
+    show_path = "character__show"
+    reveal_fields = ("reveal_at", "character__first_appearance")
+
+    class Status(models.TextChoices):
+        ALIVE = "alive", "Alive"
+        DEAD = "dead", "Dead"
+        MISSING = "missing", "Missing"
+        IMPRISONED = "imprisoned", "Imprisoned"
+        UNKNOWN = "unknown", "Unknown"
+
+    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="states")
+    reveal_at = models.ForeignKey(
+        Episode, on_delete=models.PROTECT, related_name="+", verbose_name="as of"
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.ALIVE)
+    location = models.CharField(max_length=200, blank=True)
+    affiliation = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    sources = sources_field()
+
+    objects = GatedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["character", "reveal_at__sequence"]
+        verbose_name = "character state"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["character", "reveal_at"], name="one_state_per_character_episode"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.character} as of {self.reveal_at.code}: {self.get_status_display()}"
+
+    def clean(self):
+        # Through the relation, not character_id: in the admin the character may be one being
+        # added along with its states, not saved yet, and its first appearance one being changed.
+        try:
+            first = self.character.first_appearance
+        except ObjectDoesNotExist:
+            first = None
+        self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=first)
+
+    @property
+    def spoiler_text(self) -> str:
+        return " ".join((self.location, self.affiliation, self.description))
+
+
+class Recap(GatedContent):
+    show_path = "episode__show"
+
+    episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="recap")
+    reveal_at = models.ForeignKey(
+        Episode,
+        on_delete=models.PROTECT,
+        related_name="+",
+        blank=True,
+        help_text="Defaults to the episode itself.",
+    )
+    text = models.TextField()
+    sources = sources_field()
+
+    objects = GatedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["episode__sequence"]
+
+    def __str__(self) -> str:
+        return f"Recap of {self.episode}"
+
+    def save(self, *args, **kwargs):
+        if not self.reveal_at_id:
+            self.reveal_at_id = self.episode_id
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        episode = self.episode if self.episode_id else None
+        if episode is not None and not self.reveal_at_id:
+            self.reveal_at = episode
+        self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=episode)
+
+    @property
+    def spoiler_text(self) -> str:
+        return self.text
+
+
+class ReviewerNoteQuerySet(GatedQuerySet["ReviewerNote"]):
+    def first_per_episode(self, count: int):
+        """At most `count` notes for each episode discussed, oldest first (one query, any size)."""
+        rank = Window(RowNumber(), partition_by=[F("episode_id")], order_by=[F("pk").asc()])
+        return self.annotate(rank_in_episode=rank).filter(rank_in_episode__lte=count)
+
+    def count_per_episode(self) -> dict[int, int]:
+        return dict(self.order_by().values_list("episode_id").annotate(n=Count("pk")))
+
+
+class ReviewerNote(GatedContent):
+    show_path = "episode__show"
+
+    episode = models.ForeignKey(
+        Episode,
+        on_delete=models.CASCADE,
+        related_name="notes",
+        help_text="The episode the note discusses.",
+    )
+    reveal_at = models.ForeignKey(
+        Episode,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="When it is safe to read: later than the episode if the note mentions later events.",
+    )
+    text = models.TextField()
+    outlet = models.CharField(max_length=200, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    article_title = models.CharField(max_length=300, blank=True)
+    url = models.CharField(
+        "article URL",
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+
+    objects = ReviewerNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reveal_at__sequence", "episode__sequence", "pk"]
+        # An episode's notes are found through the episodes revealed at the viewer's point and
+        # then the episode, both in this index: notes revealed later are never read.
+        indexes = [models.Index(fields=["episode", "reveal_at"], name="note_by_episode_and_reveal")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outlet="", author="", article_title=""), name="note_has_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Note on {self.episode} ({strip_tags(self.citation)})"
+
+    def clean(self):
+        if not (self.outlet or self.author or self.article_title):
+            raise ValidationError(
+                "Give the note a source: an outlet, an author or an article title."
+            )
+        episode = self.episode if self.episode_id else None
+        self.check_reveal_point("reveal_at", getattr(self, "reveal_at", None), not_before=episode)
+
+    @property
+    def citation(self) -> SafeString:
+        """Who wrote it, where, and under what title: Author, <cite>Outlet</cite>: “Title”."""
+        by = [conditional_escape(self.author)] if self.author else []
+        if self.outlet:
+            by.append(format_html("<cite>{}</cite>", self.outlet))
+        citation = mark_safe(", ".join(by))
+        if self.article_title:
+            title = format_html("“{}”", self.article_title)
+            citation = format_html("{}: {}", citation, title) if by else title
+        return citation
+
+    @property
+    def spoiler_text(self) -> str:
+        return self.text
+
+
+def early_mentions(item: Recap | ReviewerNote | CharacterState) -> list[str]:
+    """Characters a gated text names before they first appear, as messages for an editor."""
+    show_id, reveal = item.owning_show_id(), getattr(item, "reveal_at", None)
+    if show_id is None or reveal is None:
+        return []
+    text = item.spoiler_text
+    found = []
+    for character in (
+        Character.objects.filter(show_id=show_id)
+        .not_yet_at(SafePoint(reveal))
+        .select_related("first_appearance")
+    ):
+        for name in character.names:
+            # Case matters: names are proper nouns, and "Will" or "Miles" are words too.
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+                first = character.first_appearance.code
+                found.append(
+                    f"mentions {name}, who first appears at {first}; move the reveal to {first} or later"
+                )
+                break
+    return found

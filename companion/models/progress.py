@@ -1,0 +1,149 @@
+"""What a viewer has watched and the shows they follow."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from .catalogue import Episode, Season, Show
+from .rule import SPECIALS_SEASON, signed_in_id
+
+
+class WatchQuerySet(models.QuerySet["Watch"]):
+    # `self` is annotated because django-stubs copies these methods onto the generated manager,
+    # where bulk_create would otherwise expect an unbound model type.
+    @transaction.atomic
+    def mark_watched(self: WatchQuerySet, *, user, episode: Episode) -> None:
+        """Mark one episode watched; the viewer follows its show from then on."""
+        # ignore_conflicts makes a double click or two racing requests leave exactly one row.
+        self.bulk_create([Watch(user=user, episode=episode)], ignore_conflicts=True)
+        Follow.objects.follow(user=user, shows=[episode.show_id])
+
+    @transaction.atomic
+    def mark_watched_up_to(self: WatchQuerySet, *, user, episode: Episode) -> int:
+        """Mark every regular episode up to and including this one; returns how many were new."""
+        prefix = (
+            Episode.objects.filter(show_id=episode.show_id)
+            .regular()
+            .filter(sequence__lte=episode.sequence)
+        )
+        already = set(
+            self.filter(user=user, episode__in=prefix).values_list("episode_id", flat=True)
+        )
+        wanted = [pk for pk in prefix.values_list("pk", flat=True) if pk not in already]
+        if episode.is_special and episode.pk not in already:
+            wanted.append(episode.pk)
+        self.bulk_create([Watch(user=user, episode_id=pk) for pk in wanted], ignore_conflicts=True)
+        Follow.objects.follow(user=user, shows=[episode.show_id])
+        return len(wanted)
+
+    @transaction.atomic
+    def mark_season_watched(self: WatchQuerySet, *, user, season: Season) -> int:
+        """Mark every episode of one season watched; returns how many were new."""
+        episodes = Episode.objects.filter(season=season)
+        already = set(
+            self.filter(user=user, episode__in=episodes).values_list("episode_id", flat=True)
+        )
+        wanted = [pk for pk in episodes.values_list("pk", flat=True) if pk not in already]
+        self.bulk_create([Watch(user=user, episode_id=pk) for pk in wanted], ignore_conflicts=True)
+        Follow.objects.follow(user=user, shows=[season.show_id])
+        return len(wanted)
+
+    def unmark(self, *, user, episode: Episode) -> None:
+        self.filter(user=user, episode=episode).delete()
+
+
+class Watch(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="watches")
+    watched_at = models.DateTimeField(default=timezone.now)
+
+    objects = WatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["watched_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "episode"], name="one_watch_per_episode")
+        ]
+        verbose_name_plural = "watches"
+
+    def __str__(self) -> str:
+        return f"{self.user} watched {self.episode}"
+
+
+class FollowQuerySet(models.QuerySet["Follow"]):
+    # `self` is annotated for django-stubs, as on WatchQuerySet.
+    def follow(self: FollowQuerySet, *, user, shows) -> None:
+        """Follow these shows (Show objects or ids); following one already followed changes nothing."""
+        ids = {getattr(show, "pk", show) for show in shows}
+        self.bulk_create(
+            [Follow(user=user, show_id=pk) for pk in sorted(ids)], ignore_conflicts=True
+        )
+
+    def follow_shows_of(self, *, user, episode_ids) -> None:
+        """Follow every show these episodes belong to (an imported history)."""
+        ids = list(episode_ids)
+        shows: set[int] = set()
+        for start in range(0, len(ids), 500):  # SQLite limits the parameters of one query
+            chunk = ids[start : start + 500]
+            shows.update(Episode.objects.filter(pk__in=chunk).values_list("show_id", flat=True))
+        self.follow(user=user, shows=shows)
+
+    def unfollow(self, *, user, show: Show) -> None:
+        self.filter(user=user, show=show).delete()
+
+    def shows_of(self, user):
+        """The shows this viewer follows, by title."""
+        if not getattr(user, "is_authenticated", False):
+            return Show.objects.none()
+        return Show.objects.filter(follows__user=user).order_by("title")
+
+
+class Follow(models.Model):
+    """A show on a viewer's home page: started by marking an episode, or by hand."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FollowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "show"], name="one_follow_per_show")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.show}"
+
+
+def progress_for(user, shows) -> dict[int, dict]:
+    """Per show: regular episodes watched, the total and the percentage, in one query for any number
+    (SQL of its own: every mark runs it)."""
+    shows = list(shows)
+    counts: dict[int, tuple[int, int]] = {}
+    if shows:
+        episode, watch = Episode._meta.db_table, Watch._meta.db_table
+        ids = ", ".join(["%s"] * len(shows))
+        user_id = signed_in_id(user)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT e.show_id, COUNT(w.id), COUNT(*) FROM {episode} e"
+                f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
+                f" WHERE e.show_id IN ({ids}) AND e.season_number > %s GROUP BY e.show_id",
+                [user_id, *(show.pk for show in shows), SPECIALS_SEASON],
+            )
+            counts = {pk: (done, total) for pk, done, total in cursor.fetchall()}
+    progress = {}
+    for show in shows:
+        done, total = counts.get(show.pk, (0, 0))
+        progress[show.pk] = {
+            "watched": done,
+            "total": total,
+            "percent": round(100 * done / total) if total else 0,
+        }
+    return progress

@@ -1,0 +1,175 @@
+"""The spoiler rule: a viewer's safe point, and what is revealed at it. Written once, here."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+def new_public_id() -> str:
+    # Gated things leave the server under this random id, never their creation-ordered key.
+    return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True)
+class SafePoint:
+    """How far a viewer can safely read a show.
+
+    `episode` is the last regular episode of the unbroken run of watched ones from the first.
+    `specials` are the specials placed after it, before the next unwatched regular episode, that
+    the viewer has watched: what they reveal is safe too. A special placed earlier is passed.
+    """
+
+    episode: Episode | None = None
+    specials: frozenset[int] = field(default_factory=frozenset)
+
+    def __bool__(self) -> bool:
+        return self.episode is not None or bool(self.specials)
+
+    @property
+    def sequence(self) -> int:
+        return self.episode.sequence if self.episode else 0
+
+    @property
+    def code(self) -> str:
+        return self.episode.code if self.episode else ""
+
+    @property
+    def short_label(self) -> str:
+        return self.episode.short_label if self.episode else ""
+
+    @property
+    def cache_key(self) -> str:
+        base = str(self.episode.pk) if self.episode else "0"
+        return "+".join([base, *map(str, sorted(self.specials))])
+
+
+NOTHING_SAFE = SafePoint()
+
+
+# Specials are season 0; every other season is a regular one.
+SPECIALS_SEASON = 0
+
+
+def sql_columns(model: type[models.Model], alias: str) -> str:
+    """Every column of the model's table, for SQL of our own that reads whole rows into models."""
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+def signed_in_id(user) -> int | None:
+    """The user's id, or None for a visitor: in SQL, `w.user_id = NULL` matches no watch."""
+    return user.pk if getattr(user, "is_authenticated", False) else None
+
+
+def revealed_q(point: SafePoint, field: str = "") -> Q:
+    """Filter for rows whose reveal episode (reached through `field`) is safe at `point`.
+
+    Through `field`, the row's reveal episode must be one of the episodes revealed at the point,
+    given as a subquery: the database walks those episodes and looks up only the rows they
+    reveal, so rows past the point are never read and cost no time (issue 24).
+    """
+    if field:
+        episodes = Episode.objects.filter(revealed_q(point)).values("pk")
+        return Q(**{f"{field}__in": episodes})
+    revealed = Q(pk__in=[])
+    if point.episode is not None:
+        revealed |= Q(show_id=point.episode.show_id, sequence__lte=point.sequence)
+    if point.specials:
+        revealed |= Q(pk__in=sorted(point.specials))
+    return revealed
+
+
+def is_revealed(episode: Episode, point: SafePoint) -> bool:
+    """The same rule as revealed_q, for one episode already in memory."""
+    if episode.pk in point.specials:
+        return True
+    return (
+        point.episode is not None
+        and episode.show_id == point.episode.show_id
+        and episode.sequence <= point.sequence
+    )
+
+
+_Gated = TypeVar("_Gated", bound="GatedContent")
+
+
+class GatedQuerySet(models.QuerySet[_Gated]):
+    """Content with a reveal point; `visible_at` is the only way views read it."""
+
+    def visible_at(self, point: SafePoint):
+        """Rows of the point's show revealed at the point. Not to be combined with for_show():
+        its index would lead the database through rows past the point."""
+        visible = Q()
+        for reveal in self.model.reveal_fields:
+            visible &= revealed_q(point, reveal)
+        return self.filter(visible)
+
+    def of_episodes(self, *episodes: Episode):
+        """The visible rows about these episodes, picked out row by row from what the rule found:
+        through the episode's own index the database would read rows past the point too."""
+        unindexed = models.F("episode_id") + 0
+        return self.alias(about_episode=unindexed).filter(
+            about_episode__in=[episode.pk for episode in episodes]
+        )
+
+    def for_show(self, show: Show):
+        """Every row of the show, revealed or not: for editors' checks, never for viewers."""
+        return self.filter(**{self.model.show_path: show})
+
+
+class GatedContent(models.Model):
+    """Content behind a reveal point, found under a random public id, owned by one show."""
+
+    # Where the owning show is reached from a row, and which episode reveals it: declared once per
+    # model, used by validation, lookups, cache invalidation and reports.
+    show_path = "show"
+    reveal_field = "reveal_at"
+    # Every episode that must be revealed before a row is: its own reveal point, and for what
+    # names a character, that character's first appearance (a special can come before it).
+    reveal_fields: tuple[str, ...] = ("reveal_at",)
+
+    public_id = models.CharField(max_length=22, unique=True, default=new_public_id, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def owning_show_id(self) -> int | None:
+        obj = self
+        *steps, last = self.show_path.split("__")
+        for step in steps:
+            # A parent not saved yet (a character added with its states) is reached through the
+            # relation, which holds it, where its id is still None.
+            try:
+                obj = getattr(obj, step)
+            except ObjectDoesNotExist:
+                return None
+            if obj is None:
+                return None
+        return getattr(obj, f"{last}_id", None)
+
+    def check_reveal_point(
+        self, field: str, episode: Episode | None, *, not_before: Episode | None = None
+    ):
+        if episode is None:
+            return
+        show_id = self.owning_show_id()
+        if show_id is not None and episode.show_id != show_id:
+            show = Show.objects.get(pk=show_id)
+            raise ValidationError(
+                {
+                    field: f"{episode} belongs to {episode.show}, not {show}. Pick an episode of {show}."
+                }
+            )
+        if not_before is not None and episode.sequence < not_before.sequence:
+            raise ValidationError(
+                {field: f"The reveal point cannot be earlier than {not_before.code}."}
+            )
+
+
+# Imported last: these modules import this one, and the names are used only inside functions.
+from .catalogue import Episode, Show  # noqa: E402
