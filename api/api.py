@@ -187,14 +187,9 @@ def progress_of(viewing: Viewing, user: User) -> dict:
         .order_by("sequence")
         .only("season_number", "number", "sequence")
     )
-    first_unwatched = (
-        show.episodes.regular().exclude(watches__user=user).order_by("sequence").first()
-    )
-    gap = None
-    if first_unwatched is not None and any(
-        not e.is_special and e.sequence > first_unwatched.sequence for e in watched
-    ):
-        gap = first_unwatched.code
+    # Where the run ends is the show page's gap: the first episode skipped, if any was.
+    skipped = show.gap_for(user, viewing.own_point)
+    gap = skipped.runs[0][0].code if skipped and skipped.runs else None
     up_next = show.episodes.after(safe).select_related("show").with_watched(user).first()
     viewing.decorate([up_next] if up_next else [])
     return {

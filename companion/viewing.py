@@ -15,7 +15,7 @@ from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import SPECIALS_SEASON, Episode, SafePoint, Show, is_revealed
+from .models import Episode, SafePoint, Show, is_revealed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -76,11 +76,8 @@ class Viewing:
     @cached_property
     def upcoming(self) -> Episode | None:
         """The regular episode up next after the safe point (decorated), if any."""
-        after = self.show.marked_episodes(
-            self.user,
-            "e.season_number > %s AND e.sequence > %s",
-            [SPECIALS_SEASON, self.safe_point.sequence],
-            limit=1,
+        after = self.show.episodes_with_marks(
+            self.user, regular_after=self.safe_point.sequence, limit=1
         )
         return self.decorate(after)[0] if after else None
 

@@ -12,6 +12,8 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
 
+from pagecache.pages import cached_home, cached_per_viewer
+
 from .forms import (
     AsOfForm,
     BrowseForm,
@@ -39,7 +41,6 @@ from .models import (
     Watch,
     progress_for,
 )
-from .page_cache import cached_home, cached_per_viewer
 from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
 
 PREVIOUSLY_EPISODES = 3
@@ -124,13 +125,8 @@ def row_messages(request: HttpRequest, rows: list[Episode]) -> dict:
 def season_context(viewing: Viewing, seasons: list[Season]) -> None:
     """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
     show, safe = viewing.show, viewing.safe_point
-    ids = ", ".join(["%s"] * len(seasons))
     # Specials are listed in their aired place, within the regular season they air in.
-    episodes = show.marked_episodes(
-        viewing.user,
-        f"e.season_id IN ({ids}) OR e.season_number = %s",
-        [*(s.pk for s in seasons), SPECIALS_SEASON],
-    )
+    episodes = show.episodes_with_marks(viewing.user, seasons=seasons, with_specials=True)
     starts = show.season_starts() if any(e.is_special for e in episodes) else {}
     rows: dict[int, list[Episode]] = {season.number: [] for season in seasons}
     for episode in episodes:

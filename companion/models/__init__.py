@@ -16,7 +16,6 @@ from .rule import (  # isort: skip  (the rule first: every other module builds o
     new_public_id,
     revealed_q,
     signed_in_id,
-    sql_columns,
 )
 from .catalogue import (
     EPISODE_CODE,
@@ -91,7 +90,6 @@ __all__ = [
     "signed_in_id",
     "source_problems",
     "sources_field",
-    "sql_columns",
     "story_order",
     "validate_sources",
 ]

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.functional import cached_property
 
-from .rule import NOTHING_SAFE, SPECIALS_SEASON, SafePoint, revealed_q, signed_in_id, sql_columns
+from .rule import NOTHING_SAFE, SPECIALS_SEASON, SafePoint, revealed_q, signed_in_id
 
 # Season and episode numbers are bounded so that a code like "3x10" names exactly one episode.
 MAX_NUMBER = 999
@@ -95,10 +95,8 @@ class Show(models.Model):
 
     @staticmethod
     def with_slug(slug: str) -> Show | None:
-        """The show with this slug, if any: in SQL of its own, since every page of a show (cached
-        or not) starts here, and the ORM took as long to build the query as the database to answer."""
-        found = Show.objects.raw(f"SELECT * FROM {Show._meta.db_table} WHERE slug = %s", [slug])
-        return next(iter(found), None)
+        """The show with this slug, if any: every page of a show (cached or not) starts here."""
+        return sql.show_by_slug(slug)
 
     def episode_at(self, season: int, number: int) -> Episode | None:
         return (
@@ -128,60 +126,24 @@ class Show(models.Model):
 
     @staticmethod
     def safe_points_for(user, shows) -> dict[int, SafePoint]:
-        """Each show's safe point for this user, in three queries however many shows there are.
-
-        In SQL of its own: it runs for every page and twice for every mark, and building these
-        queries through the ORM took ten times as long as the database took to answer them.
-        """
+        """Each show's safe point for this user, in three queries however many shows there are:
+        where the run of watched regular episodes ends (`first_gaps`), the last regular episode
+        before that, and the specials watched on the way."""
         shows = list(shows)
         if not getattr(user, "is_authenticated", False) or not shows:
             return {show.pk: NOTHING_SAFE for show in shows}
         by_pk = {show.pk: show for show in shows}
-        episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        first_gaps = {pk: gap for (_, pk), gap in Show.first_gaps([user.pk], list(by_pk)).items()}
-        # Each show's episodes before its first gap; all of them when there is none.
-        before_gap = " OR ".join(
-            "(e.show_id = %s AND e.sequence < %s)" if pk in first_gaps else "e.show_id = %s"
-            for pk in by_pk
-        )
-        params = [v for pk in by_pk for v in ((pk, first_gaps[pk]) if pk in first_gaps else (pk,))]
-        columns = sql_columns(Episode, "e")
-        # The last of them in each show, found from the end of the same index: one row per show.
-        last_before_gap = " UNION ALL ".join(
-            f"SELECT * FROM (SELECT {columns} FROM {episode} e WHERE e.show_id = %s"
-            f" AND e.season_number > %s{' AND e.sequence < %s' if pk in first_gaps else ''}"
-            " ORDER BY e.sequence DESC LIMIT 1) last_of_show"
-            for pk in by_pk
-        )
-        latest = Episode.objects.raw(
-            last_before_gap,
-            [
-                v
-                for pk in by_pk
-                for v in (
-                    (pk, SPECIALS_SEASON, first_gaps[pk])
-                    if pk in first_gaps
-                    else (pk, SPECIALS_SEASON)
-                )
-            ],
-        )
+        ends = Show.first_gaps([user.pk], list(by_pk))
+        gaps = {pk: ends.get((user.pk, pk)) for pk in by_pk}
         found: dict[int, Episode] = {}
-        for row in latest:
-            row.show = by_pk[row.show_id]
-            found[row.show_id] = row
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT e.show_id, e.id, e.sequence FROM {episode} e"
-                f" JOIN {watch} w ON w.episode_id = e.id"
-                f" WHERE w.user_id = %s AND e.season_number = %s AND ({before_gap})",
-                [user.pk, SPECIALS_SEASON, *params],
-            )
-            watched_specials = cursor.fetchall()
+        for last_of_run in sql.last_regular_before(gaps):
+            last_of_run.show = by_pk[last_of_run.show_id]
+            found[last_of_run.show_id] = last_of_run
         specials: dict[int, set[int]] = {}
-        for show_id, pk, sequence in watched_specials:
-            last = found.get(show_id)
-            if last is None or sequence > last.sequence:
-                specials.setdefault(show_id, set()).add(pk)
+        for watched in sql.watched_specials_before(user.pk, gaps):
+            last = found.get(watched.show_id)
+            if last is None or watched.sequence > last.sequence:
+                specials.setdefault(watched.show_id, set()).add(watched.episode_id)
         return {
             show.pk: SafePoint(found.get(show.pk), frozenset(specials.get(show.pk, ())))
             for show in shows
@@ -192,37 +154,27 @@ class Show(models.Model):
         """The sequence of the first regular episode each user has not watched, by (user, show):
         where every safe point starts. A pair with nothing left unwatched is left out. One query.
         """
-        episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        # The ids as given, not looked up in the user table: a user deleted mid-request must
-        # still come back with a gap at their first episode, not as having watched everything.
-        users = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS id"] * len(user_ids))
-        shows = ", ".join(["%s"] * len(show_ids))
-        with connection.cursor() as cursor:
-            # Walked in story order (the show's sequence index), stopping at the first one.
-            cursor.execute(
-                f"SELECT u.id, s.id, (SELECT e.sequence FROM {episode} e"
-                " WHERE e.show_id = s.id AND e.season_number > %s"
-                f" AND NOT EXISTS (SELECT 1 FROM {watch} w WHERE w.user_id = u.id"
-                " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
-                f" FROM ({users}) u, {Show._meta.db_table} s WHERE s.id IN ({shows})",
-                [SPECIALS_SEASON, *user_ids, *show_ids],
-            )
-            return {(u, s): gap for u, s, gap in cursor.fetchall() if gap is not None}
+        return sql.first_gaps(user_ids, show_ids)
 
-    def marked_episodes(self, user, condition: str, params: list, limit: int | None = None):
-        """This show's episodes that the SQL `condition` on `e` picks, in story order, each with
-        `watched` for this user: one query of its own, for the paths every mark runs."""
-        episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        columns = sql_columns(Episode, "e")
-        user_id = signed_in_id(user)
-        found = list(
-            Episode.objects.raw(
-                f"SELECT {columns}, w.id IS NOT NULL AS watched FROM {episode} e"
-                f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
-                f" WHERE e.show_id = %s AND ({condition}) ORDER BY e.sequence"
-                + ("" if limit is None else f" LIMIT {int(limit)}"),
-                [user_id, self.pk, *params],
-            )
+    def episodes_with_marks(
+        self,
+        user,
+        *,
+        seasons: list[Season] | None = None,
+        with_specials: bool = False,
+        regular_after: int | None = None,
+        limit: int | None = None,
+    ) -> list[Episode]:
+        """The episodes of these seasons (and the specials), or the regular ones placed after
+        `regular_after`, in story order, each with `watched` for this user: one query of its own,
+        for the paths every mark runs."""
+        found = sql.episodes_with_marks(
+            signed_in_id(user),
+            self.pk,
+            season_ids=[season.pk for season in seasons or []],
+            with_specials=with_specials,
+            regular_after=regular_after,
+            limit=limit,
         )
         for row in found:
             row.show = self
@@ -236,38 +188,28 @@ class Show(models.Model):
         """
         if not getattr(user, "is_authenticated", False):
             return None
-        episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        with connection.cursor() as cursor:
-            # The regular episodes after the safe point up to the furthest one watched, each marked.
-            cursor.execute(
-                f"SELECT e.id, e.season_number, e.number, e.sequence, w.id IS NOT NULL"
-                f" FROM {episode} e LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
-                " WHERE e.show_id = %s AND e.season_number > %s AND e.sequence > %s"
-                f" AND e.sequence <= (SELECT MAX(f.sequence) FROM {episode} f"
-                f" JOIN {watch} v ON v.episode_id = f.id AND v.user_id = %s"
-                " WHERE f.show_id = %s AND f.season_number > %s AND f.sequence > %s)"
-                " ORDER BY e.sequence",
-                [user.pk, self.pk, SPECIALS_SEASON, point.sequence] * 2,
-            )
-            rows = cursor.fetchall()
-        if not rows:
+        places = sql.regular_places_to_furthest_watched(user.pk, self.pk, point.sequence)
+        if not places:
             return None
 
-        def stand_in(row) -> Episode:
-            pk, season_number, number, sequence, _ = row
+        def stand_in(place: sql.Place) -> Episode:
             return Episode(
-                pk=pk, show=self, season_number=season_number, number=number, sequence=sequence
+                pk=place.episode_id,
+                show=self,
+                season_number=place.season_number,
+                number=place.number,
+                sequence=place.sequence,
             )
 
         runs: list[tuple[Episode, Episode]] = []
         first = last = None
-        for row in [*rows[:-1], None]:
-            if row is not None and not row[4]:
-                first, last = first or row, row
-            elif first is not None:
+        for place in [*places[:-1], None]:
+            if place is not None and not place.watched:
+                first, last = first or place, place
+            elif first is not None and last is not None:
                 runs.append((stand_in(first), stand_in(last)))
                 first = last = None
-        return Gap(point=point, furthest=stand_in(rows[-1]), runs=runs)
+        return Gap(point=point, furthest=stand_in(places[-1]), runs=runs)
 
     @transaction.atomic
     def resequence(self, *, check: bool = True) -> None:
@@ -399,25 +341,7 @@ class SeasonQuerySet(models.QuerySet["Season"]):
         revealed (its set point, else its first episode) and `progress`: how many episodes it has
         and how many of them this user watched. One query, in SQL of its own: every mark runs it.
         """
-        season, episode, watch = Season._meta.db_table, Episode._meta.db_table, Watch._meta.db_table
-        columns = sql_columns(Season, "s")
-        first = (
-            f"(SELECT f.{{}} FROM {episode} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
-        )
-        user_id = signed_in_id(user)
-        seasons = list(
-            Season.objects.raw(
-                f"SELECT {columns},"
-                f" COALESCE(r.id, {first.format('id')}) AS period_reveal_id,"
-                f" COALESCE(r.sequence, {first.format('sequence')}) AS period_reveal_sequence,"
-                f" (SELECT COUNT(*) FROM {episode} e WHERE e.season_id = s.id) AS total,"
-                f" (SELECT COUNT(*) FROM {episode} e JOIN {watch} w ON w.episode_id = e.id"
-                " AND w.user_id = %s WHERE e.season_id = s.id) AS watched"
-                f" FROM {season} s LEFT JOIN {episode} r ON r.id = s.period_revealed_at_id"
-                " WHERE s.show_id = %s" + (" AND s.id = %s" if only else "") + " ORDER BY s.number",
-                [user_id, show.pk, *([only.pk] if only else [])],
-            )
-        )
+        seasons = sql.season_heads(signed_in_id(user), show.pk, only.pk if only else None)
         for head in seasons:
             head.show = show
             head.progress = {"watched": head.watched, "total": head.total}
@@ -699,5 +623,6 @@ class Episode(models.Model):
 
 
 # Imported last: these modules import this one, and the names are used only inside functions.
+from .. import sql  # noqa: E402  (last: it reads this module's and progress's models)
 from .gated import CharacterState, Recap, ReviewerNote  # noqa: E402
 from .progress import Watch  # noqa: E402

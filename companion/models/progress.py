@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from .catalogue import Episode, Season, Show
-from .rule import SPECIALS_SEASON, signed_in_id
+from .rule import signed_in_id
 
 
 class WatchQuerySet(models.QuerySet["Watch"]):
@@ -125,19 +125,7 @@ def progress_for(user, shows) -> dict[int, dict]:
     """Per show: regular episodes watched, the total and the percentage, in one query for any number
     (SQL of its own: every mark runs it)."""
     shows = list(shows)
-    counts: dict[int, tuple[int, int]] = {}
-    if shows:
-        episode, watch = Episode._meta.db_table, Watch._meta.db_table
-        ids = ", ".join(["%s"] * len(shows))
-        user_id = signed_in_id(user)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT e.show_id, COUNT(w.id), COUNT(*) FROM {episode} e"
-                f" LEFT JOIN {watch} w ON w.episode_id = e.id AND w.user_id = %s"
-                f" WHERE e.show_id IN ({ids}) AND e.season_number > %s GROUP BY e.show_id",
-                [user_id, *(show.pk for show in shows), SPECIALS_SEASON],
-            )
-            counts = {pk: (done, total) for pk, done, total in cursor.fetchall()}
+    counts = sql.regular_counts(signed_in_id(user), [show.pk for show in shows])
     progress = {}
     for show in shows:
         done, total = counts.get(show.pk, (0, 0))
@@ -147,3 +135,6 @@ def progress_for(user, shows) -> dict[int, dict]:
             "percent": round(100 * done / total) if total else 0,
         }
     return progress
+
+
+from .. import sql  # noqa: E402  (last: it reads this module's models)

@@ -56,11 +56,6 @@ NOTHING_SAFE = SafePoint()
 SPECIALS_SEASON = 0
 
 
-def sql_columns(model: type[models.Model], alias: str) -> str:
-    """Every column of the model's table, for SQL of our own that reads whole rows into models."""
-    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
-
-
 def signed_in_id(user) -> int | None:
     """The user's id, or None for a visitor: in SQL, `w.user_id = NULL` matches no watch."""
     return user.pk if getattr(user, "is_authenticated", False) else None

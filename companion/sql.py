@@ -1,0 +1,206 @@
+"""Our own SQL, where a measurement earned it (docs/PERFORMANCE.md): the statements every page and
+every mark runs, where building the ORM's query took longer than the database took to answer it.
+
+Each statement is a named function with typed arguments. What comes out is whole rows of one
+table, as model instances (with any extra column named in the docstring), or NamedTuples of plain
+values: nothing else, and no SQL text goes in. This is the only module that imports `connection`
+(pagecache/triggers.py aside, which installs triggers). The ORM states the same definitions for
+everything else: `EpisodeQuerySet.regular()` is `regular()` below, and where a viewer's run of
+watched episodes ends is `first_gaps()`, which every safe point (a viewer's, a party's) starts from.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from django.db import connection, models
+
+from .models.catalogue import Episode, Season, Show
+from .models.progress import Watch
+from .models.rule import SPECIALS_SEASON
+
+EPISODE, SEASON, SHOW, WATCH = (model._meta.db_table for model in (Episode, Season, Show, Watch))
+
+
+def regular(alias: str) -> str:
+    """A regular episode (not a special), as a condition on the episode table under `alias`."""
+    return f"{alias}.season_number > {int(SPECIALS_SEASON)}"
+
+
+def columns(model: type[models.Model], alias: str) -> str:
+    """Every column of the model's table, to read whole rows into models."""
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+def placeholders(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def show_by_slug(slug: str) -> Show | None:
+    found = Show.objects.raw(f"SELECT * FROM {SHOW} WHERE slug = %s", [slug])
+    return next(iter(found), None)
+
+
+def first_gaps(user_ids: list[int], show_ids: list[int]) -> dict[tuple[int, int], int]:
+    """The sequence of the first regular episode each user has not watched, by (user, show): where
+    each one's run of watched episodes ends. A pair with nothing left unwatched is left out."""
+    if not user_ids or not show_ids:
+        return {}
+    # The ids as given, not looked up in the user table: a user deleted mid-request must still
+    # come back with a gap at their first episode, not as having watched everything.
+    users = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS id"] * len(user_ids))
+    with connection.cursor() as cursor:
+        # Walked in story order (the show's sequence index), stopping at the first one.
+        cursor.execute(
+            f"SELECT u.id, s.id, (SELECT e.sequence FROM {EPISODE} e"
+            f" WHERE e.show_id = s.id AND {regular('e')}"
+            f" AND NOT EXISTS (SELECT 1 FROM {WATCH} w WHERE w.user_id = u.id"
+            " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
+            f" FROM ({users}) u, {SHOW} s WHERE s.id IN ({placeholders(show_ids)})",
+            [*user_ids, *show_ids],
+        )
+        return {(u, s): gap for u, s, gap in cursor.fetchall() if gap is not None}
+
+
+def last_regular_before(gaps: dict[int, int | None]) -> list[Episode]:
+    """Per show id, the last regular episode placed before its gap (the last of all, for None):
+    found from the end of the show's sequence index, one row per show."""
+    if not gaps:
+        return []
+    each = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT {columns(Episode, 'e')} FROM {EPISODE} e WHERE e.show_id = %s"
+        f" AND {regular('e')}{'' if gap is None else ' AND e.sequence < %s'}"
+        " ORDER BY e.sequence DESC LIMIT 1) last_of_show"
+        for gap in gaps.values()
+    )
+    params = [v for pk, gap in gaps.items() for v in ((pk,) if gap is None else (pk, gap))]
+    return list(Episode.objects.raw(each, params))
+
+
+class WatchedSpecial(NamedTuple):
+    show_id: int
+    episode_id: int
+    sequence: int
+
+
+def watched_specials_before(user_id: int, gaps: dict[int, int | None]) -> list[WatchedSpecial]:
+    """The specials this user watched, of each show, placed before its gap."""
+    if not gaps:
+        return []
+    before_gap = " OR ".join(
+        "e.show_id = %s" if gap is None else "(e.show_id = %s AND e.sequence < %s)"
+        for gap in gaps.values()
+    )
+    params = [v for pk, gap in gaps.items() for v in ((pk,) if gap is None else (pk, gap))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.show_id, e.id, e.sequence FROM {EPISODE} e"
+            f" JOIN {WATCH} w ON w.episode_id = e.id"
+            f" WHERE w.user_id = %s AND NOT {regular('e')} AND ({before_gap})",
+            [user_id, *params],
+        )
+        return [WatchedSpecial(*row) for row in cursor.fetchall()]
+
+
+def episodes_with_marks(
+    user_id: int | None,
+    show_id: int,
+    *,
+    season_ids: list[int] | None = None,
+    with_specials: bool = False,
+    regular_after: int | None = None,
+    limit: int | None = None,
+) -> list[Episode]:
+    """The show's episodes of these seasons (and its specials), or its regular ones placed after
+    `regular_after`, in story order; each with `watched` (0 or 1) for this user."""
+    conditions, params = [], []
+    if season_ids:
+        conditions.append(f"e.season_id IN ({placeholders(season_ids)})")
+        params += season_ids
+    if with_specials:
+        conditions.append(f"NOT {regular('e')}")
+    if regular_after is not None:
+        conditions.append(f"({regular('e')} AND e.sequence > %s)")
+        params.append(regular_after)
+    if not conditions:
+        return []
+    return list(
+        Episode.objects.raw(
+            f"SELECT {columns(Episode, 'e')}, w.id IS NOT NULL AS watched FROM {EPISODE} e"
+            f" LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
+            f" WHERE e.show_id = %s AND ({' OR '.join(conditions)}) ORDER BY e.sequence"
+            + ("" if limit is None else f" LIMIT {int(limit)}"),
+            [user_id, show_id, *params],
+        )
+    )
+
+
+class Place(NamedTuple):
+    """An episode's place in a show, and whether the user watched it."""
+
+    episode_id: int
+    season_number: int
+    number: int
+    sequence: int
+    watched: bool
+
+
+def regular_places_to_furthest_watched(user_id: int, show_id: int, after: int) -> list[Place]:
+    """The regular episodes placed after `after`, up to the furthest one the user watched."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, e.season_number, e.number, e.sequence, w.id IS NOT NULL"
+            f" FROM {EPISODE} e LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
+            f" WHERE e.show_id = %s AND {regular('e')} AND e.sequence > %s"
+            f" AND e.sequence <= (SELECT MAX(f.sequence) FROM {EPISODE} f"
+            f" JOIN {WATCH} v ON v.episode_id = f.id AND v.user_id = %s"
+            f" WHERE f.show_id = %s AND {regular('f')} AND f.sequence > %s)"
+            " ORDER BY e.sequence",
+            [user_id, show_id, after] * 2,
+        )
+        return [
+            Place(pk, season, number, sequence, bool(seen))
+            for pk, season, number, sequence, seen in cursor.fetchall()
+        ]
+
+
+def season_heads(user_id: int | None, show_id: int, season_id: int | None = None) -> list[Season]:
+    """The show's seasons (or only one) in order, each with `period_reveal_id` and
+    `period_reveal_sequence` (its set point, else its first episode), `total` episodes and how
+    many of them the user `watched`."""
+    first = f"(SELECT f.{{}} FROM {EPISODE} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
+    return list(
+        Season.objects.raw(
+            f"SELECT {columns(Season, 's')},"
+            f" COALESCE(r.id, {first.format('id')}) AS period_reveal_id,"
+            f" COALESCE(r.sequence, {first.format('sequence')}) AS period_reveal_sequence,"
+            f" (SELECT COUNT(*) FROM {EPISODE} e WHERE e.season_id = s.id) AS total,"
+            f" (SELECT COUNT(*) FROM {EPISODE} e JOIN {WATCH} w ON w.episode_id = e.id"
+            " AND w.user_id = %s WHERE e.season_id = s.id) AS watched"
+            f" FROM {SEASON} s LEFT JOIN {EPISODE} r ON r.id = s.period_revealed_at_id"
+            " WHERE s.show_id = %s"
+            + ("" if season_id is None else " AND s.id = %s")
+            + " ORDER BY s.number",
+            [user_id, show_id, *([] if season_id is None else [season_id])],
+        )
+    )
+
+
+class Counts(NamedTuple):
+    watched: int
+    total: int
+
+
+def regular_counts(user_id: int | None, show_ids: list[int]) -> dict[int, Counts]:
+    """Per show id: the regular episodes this user watched, and all of them."""
+    if not show_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.show_id, COUNT(w.id), COUNT(*) FROM {EPISODE} e"
+            f" LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
+            f" WHERE e.show_id IN ({placeholders(show_ids)}) AND {regular('e')}"
+            " GROUP BY e.show_id",
+            [user_id, *show_ids],
+        )
+        return {pk: Counts(done, total) for pk, done, total in cursor.fetchall()}
