@@ -4,7 +4,7 @@ A show's page (or the home page, for the shows followed) is a function of the co
 show's content (its row and `content_version`) and the viewer's own: their watches, follows and
 watch parties, their preferences and rewatch point. The key holds the show's row, read afresh, and
 the whole user row, which every request loads anyway: database triggers move its `rows_version` on
-whenever a watch, follow or party of theirs changes (companion/triggers.py). So a hit costs one
+whenever a watch, follow or party of theirs changes (pagecache/triggers.py). So a hit costs one
 small query more than loading the session and the user, and any mark, edit or preference change,
 by whatever route (a page, the API, an import, a media server, the admin, raw SQL), makes a new
 key on the very next request. The key also holds the viewer's id: a cached page is only ever
@@ -25,8 +25,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
-from .models import Follow, Show
-from .viewing import (
+from companion.models import Follow, Show
+from companion.viewing import (
     AS_OF_SESSION_KEY,
     CSRF_PLACEHOLDER,
     VIEWING_OF_THIS_REQUEST,
