@@ -6,6 +6,7 @@ specials have no `airs_after`, so they move to where their air date puts them, o
 the show: later than before, never earlier.
 """
 
+import datetime
 import secrets
 
 import django.core.validators
@@ -17,6 +18,35 @@ import companion.models
 
 def new_public_id():
     return secrets.token_urlsafe(12)
+
+
+def story_order_then(episodes):
+    """Story order as it was when this migration was written, frozen here so that changing the
+    live `story_order` can never change what a fresh migrate computes. No special had an
+    `airs_after` yet: each sits where its air date puts it, or at the end."""
+    regular = sorted(
+        (e for e in episodes if not e.is_special), key=lambda e: (e.season_number, e.number)
+    )
+    specials = sorted(
+        (e for e in episodes if e.is_special),
+        key=lambda e: (e.air_date is None, e.air_date or datetime.date.min, e.number),
+    )
+    after = {}
+    for special in specials:
+        if special.air_date is not None:
+            later = next(
+                (i for i, e in enumerate(regular) if e.air_date and e.air_date > special.air_date),
+                len(regular),
+            )
+            place = later - 1
+        else:
+            place = len(regular) - 1
+        after.setdefault(place, []).append(special)
+    ordered = list(after.get(-1, []))
+    for i, episode in enumerate(regular):
+        ordered.append(episode)
+        ordered.extend(after.get(i, []))
+    return ordered
 
 
 def fill(apps, schema_editor):
@@ -34,7 +64,7 @@ def fill(apps, schema_editor):
             episode.season_number = episode.season.number
             episode.is_special = episode.season_number == 0
             episode.airs_after_id = None
-        for place, episode in enumerate(companion.models.story_order(episodes), 1):
+        for place, episode in enumerate(story_order_then(episodes), 1):
             episode.sequence = place
         Episode.objects.bulk_update(episodes, ["season_number", "sequence"], batch_size=1000)
 
