@@ -12,12 +12,12 @@ import logging
 import math
 
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
 from accounts.models import User
+from companion.lookups import episode_or_404, show_or_404, viewing_of, visible_or_404
 from companion.middleware import ERROR_MESSAGES, busy_response, database_busy
 from companion.models import (
     MAX_NUMBER,
@@ -31,8 +31,7 @@ from companion.models import (
     Watch,
     progress_for,
 )
-from companion.viewing import Viewing, viewing_for
-from companion.views import search_results, show_cards
+from companion.viewing import Viewing, search_results, show_cards, viewing_for
 
 from . import schemas
 from .middleware import SERVER_ERROR
@@ -140,18 +139,6 @@ def server_error(request: HttpRequest, exc: Exception):
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def viewing_at(request: ApiRequest, slug: str) -> Viewing:
-    """The show (or the same 404 as any other miss) at this viewer's safe point, computed once."""
-    return viewing_for(request, get_object_or_404(Show, slug=slug))
-
-
-def episode_at(show: Show, season: int, number: int) -> Episode:
-    episode = show.episode_at(season, number)
-    if episode is None:
-        raise Http404
-    return episode
-
-
 def page(items, params: schemas.PageParams, *, decorate=None) -> dict:
     """One page of a queryset: the count, the slice, each item prepared if `decorate` is given."""
     chosen = list(items[params.offset : params.offset + params.limit])
@@ -219,7 +206,7 @@ def list_shows(request: ApiRequest, params: Query[schemas.PageParams]):
 @api.get("/shows/{slug:slug}/", response=answers(schemas.ShowOut), tags=["shows"])
 def show_detail(request: ApiRequest, slug: str):
     """One show, with the viewer's safe point and progress."""
-    return shows_out([get_object_or_404(Show, slug=slug)], request.user)[0]
+    return shows_out([show_or_404(slug)], request.user)[0]
 
 
 @api.get("/shows/{slug:slug}/episodes/", response=answers(schemas.EpisodePage), tags=["episodes"])
@@ -230,7 +217,7 @@ def list_episodes(
     season: int | None = Query(None, ge=0, le=MAX_NUMBER),
 ):
     """The show's episodes in story order; titles and synopses as the viewer's preferences say."""
-    viewing = viewing_at(request, slug)
+    viewing = viewing_of(request, slug)
     episodes = viewing.show.episodes.select_related("show").with_watched(request.user)
     if season is not None:
         episodes = episodes.filter(season_number=season)
@@ -240,7 +227,7 @@ def list_episodes(
 @api.get(EPISODE, response=answers(schemas.EpisodeDetailOut), tags=["episodes"])
 def episode_detail(request: ApiRequest, slug: str, season: int = Season, number: int = Number):
     """One episode; once it is revealed, its recap, notes, debuts and who changed in it."""
-    viewing = viewing_at(request, slug)
+    viewing = viewing_of(request, slug)
     show, safe = viewing.show, viewing.safe_point
     found = (
         show.episodes.select_related("show")
@@ -308,7 +295,7 @@ def list_following(request: ApiRequest, params: Query[schemas.PageParams]):
 @api.post("/shows/{slug:slug}/follow/", response=answers(schemas.FollowOut), tags=["following"])
 def follow(request: ApiRequest, slug: str):
     """Follow a show (again is harmless); marking an episode watched follows its show too."""
-    show = get_object_or_404(Show, slug=slug)
+    show = show_or_404(slug)
     Follow.objects.follow(user=request.user, shows=[show])
     return {"show": show.slug, "following": True}
 
@@ -316,7 +303,7 @@ def follow(request: ApiRequest, slug: str):
 @api.delete("/shows/{slug:slug}/follow/", response=answers(schemas.FollowOut), tags=["following"])
 def unfollow(request: ApiRequest, slug: str):
     """Stop following a show; the watch history in it is kept."""
-    show = get_object_or_404(Show, slug=slug)
+    show = show_or_404(slug)
     Follow.objects.unfollow(user=request.user, show=show)
     return {"show": show.slug, "following": False}
 
@@ -327,30 +314,30 @@ def unfollow(request: ApiRequest, slug: str):
 @api.get("/shows/{slug:slug}/progress/", response=answers(schemas.ProgressOut), tags=["progress"])
 def progress(request: ApiRequest, slug: str):
     """The viewer's safe point, watched episodes, the gap if there is one, and what is up next."""
-    return progress_of(viewing_at(request, slug), request.user)
+    return progress_of(viewing_of(request, slug), request.user)
 
 
 @api.post(f"{EPISODE}watched/", response=answers(schemas.ProgressOut), tags=["progress"])
 def mark_watched(request: ApiRequest, slug: str, season: int = Season, number: int = Number):
     """Mark one episode watched (again is harmless)."""
-    show = get_object_or_404(Show, slug=slug)
-    Watch.objects.mark_watched(user=request.user, episode=episode_at(show, season, number))
+    show = show_or_404(slug)
+    Watch.objects.mark_watched(user=request.user, episode=episode_or_404(show, season, number))
     return progress_of(viewing_for(request, show), request.user)
 
 
 @api.delete(f"{EPISODE}watched/", response=answers(schemas.ProgressOut), tags=["progress"])
 def unmark_watched(request: ApiRequest, slug: str, season: int = Season, number: int = Number):
     """Unmark one episode; what it had unlocked is locked again."""
-    show = get_object_or_404(Show, slug=slug)
-    Watch.objects.unmark(user=request.user, episode=episode_at(show, season, number))
+    show = show_or_404(slug)
+    Watch.objects.unmark(user=request.user, episode=episode_or_404(show, season, number))
     return progress_of(viewing_for(request, show), request.user)
 
 
 @api.post(f"{EPISODE}watched-up-to/", response=answers(schemas.MarkedUpToOut), tags=["progress"])
 def mark_watched_up_to(request: ApiRequest, slug: str, season: int = Season, number: int = Number):
     """Mark every regular episode up to and including this one watched."""
-    show = get_object_or_404(Show, slug=slug)
-    episode = episode_at(show, season, number)
+    show = show_or_404(slug)
+    episode = episode_or_404(show, season, number)
     added = Watch.objects.mark_watched_up_to(user=request.user, episode=episode)
     return {"added": added, "progress": progress_of(viewing_for(request, show), request.user)}
 
@@ -374,18 +361,10 @@ def characters_at(viewing: Viewing):
     return Character.objects.with_states_at(viewing.safe_point).order_by("name", "pk")
 
 
-def one_or_404(queryset, public_id: str):
-    """The visible item with this public id, or the 404 a missing one gets: the same query."""
-    found = queryset.filter(public_id=public_id).first()
-    if found is None:
-        raise Http404
-    return found
-
-
 @api.get("/shows/{slug:slug}/recaps/", response=answers(schemas.RecapPage), tags=["content"])
 def list_recaps(request: ApiRequest, slug: str, params: Query[schemas.PageParams]):
     """Recaps safe at the viewer's point, in story order."""
-    return page(recaps_at(viewing_at(request, slug)), params)
+    return page(recaps_at(viewing_of(request, slug)), params)
 
 
 @api.get(
@@ -394,7 +373,7 @@ def list_recaps(request: ApiRequest, slug: str, params: Query[schemas.PageParams
     tags=["content"],
 )
 def recap_detail(request: ApiRequest, slug: str, public_id: str):
-    return one_or_404(recaps_at(viewing_at(request, slug)), public_id)
+    return visible_or_404(recaps_at(viewing_of(request, slug)), public_id=public_id)
 
 
 @api.get(
@@ -402,7 +381,7 @@ def recap_detail(request: ApiRequest, slug: str, public_id: str):
 )
 def list_characters(request: ApiRequest, slug: str, params: Query[schemas.PageParams]):
     """Everyone met by the viewer's point, each with where they stand there."""
-    return page(characters_at(viewing_at(request, slug)), params)
+    return page(characters_at(viewing_of(request, slug)), params)
 
 
 @api.get(
@@ -412,13 +391,13 @@ def list_characters(request: ApiRequest, slug: str, params: Query[schemas.PagePa
 )
 def character_detail(request: ApiRequest, slug: str, public_id: str):
     """One character, with their timeline up to the viewer's point."""
-    return one_or_404(characters_at(viewing_at(request, slug)), public_id)
+    return visible_or_404(characters_at(viewing_of(request, slug)), public_id=public_id)
 
 
 @api.get("/shows/{slug:slug}/notes/", response=answers(schemas.NotePage), tags=["content"])
 def list_notes(request: ApiRequest, slug: str, params: Query[schemas.PageParams]):
     """Reviewers' notes safe at the viewer's point."""
-    return page(notes_at(viewing_at(request, slug)), params)
+    return page(notes_at(viewing_of(request, slug)), params)
 
 
 @api.get(
@@ -427,7 +406,7 @@ def list_notes(request: ApiRequest, slug: str, params: Query[schemas.PageParams]
     tags=["content"],
 )
 def note_detail(request: ApiRequest, slug: str, public_id: str):
-    return one_or_404(notes_at(viewing_at(request, slug)), public_id)
+    return visible_or_404(notes_at(viewing_of(request, slug)), public_id=public_id)
 
 
 @api.get("/shows/{slug:slug}/search/", response=answers(schemas.SearchOut), tags=["content"])
@@ -439,7 +418,7 @@ def search(
     q: str = Query("", max_length=200, pattern=r"^[^\x00]*$"),
 ):
     """Search what the viewer has unlocked: characters, episode titles, recaps, notes, states."""
-    viewing = viewing_at(request, slug)
+    viewing = viewing_of(request, slug)
     # As the search page: at most 100 characters, at least 2. NUL cannot be in a SQL string.
     query = q.replace("\x00", "").strip()[:100]
     found = search_results(viewing, query)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
@@ -41,3 +46,18 @@ def local_path(value: str | None) -> str | None:
 def redirect_to_next(value: str | None, fallback: str) -> HttpResponseRedirect:
     """Back to `next` when it is a path on this site, else to `fallback` (a path or URL we made)."""
     return HttpResponseRedirect(local_path(value) or fallback)
+
+
+def login_required_htmx(view):
+    """login_required that sends an htmx request to the login page as a whole-page redirect."""
+
+    @wraps(view)
+    def wrapper(request: HtmxHttpRequest, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            back = quote(request.htmx.current_url_abs_path or "/", safe="/")
+            return HttpResponseClientRedirect(f"{reverse('login')}?next={back}")
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper

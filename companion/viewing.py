@@ -10,12 +10,22 @@ from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.cache import cache
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Episode, SafePoint, Show, is_revealed
+from .models import (
+    Character,
+    CharacterState,
+    Episode,
+    Recap,
+    ReviewerNote,
+    SafePoint,
+    Show,
+    is_revealed,
+    progress_for,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -24,6 +34,8 @@ if TYPE_CHECKING:
 
 AS_OF_SESSION_KEY = "as_of"
 FRAGMENT_TTL = 60 * 60
+# Results of each kind a search lists, at most.
+SEARCH_LIMIT = 20
 # Stands in for the CSRF token in shared rows and cached pages; each response gets its own put in.
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
 
@@ -231,17 +243,44 @@ def viewings_for(request: HttpRequest, shows: list[Show]) -> dict[int, Viewing]:
     }
 
 
-# Where a GET request keeps the viewing the page cache worked out for its key, so the view
-# does not work it out again. Only GETs: a mark changes the viewing within its request.
-VIEWING_OF_THIS_REQUEST = "_viewing_of_this_request"
+def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True) -> list[Show]:
+    """Each show with its progress, safe point and the episode up next: six queries for any number."""
+    viewings = viewings_for(request, shows)
+    progress = progress_for(request.user, shows)
+    upcoming = {}
+    if up_next and request.user.is_authenticated and shows:
+        upcoming = Episode.objects.up_next({pk: v.safe_point for pk, v in viewings.items()})
+    for show in shows:
+        viewing = viewings[show.pk]
+        show.progress = progress[show.pk]
+        show.safe_point = viewing.safe_point
+        show.upcoming = upcoming.get(show.pk)
+        viewing.decorate([show.upcoming] if show.upcoming else [])
+    return shows
 
 
-def viewing_of(request: HttpRequest, slug: str) -> Viewing:
-    """The show named in the URL (or a 404) as this viewer sees it; every show view starts here."""
-    known = getattr(request, VIEWING_OF_THIS_REQUEST, None)
-    if known is not None and known.show.slug == slug:
-        return known
-    show = Show.with_slug(slug)
-    if show is None:
-        raise Http404("No such show.")
-    return viewing_for(request, show)
+def search_results(viewing: Viewing, query: str) -> dict:
+    """What a search finds at the viewer's safe point; the search page and the API both use it."""
+    if len(query) < 2:
+        return {}
+    show, safe = viewing.show, viewing.safe_point
+    titled = show.episodes.filter(title__icontains=query).select_related("show")
+    if viewing.hide_titles:
+        # Titles the viewer's preference hides are left out before the limit, by the database,
+        # which then never reads them: a hidden title changes neither what is listed nor the time.
+        titled = titled.visible_at(safe)
+    return {
+        "characters": Character.objects.visible_at(safe)
+        .filter(name__icontains=query)
+        .select_related("show")[:SEARCH_LIMIT],
+        "episodes": viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT])),
+        "recaps": Recap.objects.visible_at(safe)
+        .filter(text__icontains=query)
+        .select_related("episode__show")[:SEARCH_LIMIT],
+        "notes": ReviewerNote.objects.visible_at(safe)
+        .filter(text__icontains=query)
+        .select_related("episode__show")[:SEARCH_LIMIT],
+        "states": CharacterState.objects.visible_at(safe)
+        .filter(description__icontains=query)
+        .select_related("character__show", "reveal_at")[:SEARCH_LIMIT],
+    }

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-from functools import wraps
-from urllib.parse import quote
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect, retarget, trigger_client_event
+from django_htmx.http import retarget, trigger_client_event
 
 from pagecache.pages import cached_home, cached_per_viewer
 
@@ -23,7 +19,14 @@ from .forms import (
     ReportForm,
     ShowAnywayForm,
 )
-from .http import AuthenticatedHttpRequest, HtmxHttpRequest, local_path, redirect_to_next
+from .http import (
+    AuthenticatedHttpRequest,
+    HtmxHttpRequest,
+    local_path,
+    login_required_htmx,
+    redirect_to_next,
+)
+from .lookups import episode_or_404, viewing_of, visible_or_404
 from .models import (
     PARTY_SIZE_LIMIT,
     SPECIALS_SEASON,
@@ -41,7 +44,13 @@ from .models import (
     Watch,
     progress_for,
 )
-from .viewing import AS_OF_SESSION_KEY, Viewing, viewing_for, viewing_of, viewings_for
+from .viewing import (
+    AS_OF_SESSION_KEY,
+    Viewing,
+    search_results,
+    show_cards,
+    viewing_for,
+)
 
 PREVIOUSLY_EPISODES = 3
 PREVIOUSLY_NOTES_PER_EPISODE = 3
@@ -49,37 +58,6 @@ PREVIOUSLY_CHANGES_PER_EPISODE = 5
 EPISODE_NOTES_SHOWN = 5
 STORY_NOTES_PER_EPISODE = 3
 OPEN_ALL_SEASONS_UP_TO = 60
-SEARCH_LIMIT = 20
-
-
-def login_required_htmx(view):
-    """login_required that sends an htmx request to the login page as a whole-page redirect."""
-
-    @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args, **kwargs):
-        if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        if request.htmx:
-            back = quote(request.htmx.current_url_abs_path or "/", safe="/")
-            return HttpResponseClientRedirect(f"{reverse('login')}?next={back}")
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
-
-
-def get_episode(show: Show, season: int, number: int) -> Episode:
-    episode = show.episode_at(season, number)
-    if episode is None:
-        raise Http404("No such episode.")
-    return episode
-
-
-def visible_or_404(queryset, **lookup):
-    """One visible row, or the same 404 whether it is hidden or does not exist at all."""
-    found = queryset.filter(**lookup).first()
-    if found is None:
-        raise Http404("Nothing here.")
-    return found
 
 
 def progress_context(viewing: Viewing) -> dict:
@@ -184,22 +162,6 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     }
 
 
-def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True) -> list[Show]:
-    """Each show with its progress, safe point and the episode up next: six queries for any number."""
-    viewings = viewings_for(request, shows)
-    progress = progress_for(request.user, shows)
-    upcoming = {}
-    if up_next and request.user.is_authenticated and shows:
-        upcoming = Episode.objects.up_next({pk: v.safe_point for pk, v in viewings.items()})
-    for show in shows:
-        viewing = viewings[show.pk]
-        show.progress = progress[show.pk]
-        show.safe_point = viewing.safe_point
-        show.upcoming = upcoming.get(show.pk)
-        viewing.decorate([show.upcoming] if show.upcoming else [])
-    return shows
-
-
 @require_safe
 @cached_home
 def home(request: HtmxHttpRequest) -> HttpResponse:
@@ -277,7 +239,7 @@ def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
 @cached_per_viewer
 def episode_detail(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     viewing = viewing_of(request, slug)
-    episode = get_episode(viewing.show, season, number)
+    episode = episode_or_404(viewing.show, season, number)
     return render(request, "companion/episode_detail.html", episode_context(viewing, episode))
 
 
@@ -528,33 +490,6 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, "companion/previously.html", context)
 
 
-def search_results(viewing: Viewing, query: str) -> dict:
-    """What a search finds at the viewer's safe point; the search page and the API both use it."""
-    if len(query) < 2:
-        return {}
-    show, safe = viewing.show, viewing.safe_point
-    titled = show.episodes.filter(title__icontains=query).select_related("show")
-    if viewing.hide_titles:
-        # Titles the viewer's preference hides are left out before the limit, by the database,
-        # which then never reads them: a hidden title changes neither what is listed nor the time.
-        titled = titled.visible_at(safe)
-    return {
-        "characters": Character.objects.visible_at(safe)
-        .filter(name__icontains=query)
-        .select_related("show")[:SEARCH_LIMIT],
-        "episodes": viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT])),
-        "recaps": Recap.objects.visible_at(safe)
-        .filter(text__icontains=query)
-        .select_related("episode__show")[:SEARCH_LIMIT],
-        "notes": ReviewerNote.objects.visible_at(safe)
-        .filter(text__icontains=query)
-        .select_related("episode__show")[:SEARCH_LIMIT],
-        "states": CharacterState.objects.visible_at(safe)
-        .filter(description__icontains=query)
-        .select_related("character__show", "reveal_at")[:SEARCH_LIMIT],
-    }
-
-
 @require_safe
 @cached_per_viewer
 def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -659,7 +594,7 @@ def confirm_up_to(
     """Without JavaScript, "watched all up to here" asks on this small page; its button POSTs."""
     viewing = viewing_of(request, slug)
     show = viewing.show
-    episode = get_episode(show, season, number)
+    episode = episode_or_404(show, season, number)
     viewing.decorate([episode])
     unmarked = (
         show.episodes.regular()
@@ -720,7 +655,7 @@ def show_anyway(request: HtmxHttpRequest, slug: str, season: int, number: int) -
     A POST, so no crawler or link prefetcher reveals it; htmx gets just the text.
     """
     viewing = viewing_of(request, slug)
-    episode = get_episode(viewing.show, season, number)
+    episode = episode_or_404(viewing.show, season, number)
     form = ShowAnywayForm(request.POST)
     if not form.is_valid():
         raise Http404("Nothing here.")
@@ -793,7 +728,7 @@ def fill_gap(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         errors = form.errors.get("up_to", ["Pick an episode like 2x5."])
         messages.error(request, " ".join(map(str, errors)))
         return redirect(show.get_absolute_url())
-    episode = get_episode(show, *form.cleaned_data["up_to"])
+    episode = episode_or_404(show, *form.cleaned_data["up_to"])
     if episode.is_special or not request.user.watches.filter(episode=episode).exists():
         messages.error(
             request, f"You have not watched {episode.short_label}, so nothing was marked."
@@ -825,7 +760,7 @@ def set_as_of(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         stored.pop(str(show.pk), None)
         messages.info(request, "Back to your own progress.")
     else:
-        episode = get_episode(show, *code)
+        episode = episode_or_404(show, *code)
         if show.safe_point_for(request.user, as_of=episode).episode != episode:
             messages.error(request, "You can only look back at episodes you have already watched.")
             return _redirect_back(request, show.get_absolute_url())
@@ -840,7 +775,7 @@ def set_as_of(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 def preview(request: AuthenticatedHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     """A confirmation page linked from the admin; the switch itself is a POST to set_as_of."""
     show = get_object_or_404(Show, slug=slug)
-    episode = get_episode(show, season, number)
+    episode = episode_or_404(show, season, number)
     return render(request, "companion/preview.html", {"show": show, "episode": episode})
 
 

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from companion.http import AuthenticatedHttpRequest
-from companion.viewing import Viewing, viewing_of
-from companion.views import login_required_htmx
+from companion.http import AuthenticatedHttpRequest, login_required_htmx
+from companion.lookups import viewing_of
+from companion.viewing import Viewing
 
 from .forms import PostForm, PostReportForm, RatingForm
 from .models import Post, PostingRefused, PostReport, Rating

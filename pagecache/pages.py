@@ -25,11 +25,11 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
+from companion.lookups import VIEWING_OF_THIS_REQUEST
 from companion.models import Follow, Show
 from companion.viewing import (
     AS_OF_SESSION_KEY,
     CSRF_PLACEHOLDER,
-    VIEWING_OF_THIS_REQUEST,
     Viewing,
     release,
     viewing_for,

@@ -1,6 +1,6 @@
 """Database triggers that move a viewer's `rows_version` on whenever a row of their own changes.
 
-The page cache keys a viewer's pages on their user row (see `page_cache`), so every route that
+The page cache keys a viewer's pages on their user row (see `pages`), so every route that
 changes what those pages are made from must change that row too: the site's forms, the API, an
 import's bulk insert, a media server's webhook, the admin, a cascade, raw SQL. Triggers are the
 one place no route can go around. They count changes to the viewer's watches, follows and watch
