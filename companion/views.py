@@ -512,7 +512,7 @@ def change_watch(
     request: AuthenticatedHttpRequest, slug: str, season: int, number: int, action: str
 ) -> HttpResponse:
     # Read the form before writing anything: an oversized or malformed body fails here, not halfway.
-    origin = request.POST.get("from")
+    request.POST.get("next")
     episode = Episode.objects.at(slug, season, number)
     if episode is None:
         raise Http404("No such episode.")
@@ -535,11 +535,14 @@ def change_watch(
     if not request.htmx:
         return _redirect_back(request, show.get_absolute_url())
 
+    # What htmx replaces picks the fragment: a card on the home page, the episode page's main
+    # part, or otherwise a row of the show page.
+    target = request.htmx.target or ""
     context: dict[str, object]
-    if origin == "home":
+    if target.startswith("show-card-"):
         context = {"show": show_cards(request, [show])[0]}
         response = render(request, "companion/home.html#card-response", context)
-    elif origin == "episode":
+    elif target == "episode-main":
         context = episode_context(viewing, episode)
         response = render(request, "companion/episode_detail.html#episode-response", context)
     else:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from companion.models import Follow, Watch
+from companion.models import Follow, Show, Watch
 from tests.factories import episode, make_show, make_user, watch
 from tests.helpers import markers_in
 from tests.test_pages import HTMX, assert_no_spoilers
@@ -48,7 +48,11 @@ def test_home_up_next_title_follows_the_hide_titles_preference(alice_client, ali
 
 
 def test_one_tap_mark_swaps_the_card_with_the_next_episode(alice_client, alice, show):
-    response = alice_client.post("/shows/saga/s1/e4/watch/", {"from": "home"}, **HOME_HTMX)
+    response = alice_client.post(
+        "/shows/saga/s1/e4/watch/",
+        **HOME_HTMX,
+        HTTP_HX_TARGET=f"show-card-{Show.objects.get(slug='saga').pk}",
+    )
     body = squashed(response)
     assert body.startswith('<li class="card show-card" id="show-card-')
     assert "S1E4 · 4 of 10 watched" in body and 'Up next: <a href="/shows/saga/s1/e5/"' in body
@@ -57,9 +61,7 @@ def test_one_tap_mark_swaps_the_card_with_the_next_episode(alice_client, alice, 
 
 
 def test_one_tap_mark_without_javascript_returns_to_the_card(alice_client, show):
-    response = alice_client.post(
-        "/shows/saga/s1/e4/watch/", {"from": "home", "next": "/#show-card-1"}
-    )
+    response = alice_client.post("/shows/saga/s1/e4/watch/", {"next": "/#show-card-1"})
     assert response.status_code == 302 and response["Location"] == "/#show-card-1"
 
 
@@ -206,7 +208,7 @@ def test_marking_the_missing_episode_says_what_it_unlocked(client, gappy):
 
 
 def test_marking_on_the_episode_page_shows_its_message_in_place(alice_client):
-    response = alice_client.post("/shows/saga/s1/e5/watch/", {"from": "episode"}, **HTMX)
+    response = alice_client.post("/shows/saga/s1/e5/watch/", **HTMX, HTTP_HX_TARGET="episode-main")
     body = squashed(response)
     assert body.startswith('<article id="episode-main"')
     assert '<div id="messages" class="messages" aria-live="polite" hx-swap-oob="true">' in body

@@ -39,7 +39,7 @@ def test_unmarking_takes_the_content_away_again(alice_client, alice):
 
 
 def test_episode_page_mark_returns_the_episode_fragment(alice_client):
-    response = alice_client.post("/shows/saga/s1/e4/watch/", {"from": "episode"}, **HTMX)
+    response = alice_client.post("/shows/saga/s1/e4/watch/", **HTMX, HTTP_HX_TARGET="episode-main")
     body = response.content.decode()
     assert body.lstrip().startswith('<article id="episode-main"')
     assert "RECAP-saga-1x4" in body and "NOTE-saga-1x4" in body
