@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "api",
     "connections",
     "discussion",
+    "catalogue",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +225,20 @@ STORAGES = {
 API_RATE_LIMIT = env("API_RATE_LIMIT", "120/m")
 # Wrong, revoked or malformed tokens per client address before the API answers 429 to it.
 API_TOKEN_GUESS_LIMIT = env("API_TOKEN_GUESS_LIMIT", "10/m")
+
+# Background jobs (catalogue imports from TVmaze and their nightly refresh): in development and tests
+# they run at once, in the request, so `make run` needs no other process; in production they are
+# queued in the database for `manage.py db_worker` (docs/DEPLOY.md). TASKS_BACKEND overrides.
+TASKS = {
+    "default": {
+        "BACKEND": env(
+            "TASKS_BACKEND",
+            "django_tasks_db.DatabaseBackend"
+            if PRODUCTION
+            else "django_tasks.backends.immediate.ImmediateBackend",
+        )
+    }
+}
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200

@@ -1,6 +1,8 @@
+import httpx
 import pytest
 from django.core.cache import cache
 
+from catalogue import tvmaze
 from tests.factories import make_character, make_show, make_user, watch
 
 
@@ -14,6 +16,17 @@ def _fast_password_hashing(settings):
 def _no_template_syntax_reaches_the_browser(settings):
     # Every page any test renders is checked: a broken comment or tag shows on the page itself.
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.helpers.NoTemplateSyntax"]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """No test reaches TVmaze: every request fails as if offline, unless a test replays
+    recordings (tests/catalogue/conftest.py)."""
+
+    def offline(request):
+        raise httpx.ConnectError("tests never reach the network", request=request)
+
+    monkeypatch.setattr(tvmaze, "TRANSPORT", httpx.MockTransport(offline))
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,16 @@ class Show(models.Model):
     tmdb_id = models.CharField("TMDB id", max_length=20, blank=True)
     imdb_id = models.CharField("IMDb id", max_length=20, blank=True)
     trakt_id = models.CharField("Trakt id", max_length=20, blank=True)
+    tvmaze_id = models.PositiveIntegerField("TVmaze id", null=True, blank=True, unique=True)
+    premiere_date = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=30, blank=True, help_text="As TVmaze has it: Running, Ended…"
+    )
+    # False for text an import brought in that no editor has looked at yet: a refresh from TVmaze
+    # rewrites only those; once reviewed (or written by hand) the row is the editors'.
+    reviewed = models.BooleanField(
+        default=True, help_text="Untick while the text is as imported and not checked by an editor."
+    )
     # Bumped whenever the show's seasons or episodes change (what every viewer sees of it); cached
     # pages and fragments are keyed on it. It lives in the database, not the cache, so every worker
     # process sees an edit at once. Gated content has a stamp per reveal point instead
@@ -508,6 +518,14 @@ class Episode(models.Model):
     tvdb_id = models.CharField("TVDB id", max_length=20, blank=True)
     tmdb_id = models.CharField("TMDB id", max_length=20, blank=True)
     imdb_id = models.CharField("IMDb id", max_length=20, blank=True)
+    tvmaze_id = models.PositiveIntegerField("TVmaze id", null=True, blank=True, unique=True)
+    airtime = models.TimeField("air time", null=True, blank=True, help_text="Local to the network.")
+    runtime = models.PositiveSmallIntegerField("runtime (minutes)", null=True, blank=True)
+    # False for text an import brought in that no editor has looked at yet: a refresh from TVmaze
+    # rewrites only those; once reviewed (or written by hand) the row is the editors'.
+    reviewed = models.BooleanField(
+        default=True, help_text="Untick while the text is as imported and not checked by an editor."
+    )
     # The episode's place in story order (1, 2, 3, ...), recomputed by Show.resequence().
     sequence = models.PositiveIntegerField(editable=False)
     # Moved on by every edit of gated content revealed here (companion/signals.py): the part of a

@@ -126,6 +126,12 @@ class Character(GatedContent):
         default=True,
         help_text="Untick when the sources only show the character was there by this episode.",
     )
+    tvmaze_id = models.PositiveIntegerField("TVmaze character id", null=True, blank=True)
+    # False for text an import brought in that no editor has looked at yet: a refresh from TVmaze
+    # rewrites only those; once reviewed (or written by hand) the row is the editors'.
+    reviewed = models.BooleanField(
+        default=True, help_text="Untick while the text is as imported and not checked by an editor."
+    )
     slug = models.SlugField(max_length=200)
     sources = sources_field()
 
