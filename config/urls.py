@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api import views as api_views
+from catalogue import views as catalogue_views
 from connections.urls import hook_urlpatterns as hook_urls
 from history.urls import old_urlpatterns as old_history_urls
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("history/", include("history.urls")),
     path("api/hooks/", include(hook_urls)),
     path("api/", include("api.urls")),
+    path("admin/catalogue/tvmaze/", catalogue_views.search, name="catalogue-search"),
+    path("admin/catalogue/tvmaze/import/", catalogue_views.start_import, name="catalogue-import"),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,145 @@
+"""The editors' TVmaze search in the admin: find a show by title, queue its import."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import site
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tasks.base import TaskResult, TaskResultStatus
+
+from companion.models import Show
+
+from . import tasks
+from .mapping import clean_summary
+from .tvmaze import Client, TVmazeNotFound, TVmazeUnavailable
+
+# An editor waits for this search; a slow TVmaze gets a message, not a hung admin page.
+SEARCH_TIMEOUT = 4.0
+SEARCH_CACHE_SECONDS = 600
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Title", max_length=100, strip=True)
+
+
+class ImportForm(forms.Form):
+    tvmaze_id = forms.IntegerField(min_value=1)
+
+
+def _may_import(request: HttpRequest) -> bool:
+    return request.user.has_perms(["companion.add_show", "companion.change_show"])
+
+
+def search_tvmaze(query: str) -> list[dict]:
+    """TVmaze's matches for a title, each with the show here that has its id, if any; cached, so
+    paging back and forth does not call TVmaze again."""
+    key = "catalogue:tvmaze-search:" + hashlib.sha256(query.casefold().encode()).hexdigest()
+    results = cache.get(key)
+    if results is None:
+        with Client(timeout=SEARCH_TIMEOUT, retries=0) as client:
+            results = client.search_shows(query)
+        cache.set(key, results, SEARCH_CACHE_SECONDS)
+    here = {
+        show.tvmaze_id: show
+        for show in Show.objects.filter(
+            tvmaze_id__in=[r["show"]["id"] for r in results if r.get("show")]
+        )
+    }
+    found = []
+    for result in results:
+        show = result.get("show") or {}
+        if not show.get("id"):
+            continue
+        channel = show.get("network") or show.get("webChannel") or {}
+        found.append(
+            {
+                "tvmaze_id": show["id"],
+                "name": show.get("name") or "",
+                "premiered": show.get("premiered") or "",
+                "network": channel.get("name") or "",
+                "status": show.get("status") or "",
+                "summary": clean_summary(show.get("summary"))[:300],
+                "url": show.get("url") or "",
+                "here": here.get(show["id"]),
+            }
+        )
+    return found
+
+
+@staff_member_required
+@require_http_methods(["GET", "HEAD"])
+def search(request: HttpRequest) -> HttpResponse:
+    if not _may_import(request):
+        raise PermissionDenied
+    form = SearchForm(request.GET or None)
+    results, problem = None, ""
+    if form.is_valid():
+        try:
+            results = search_tvmaze(form.cleaned_data["q"])
+        except TVmazeUnavailable as error:
+            problem = str(error)
+    context = {
+        **site.each_context(request),
+        "title": "Add a show from TVmaze",
+        "form": form,
+        "results": results,
+        "problem": problem,
+        "opts": Show._meta,
+    }
+    return render(request, "admin/catalogue/search.html", context)
+
+
+@staff_member_required
+@require_POST
+def start_import(request: HttpRequest) -> HttpResponse:
+    if not _may_import(request):
+        raise PermissionDenied
+    form = ImportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a show from the search results.")
+        return redirect("catalogue-search")
+    tvmaze_id = form.cleaned_data["tvmaze_id"]
+    result = tasks.import_show.enqueue(tvmaze_id)
+    if not result.is_finished:
+        messages.success(
+            request,
+            "The import is queued: the show appears under Shows when it is done, and the "
+            "task's progress and any error are under Tasks.",
+        )
+        return redirect("catalogue-search")
+    # The immediate backend (development) has run the import here and now.
+    show = Show.objects.filter(tvmaze_id=tvmaze_id).first()
+    if result.status == TaskResultStatus.SUCCESSFUL and show is not None:
+        messages.success(request, f"{result.return_value}. Review it below.")
+        return redirect("admin:companion_show_change", show.pk)
+    messages.error(request, f"Nothing was imported: {failure(result)}")
+    return redirect("catalogue-search")
+
+
+# Failures an editor can act on, said in their own words; anything else is a bug for the log.
+EXPLAINED = {
+    f"{TVmazeUnavailable.__module__}.{TVmazeUnavailable.__name__}",
+    f"{TVmazeNotFound.__module__}.{TVmazeNotFound.__name__}",
+    "django.core.exceptions.ValidationError",
+}
+
+
+def failure(result: TaskResult) -> str:
+    """Why a finished import failed, from its last error."""
+    if not result.errors:
+        return "the import did not finish."
+    error = result.errors[-1]
+    if error.exception_class_path not in EXPLAINED:
+        return "the import failed (the server log has the details)."
+    if error.exception_class_path.endswith("TVmazeNotFound"):
+        return "TVmaze has no such show."
+    lines = error.traceback.strip().splitlines()
+    return lines[-1].split(": ", 1)[-1] if lines else "the import failed."

@@ -1,0 +1,88 @@
+import httpx
+import pytest
+
+from catalogue import tvmaze
+from companion.models import Show
+from tests.factories import make_user
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def test_an_editor_finds_a_show_by_title(editor_client, recorded):
+    page = editor_client.get("/admin/catalogue/tvmaze/", {"q": "true detective"})
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "True Detective" in text and "HBO" in text and "2014-01-12" in text
+    assert 'name="tvmaze_id" value="5"' in text
+    assert [r.url.path for r in recorded.requests] == ["/search/shows"]
+
+
+def test_the_search_answers_from_its_cache_the_second_time(editor_client, recorded):
+    editor_client.get("/admin/catalogue/tvmaze/", {"q": "true detective"})
+    editor_client.get("/admin/catalogue/tvmaze/", {"q": "True Detective"})
+    assert len(recorded.requests) == 1
+
+
+def test_the_search_page_alone_calls_nobody(editor_client, recorded):
+    assert editor_client.get("/admin/catalogue/tvmaze/").status_code == 200
+    assert recorded.requests == []
+
+
+def test_tvmaze_unreachable_says_so_on_the_page(editor_client, monkeypatch):
+    def down(request):
+        raise httpx.ConnectError("Temporary failure in name resolution", request=request)
+
+    monkeypatch.setattr(tvmaze, "TRANSPORT", httpx.MockTransport(down))
+    page = editor_client.get("/admin/catalogue/tvmaze/", {"q": "Severance"})
+    assert page.status_code == 200
+    assert "TVmaze could not be reached" in page.content.decode()
+
+
+def test_import_brings_the_show_in_and_opens_it_for_review(editor_client):
+    answer = editor_client.post("/admin/catalogue/tvmaze/import/", {"tvmaze_id": 1})
+    show = Show.objects.get(tvmaze_id=1)
+    assert answer.status_code == 302
+    assert answer.url == f"/admin/companion/show/{show.pk}/change/"
+    followed = editor_client.get(answer.url).content.decode()
+    assert "Under the Dome: imported, 13 episodes added" in followed
+
+
+def test_a_show_here_already_is_offered_a_refresh(editor_client):
+    editor_client.post("/admin/catalogue/tvmaze/import/", {"tvmaze_id": 1})
+    text = editor_client.get("/admin/catalogue/tvmaze/", {"q": "under the dome"}).content.decode()
+    assert 'value="Refresh"' in text and "Here already" in text
+
+
+def test_an_import_tvmaze_cannot_serve_changes_nothing_and_says_why(editor_client, monkeypatch):
+    monkeypatch.setattr(
+        tvmaze, "TRANSPORT", httpx.MockTransport(lambda request: httpx.Response(503))
+    )
+    answer = editor_client.post("/admin/catalogue/tvmaze/import/", {"tvmaze_id": 1}, follow=True)
+    assert not Show.objects.exists()
+    assert "Nothing was imported: TVmaze could not be reached" in answer.content.decode()
+
+
+def test_a_show_tvmaze_does_not_have(editor_client):
+    answer = editor_client.post(
+        "/admin/catalogue/tvmaze/import/", {"tvmaze_id": 424242}, follow=True
+    )
+    assert "Nothing was imported: TVmaze has no such show." in answer.content.decode()
+
+
+def test_a_viewer_cannot_search_or_import(client, db, recorded):
+    client.force_login(make_user("viewer"))
+    assert client.get("/admin/catalogue/tvmaze/", {"q": "x"}).status_code == 302
+    assert client.post("/admin/catalogue/tvmaze/import/", {"tvmaze_id": 1}).status_code == 302
+    assert recorded.requests == []
+    assert not Show.objects.exists()
+
+
+def test_staff_without_the_show_permissions_is_refused(client, db, recorded):
+    client.force_login(make_user("intern", is_staff=True))
+    assert client.get("/admin/catalogue/tvmaze/", {"q": "x"}).status_code == 403
+    assert client.post("/admin/catalogue/tvmaze/import/", {"tvmaze_id": 1}).status_code == 403
+    assert recorded.requests == []
