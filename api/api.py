@@ -150,6 +150,16 @@ def page(items, params: schemas.PageParams, *, decorate=None) -> dict:
     }
 
 
+def show_ids(show: Show) -> dict:
+    return {
+        "tvmaze": show.tvmaze_id,
+        "tvdb": show.tvdb_id,
+        "imdb": show.imdb_id,
+        "tmdb": show.tmdb_id,
+        "trakt": show.trakt_id,
+    }
+
+
 def shows_out(shows: list[Show], user: User) -> list[dict]:
     """Each show with the viewer's point and progress in it, in the same few queries for any number."""
     progress = progress_for(user, shows)
@@ -162,6 +172,7 @@ def shows_out(shows: list[Show], user: User) -> list[dict]:
             "premise": show.premise,
             "safe_point": points[show.pk].code or None,
             "progress": progress[show.pk],
+            "ids": show_ids(show),
         }
         for show in shows
     ]
@@ -198,9 +209,22 @@ EPISODE = "/shows/{slug:slug}/episodes/{int:season}/{int:number}/"
 
 
 @api.get("/shows/", response=answers(schemas.ShowPage), tags=["shows"])
-def list_shows(request: ApiRequest, params: Query[schemas.PageParams]):
-    """Every show, with the viewer's safe point and progress in each."""
-    return page(Show.objects.all(), params, decorate=lambda shows: shows_out(shows, request.user))
+def list_shows(
+    request: ApiRequest,
+    params: Query[schemas.PageParams],
+    tvmaze: int | None = Query(None, ge=1, description="Only the show with this TVmaze id."),
+    tvdb: str | None = Query(None, max_length=20, description="Only the show with this TVDB id."),
+    imdb: str | None = Query(None, max_length=20, description="Only the show with this IMDb id."),
+):
+    """Every show, with the viewer's safe point and progress in each; or the one with an id."""
+    shows = Show.objects.all()
+    if tvmaze is not None:
+        shows = shows.filter(tvmaze_id=tvmaze)
+    if tvdb:
+        shows = shows.filter(tvdb_id=tvdb.strip())
+    if imdb:
+        shows = shows.filter(imdb_id__iexact=imdb.strip())
+    return page(shows, params, decorate=lambda shows: shows_out(shows, request.user))
 
 
 @api.get("/shows/{slug:slug}/", response=answers(schemas.ShowOut), tags=["shows"])
@@ -280,6 +304,7 @@ def followed_out(shows: list[Show], request: ApiRequest) -> list[dict]:
             "safe_point": show.safe_point.code or None,
             "progress": show.progress,
             "up_next": show.upcoming,
+            "ids": show_ids(show),
         }
         for show in cards
     ]

@@ -36,6 +36,23 @@ class ProgressCounts(Schema):
     percent: int
 
 
+class ShowIds(Schema):
+    """The show's ids at other services; "" (TVmaze: null) where we have none."""
+
+    tvmaze: int | None
+    tvdb: str
+    imdb: str
+    tmdb: str
+    trakt: str
+
+
+class EpisodeIds(Schema):
+    tvmaze: int | None
+    tvdb: str
+    imdb: str
+    tmdb: str
+
+
 class ShowOut(Schema):
     slug: str
     title: str
@@ -43,6 +60,7 @@ class ShowOut(Schema):
     premise: str
     safe_point: str | None = Field(description="The episode code the viewer is safe up to.")
     progress: ProgressCounts
+    ids: ShowIds
 
 
 class EpisodeOut(Schema):
@@ -58,6 +76,16 @@ class EpisodeOut(Schema):
     air_date: dt.date | None
     revealed: bool
     watched: bool
+    ids: EpisodeIds
+
+    @staticmethod
+    def resolve_ids(episode) -> dict:
+        return {
+            "tvmaze": episode.tvmaze_id,
+            "tvdb": episode.tvdb_id,
+            "imdb": episode.imdb_id,
+            "tmdb": episode.tmdb_id,
+        }
 
 
 class StateOut(Schema):

@@ -12,7 +12,7 @@ import html
 import re
 from dataclasses import dataclass, replace
 
-ID_SERVICES = ("tvdb", "tmdb", "imdb")
+ID_SERVICES = ("tvdb", "tmdb", "imdb", "tvmaze")
 # Plex's legacy agents put the series id, season and number in the episode's guid:
 # "com.plexapp.agents.thetvdb://81189/1/1?lang=en".
 PLEX_LEGACY_GUID = re.compile(
@@ -37,6 +37,7 @@ JELLYFIN_TEMPLATE = """{
   "Provider_tvdb": "{{{Provider_tvdb}}}",
   "Provider_tmdb": "{{{Provider_tmdb}}}",
   "Provider_imdb": "{{{Provider_imdb}}}",
+  "Provider_tvmaze": "{{{Provider_tvmaze}}}",
   "PlayedToCompletion": "{{{PlayedToCompletion}}}",
   "Played": "{{{Played}}}",
   "SaveReason": "{{{SaveReason}}}",

@@ -34,7 +34,10 @@ ID_CHUNK = 900
 # How many entries of each unmatched show the report lists.
 EXAMPLES_SHOWN = 5
 SHOW_ID_FIELDS = {"tvdb": "tvdb_id", "tmdb": "tmdb_id", "imdb": "imdb_id", "trakt": "trakt_id"}
-EPISODE_ID_FIELDS = {"tvdb": "tvdb_id", "tmdb": "tmdb_id", "imdb": "imdb_id"}
+# TVmaze's ids too, which the catalogue's imports fill in and Jellyfin's TVmaze plugin sends; kept
+# out of SHOW_ID_FIELDS, which is also what an export writes in Trakt's format.
+MATCHED_SHOW_IDS = {**SHOW_ID_FIELDS, "tvmaze": "tvmaze_id"}
+EPISODE_ID_FIELDS = {"tvdb": "tvdb_id", "tmdb": "tmdb_id", "imdb": "imdb_id", "tvmaze": "tvmaze_id"}
 TRAILING_PARENS = re.compile(r"\s*\(([^()]*)\)\s*$")
 
 
@@ -120,11 +123,11 @@ class _Shows:
         self.by_title: dict[str, list[Show]] = {}
         self.year: dict[int, int | None] = {}
         for show in Show.objects.annotate(first_premiere=Subquery(first_premiere)).only(
-            "title", "slug", *SHOW_ID_FIELDS.values()
+            "title", "slug", *MATCHED_SHOW_IDS.values()
         ):
             self.year[show.pk] = show.first_premiere.year if show.first_premiere else None
-            for service, field_name in SHOW_ID_FIELDS.items():
-                if value := getattr(show, field_name).strip():
+            for service, field_name in MATCHED_SHOW_IDS.items():
+                if value := _own_id(show, field_name):
                     self.by_id[service, _id_key(service, value)] = show
             self.by_title.setdefault(normalise_title(show.title)[0], []).append(show)
         self.cache: dict[tuple, tuple[Show | None, str]] = {}
@@ -155,7 +158,7 @@ class _Shows:
             show
             for show in self.by_title.get(title, [])
             if not any(
-                (ours := getattr(show, SHOW_ID_FIELDS[service]).strip())
+                (ours := _own_id(show, MATCHED_SHOW_IDS[service]))
                 and _id_key(service, ours) != _id_key(service, value)
                 for service, value in ids
             )
@@ -186,10 +189,21 @@ def find_episode_by_ids(ids: tuple[tuple[str, str], ...]) -> Episode | None:
     """The one episode these (service, id) pairs name, or None when they name none or several."""
     wanted = Q(pk__in=[])
     for service, value in ids:
-        if service in EPISODE_ID_FIELDS and (key := _id_key(service, value)):
+        if service not in EPISODE_ID_FIELDS or not (key := _id_key(service, value)):
+            continue
+        if service == "tvmaze":
+            # A number in the database: a lookup by text would not use its index.
+            if key.isdigit():
+                wanted |= Q(tvmaze_id=int(key))
+        else:
             wanted |= Q(**{f"{EPISODE_ID_FIELDS[service]}__iexact": key})
     found = list(Episode.objects.filter(wanted).select_related("show")[:2])
     return found[0] if len(found) == 1 else None
+
+
+def _own_id(show: Show, field_name: str) -> str:
+    """A show's id for a service as text ("" for none): TVmaze's is a number, the others text."""
+    return str(getattr(show, field_name) or "").strip()
 
 
 def _id_key(service: str, value: str) -> str:
