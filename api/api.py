@@ -464,3 +464,10 @@ def search(
         "notes": list(found.get("notes", [])),
         "states": list(found.get("states", [])),
     }
+
+
+# --- Apps with endpoints of their own ---------------------------------------------------------
+
+from discussion.api import router as discussion_router  # noqa: E402  (it builds on the helpers above)
+
+api.add_router("/", discussion_router)

@@ -31,6 +31,7 @@ from companion.models import (
     SpoilerReport,
     Watch,
 )
+from discussion.models import Post, PostReport, Rating
 from tests.crawl import Fetched, crawl, urls_from_urlconf
 from tests.factories import make_user
 from tests.helpers import form_values, mask_csrf
@@ -68,6 +69,10 @@ class ShowSpec:
     characters: list[tuple[int, int]] = field(default_factory=list)  # (id, first appearance)
     states: list[tuple[int, int]] = field(default_factory=list)  # (character id, reveal point)
     notes: list[tuple[int, int, int]] = field(default_factory=list)  # (id, episode, reveal point)
+    # (id, episode, reveal point, id of the post it answers or None, the episode a spoiler span in
+    # it spoils up to or None, whether it is in the watch party's thread), all written by the friend
+    posts: list[tuple[int, int, int, int | None, int | None, bool]] = field(default_factory=list)
+    ratings: list[tuple[int, int]] = field(default_factory=list)  # (episode, stars), by the friend
     watched: set[int] = field(default_factory=set)
 
     @property
@@ -82,6 +87,12 @@ class ShowSpec:
                 break
             safe = index
         return safe
+
+    def party_safe_index(self, friend_run: int) -> int:
+        """The watch party's point: the lower of the viewer's and the friend's run (regular
+        episodes only, as Party.progress reads them)."""
+        friend = self.regular[min(friend_run, len(self.regular)) - 1] if friend_run else -1
+        return min(self.safe_index(), friend)
 
     def follows(self, index: int) -> int:
         """The regular episode a special airs after (-1 for none)."""
@@ -129,6 +140,25 @@ def gated_markers(spec: ShowSpec, viewer: Viewer) -> dict[str, tuple[int, ...] |
             markers[marker(s, kind, k, reveal)] = (reveal, first_of[k])
     for j, _, reveal in spec.notes:
         markers[marker(s, "note", j)] = (reveal,)
+    for j, _, reveal, _, span, in_party in spec.posts:
+        if not in_party:
+            markers[marker(s, "post", j)] = (reveal,)
+            if span is not None:
+                markers[marker(s, "span", j)] = (reveal, span)
+    return markers
+
+
+def party_markers(spec: ShowSpec, viewer: Viewer) -> dict[str, bool]:
+    """The party thread's markers, each with whether the party's point reveals it to the viewer."""
+    if spec.slug != "alpha":
+        return {}
+    party = spec.party_safe_index(viewer.friend_run) if viewer.signed_in else -1
+    markers = {}
+    for j, _, reveal, _, span, in_party in spec.posts:
+        if in_party:
+            markers[marker(spec.slug, "post", j)] = reveal <= party
+            if span is not None:
+                markers[marker(spec.slug, "span", j)] = max(reveal, span) <= party
     return markers
 
 
@@ -141,6 +171,9 @@ def split_markers(specs: list[ShowSpec], viewer: Viewer) -> tuple[set[str], set[
                 viewer.signed_in and all(spec.revealed(reveal) for reveal in reveals)
             )
             (spoilers if hidden else safe).add(text)
+        # The party's point is at or before the viewer's own.
+        for text, revealed in party_markers(spec, viewer).items():
+            (safe if revealed else spoilers).add(text)
     return spoilers, safe
 
 
@@ -169,9 +202,20 @@ def build_show(spec: ShowSpec) -> list[Episode]:
     return episodes
 
 
-def add_gated(slug: str, episodes: list[Episode], *, recaps=(), characters=(), states=(), notes=()):
-    """Create the gated content; returns it, last created first."""
-    created = []
+def add_gated(
+    slug: str,
+    episodes: list[Episode],
+    *,
+    recaps=(),
+    characters=(),
+    states=(),
+    notes=(),
+    posts=(),
+    ratings=(),
+    party=None,
+):
+    """Create the gated content (posts and ratings by the friend); returns it, last created first."""
+    created: list = []
     for index, reveal in recaps:
         created.append(
             Recap.objects.create(
@@ -216,6 +260,27 @@ def add_gated(slug: str, episodes: list[Episode], *, recaps=(), characters=(), s
                 article_title="A review",
             )
         )
+    friend = get_user_model().objects.filter(username="friend").first()
+    for j, index, reveal, parent, span, in_party in posts:
+        text = marker(slug, "post", j)
+        if span is not None:
+            season, number = episodes[span].season_number, episodes[span].number
+            text += f" [spoiler {season}x{number}]{marker(slug, 'span', j)}[/spoiler]"
+        answered = None
+        if parent is not None:
+            answered = Post.objects.get(text__startswith=marker(slug, "post", parent) + " ")
+        created.append(
+            Post.objects.create(
+                episode=episodes[index],
+                reveal_at=episodes[reveal],
+                author=friend,
+                text=text + " ",
+                parent=answered,
+                party=party if in_party else None,
+            )
+        )
+    for index, stars in ratings:
+        created.append(Rating.objects.create(user=friend, episode=episodes[index], stars=stars))
     return created[::-1]
 
 
@@ -225,12 +290,23 @@ def build(
     """Build the show; `first` is gated content created before the spec's own, so it takes the
     lower ids and every later id moves. Returns the episodes and that content."""
     episodes = build_show(spec)
+    party = None
+    if spec.slug == "alpha":
+        # One party the viewer is in (it sees only what is safe for both), one they are not.
+        show = episodes[0].show
+        party = Party.objects.create(show=show, name="Viewing party", created_by=friend)
+        party.members.add(friend, *([user] if user else []))
+        Party.objects.create(show=show, name="Another party", created_by=friend).members.add(friend)
     extra = first(spec, episodes) if first else {}
-    # States of characters the spec itself creates can only follow them.
+    # States of characters the spec itself creates can only follow them; replies, their posts.
     own = {k for k, _ in spec.characters}
     late_states = [state for state in extra.get("states", []) if state[0] in own]
-    early = extra | {"states": [state for state in extra.get("states", []) if state[0] not in own]}
-    created_first = add_gated(spec.slug, episodes, **early) if extra else []
+    late_posts = [post for post in extra.get("posts", []) if post[3] is not None]
+    early = extra | {
+        "states": [state for state in extra.get("states", []) if state[0] not in own],
+        "posts": [post for post in extra.get("posts", []) if post[3] is None],
+    }
+    created_first = add_gated(spec.slug, episodes, party=party, **early) if extra else []
     add_gated(
         spec.slug,
         episodes,
@@ -238,8 +314,12 @@ def build(
         characters=spec.characters,
         states=spec.states,
         notes=spec.notes,
+        posts=spec.posts,
+        ratings=spec.ratings,
+        party=party,
     )
-    created_first = add_gated(spec.slug, episodes, states=late_states) + created_first
+    late = add_gated(spec.slug, episodes, states=late_states, posts=late_posts, party=party)
+    created_first = late + created_first
     if user is not None:
         Watch.objects.bulk_create(
             Watch(user=user, episode=episodes[i]) for i in sorted(spec.watched)
@@ -249,11 +329,6 @@ def build(
     if spec.slug == "alpha":
         run = spec.regular[: viewer.friend_run]
         Watch.objects.bulk_create(Watch(user=friend, episode=episodes[i]) for i in run)
-        # One party the viewer is in (it sees only what is safe for both), one they are not.
-        show = episodes[0].show
-        together = Party.objects.create(show=show, name="Viewing party", created_by=friend)
-        together.members.add(friend, *([user] if user else []))
-        Party.objects.create(show=show, name="Another party", created_by=friend).members.add(friend)
     return episodes, created_first
 
 
@@ -333,6 +408,9 @@ def show_specs(draw, *, part_watched: bool = False, specials_first: bool = False
     for j in range(draw(st.integers(0, 6))):
         index = draw(st.integers(0, last))
         spec.notes.append((j, index, later_or_same(draw, index, last)))
+    for j in range(draw(st.integers(0, 5))):
+        spec.posts.append(draw(a_post(spec, j, range(last + 1))))
+    spec.ratings = [(i, draw(st.integers(1, 5))) for i in range(last + 1) if draw(st.booleans())]
     # An unbroken run from the first regular episode (of any length, evenly: integers() would favour
     # none at all), then anything else: gaps, stray specials.
     longest = len(spec.regular) - 1 if part_watched and len(spec.regular) > 1 else len(spec.regular)
@@ -341,6 +419,24 @@ def show_specs(draw, *, part_watched: bool = False, specials_first: bool = False
     if specials_first:
         spec.watched |= draw(st.sets(st.sampled_from(special_places), min_size=1))
     return spec
+
+
+@st.composite
+def a_post(draw, spec: ShowSpec, j: int, reveals) -> tuple:
+    """A post by the friend, revealed at one of `reveals` (at or after its episode and what it
+    answers): sometimes a reply, sometimes with a spoiler span, sometimes in the party's thread."""
+    last = len(spec.episodes) - 1
+    in_party = spec.slug == "alpha" and draw(st.booleans())
+    reveal = draw(st.sampled_from(list(reveals)))
+    index = draw(st.integers(0, reveal))
+    answerable = [
+        (k, r)
+        for k, i, r, parent, _, party in spec.posts
+        if i == index and parent is None and party == in_party and r <= reveal
+    ]
+    parent = draw(st.sampled_from([None, *answerable]))
+    span = draw(st.none() | st.integers(index + 1, last)) if index < last else None
+    return (j, index, reveal, parent[0] if parent else None, span, in_party)
 
 
 @st.composite
@@ -389,7 +485,25 @@ def past_the_safe_point(draw, spec: ShowSpec, signed_in: bool) -> dict:
         reveal = after(index)
         if reveal is not None:
             notes.append((len(spec.notes) + n, index, reveal))
-    return {"recaps": recaps, "characters": characters, "states": states, "notes": notes}
+    # Posts and replies revealed past the point: often on an episode already watched, answering
+    # a post the viewer reads. Ratings of episodes the viewer has not reached.
+    posts = []
+    for n in range(draw(st.integers(1, 3))):
+        if hidden:
+            post = draw(a_post(spec, len(spec.posts) + n, hidden))
+            posts.append(post)
+    rated = {index for index, _ in spec.ratings}
+    ratings = [
+        (i, draw(st.integers(1, 5))) for i in hidden if i not in rated and draw(st.booleans())
+    ]
+    return {
+        "recaps": recaps,
+        "characters": characters,
+        "states": states,
+        "notes": notes,
+        "posts": posts,
+        "ratings": ratings,
+    }
 
 
 # --- Crawling -------------------------------------------------------------------------------------
@@ -433,6 +547,7 @@ def route_values(show: Show | None) -> dict[str, list]:
             for public_id in model.objects.values_list("public_id", flat=True)
         ]
         + list(Character.objects.values_list("public_id", flat=True))
+        + list(Post.objects.values_list("public_id", flat=True))
         + ["none"],
         # Webhook URLs take only POSTs from media servers; the crawler's GETs get a JSON 405.
         "server": ["jellyfin", "plex", "emby", "nope"],
@@ -511,6 +626,9 @@ def changeable_state() -> tuple:
         sorted(Watch.objects.values_list("user_id", "episode_id")),
         sorted(Party.members.through.objects.values_list("party_id", "user_id")),
         SpoilerReport.objects.count(),
+        sorted(Post.objects.values_list("pk", "text", "reveal_at_id", "hidden")),
+        sorted(Rating.objects.values_list("user_id", "episode_id", "stars")),
+        PostReport.objects.count(),
         sorted(get_user_model().objects.values_list("pk", "password", "hide_unwatched_titles")),
     )
 
@@ -616,6 +734,8 @@ class CountingQueries:
         self.queries: dict[tuple[str, bool], int] = {}
 
     def get(self, url, **headers):
+        # The log keeps the last 9000 queries: full, it would count every request as none.
+        connection.queries_log.clear()
         with CaptureQueriesContext(connection) as captured:
             response = self.client.get(url, **headers)
         self.queries[url, "HTTP_HX_REQUEST" in headers] = len(captured)
