@@ -1,6 +1,6 @@
 """The discussion in the JSON API: an episode's thread, posting, a writer's own posts, ratings.
 
-Every endpoint starts from the viewer's point (`viewing_at`) and reads posts only through
+Every endpoint starts from the viewer's point (`viewing_of`) and reads posts only through
 `Thread.posts` (`Post.objects.readable_at`): an unrevealed episode's thread and a hidden post are
 the same 404 as missing ones, and a spoiler span past the point is left out whole.
 """
@@ -12,7 +12,8 @@ import datetime as dt
 from django.http import Http404, HttpResponse
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from api.api import EPISODE, ApiRequest, answers, episode_at, viewing_at
+from api.api import EPISODE, ERRORS, ApiRequest, answers
+from companion.lookups import episode_or_404, viewing_of
 from companion.models import MAX_NUMBER
 
 from .forms import PostForm
@@ -92,15 +93,15 @@ def post_out(shown: ShownPost, *, replies: bool = False) -> dict:
 
 
 def episode_thread_at(request: ApiRequest, slug: str, season: int, number: int) -> Thread:
-    viewing = viewing_at(request, slug)
-    episode = episode_at(viewing.show, season, number)
+    viewing = viewing_of(request, slug)
+    episode = episode_or_404(viewing.show, season, number)
     if not viewing.is_revealed(episode):
         raise Http404
     return Thread(viewing, episode=episode)
 
 
 def one_post(request: ApiRequest, slug: str, public_id: str) -> tuple[Thread, ShownPost]:
-    thread = Thread(viewing_at(request, slug))
+    thread = Thread(viewing_of(request, slug))
     post = thread.post_or_404(public_id)
     return thread, thread.shown(post, thread.spoiled_episodes([post]))
 
@@ -185,7 +186,7 @@ def edit(request: ApiRequest, data: PostEdit, slug: str, public_id: str):
 
 @router.delete(
     "/shows/{slug:slug}/posts/{slug:public_id}/",
-    response={204: None, **{k: v for k, v in answers(PostOut).items() if k != 200}},
+    response={204: None, **ERRORS},
 )
 def delete(request: ApiRequest, slug: str, public_id: str):
     """Delete one of the viewer's own posts; replies to it stay, as posts of their own."""
