@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gunicorn.glogging import Logger  # type: ignore[import-untyped]
+from gunicorn.glogging import Logger
 
 from .logs import MaskHookSecrets, mask_secrets
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from itertools import product
@@ -105,6 +106,11 @@ def routes(patterns=None, prefix: str = ""):
             yield route
 
 
+def plugged_in(parts: dict) -> Callable[[re.Match[str]], str]:
+    """A replacement for ROUTE_PARAMETER.sub: each parameter's value from `parts`."""
+    return lambda match: str(parts[match.group(1)])
+
+
 def urls_from_urlconf(values: dict[str, list]) -> list[str]:
     """Each route with every combination of the given parameter values plugged in.
 
@@ -113,7 +119,7 @@ def urls_from_urlconf(values: dict[str, list]) -> list[str]:
     """
     urls = []
     for route in routes():
-        groups = []
+        groups: list[list[dict]] = []
         for name in dict.fromkeys(ROUTE_PARAMETER.findall(route)):
             if any(name in options[0] for options in groups):
                 continue
@@ -125,9 +131,7 @@ def urls_from_urlconf(values: dict[str, list]) -> list[str]:
         filled = []
         for combination in product(*groups):
             parts = {key: value for part in combination for key, value in part.items()}
-            filled.append(
-                "/" + ROUTE_PARAMETER.sub(lambda m, parts=parts: str(parts[m.group(1)]), route)
-            )
+            filled.append("/" + ROUTE_PARAMETER.sub(plugged_in(parts), route))
         urls += filled
     return list(dict.fromkeys(urls))
 

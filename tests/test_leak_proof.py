@@ -164,7 +164,8 @@ def party_markers(spec: ShowSpec, viewer: Viewer) -> dict[str, bool]:
 
 def split_markers(specs: list[ShowSpec], viewer: Viewer) -> tuple[set[str], set[str]]:
     """(spoilers, safe) over all shows: a marker is a spoiler when revealed after the viewer's safe point."""
-    spoilers, safe = set(), set()
+    spoilers: set[str] = set()
+    safe: set[str] = set()
     for spec in specs:
         for text, reveals in gated_markers(spec, viewer).items():
             hidden = reveals is not None and not (
@@ -472,7 +473,7 @@ def past_the_safe_point(draw, spec: ShowSpec, signed_in: bool) -> dict:
         for n in range(draw(st.integers(0, 2)))
         if (first := after(0)) is not None
     ]
-    states = []
+    states: list[tuple[int, int]] = []
     for k, first in spec.characters + characters:
         for _ in range(draw(st.integers(0, 2))):
             reveal = after(first)
@@ -562,7 +563,7 @@ def seeds() -> list[str]:
     """The home page, the show page, and every route with the keys of every object plugged in.
 
     An API item route gets the ids of its own kind and one that is not there: another kind's id
-    is a missing id to it, which `tests/test_rule_edges.py` compares with a hidden one.
+    is a missing id to it, which `tests/companion/test_rule_edges.py` compares with a hidden one.
     """
     urls = ["/", "/shows/alpha/"]
     for show in [*Show.objects.all(), None]:

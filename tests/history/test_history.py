@@ -51,7 +51,9 @@ def upload(client, content, *, name="history.json"):
 
 
 def token_in(response) -> str:
-    return re.search(r'name="token" value="([^"]+)"', response.content.decode())[1]
+    found = re.search(r'name="token" value="([^"]+)"', response.content.decode())
+    assert found is not None, "no import token on the page"
+    return found[1]
 
 
 def watched(user) -> list[int]:

@@ -1,6 +1,6 @@
 """A heavy user's whole export in one upload: 20,000 plays, timed and measured.
 
-Run with `RUN_SLOW=1 .venv/bin/pytest -q -s tests/test_history_size.py`; it prints the figures
+Run with `RUN_SLOW=1 .venv/bin/pytest -q -s tests/history/test_history_size.py`; it prints the figures
 (docs/PERFORMANCE.md has the last ones measured). The bounds asserted are generous: they catch a
 change that makes an import quadratic, not a slow machine.
 """

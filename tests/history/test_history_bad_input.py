@@ -4,7 +4,7 @@ import pytest
 
 from companion.models import Watch
 from history import parsers
-from tests.test_history_formats import fixture, upload, zipped
+from tests.history.test_history_formats import fixture, upload, zipped
 
 V2 = "tracking-prod-records-v2.csv"
 

@@ -16,7 +16,9 @@ def squashed(response) -> str:
 
 def season_fold(body: str, number: int) -> str:
     """The opening tag of a season's <details>."""
-    return re.search(rf'<details class="season-fold" id="season-{number}-fold"[^>]*>', body)[0]
+    found = re.search(rf'<details class="season-fold" id="season-{number}-fold"[^>]*>', body)
+    assert found is not None, f"no fold for season {number}"
+    return found[0]
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """A NUL character (U+0000) on every way in is refused and changes nothing.
 
 PostgreSQL cannot store or compare text holding one, so each of these was a 500 there (SQLite
-answered 200). Run them on PostgreSQL too: DATABASE_URL=postgres://... pytest tests/test_nul_input.py
+answered 200). Run them on PostgreSQL too: DATABASE_URL=postgres://... pytest tests/companion/test_nul_input.py
 """
 
 import json
@@ -16,9 +16,8 @@ from accounts.models import User
 from companion.content import ContentError, load_show
 from companion.models import Party, Show, SpoilerReport, Watch
 from connections.models import MediaServerEvent, MediaServerHook
+from tests.factories import make_user
 from tests.helpers import HTMX, REPO
-
-from .factories import make_user
 
 
 def everything() -> list:

@@ -8,7 +8,7 @@ import pytest
 from companion.models import Season, Show
 from history.matching import normalise_title
 from tests.factories import make_show
-from tests.test_history_formats import upload
+from tests.history.test_history_formats import upload
 
 
 def trakt_play(title, *, year=None, ids=None, season=1, number=1):

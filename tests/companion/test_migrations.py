@@ -5,6 +5,7 @@ import importlib
 import random
 
 from companion.models import Episode, story_order
+from tests.helpers import REPO
 
 rule_at_its_edges = importlib.import_module("companion.migrations.0005_rule_at_its_edges")
 
@@ -24,9 +25,8 @@ def test_the_frozen_story_order_puts_episodes_where_story_order_does_without_air
 
 
 def test_no_migration_imports_live_model_code():
-    from pathlib import Path
 
-    for path in Path("companion/migrations").glob("0*.py"):
+    for path in (REPO / "companion" / "migrations").glob("0*.py"):
         text = path.read_text()
         # A field's serialized default or validator is a reference, not code that migrate runs.
         calls = [line for line in text.splitlines() if "companion.models." in line]

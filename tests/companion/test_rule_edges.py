@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from companion.models import Character, CharacterState, Episode, Recap, ReviewerNote, Season
-from tests.crawl import ROUTE_PARAMETER, routes
+from tests.crawl import ROUTE_PARAMETER, plugged_in, routes
 from tests.factories import episode, make_character, make_user, watch
 from tests.helpers import form_values, mask_csrf, says
 
@@ -180,9 +180,7 @@ def hidden_and_missing_urls(show) -> list[tuple[str, str]]:
             urls = []
             for values in (hidden_values, missing_values):
                 parts = {"slug": "saga", "pk": party.pk, **values}
-                urls.append(
-                    "/" + ROUTE_PARAMETER.sub(lambda m, parts=parts: str(parts[m.group(1)]), route)
-                )
+                urls.append("/" + ROUTE_PARAMETER.sub(plugged_in(parts), route))
             pairs.append((urls[0], urls[1]))
     assert len(pairs) >= 4
     return pairs

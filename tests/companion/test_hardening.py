@@ -13,7 +13,7 @@ from companion.middleware import ERROR_MESSAGES
 from companion.models import Watch
 from tests.helpers import HTMX
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def watched(user):

@@ -3,9 +3,9 @@
 import pytest
 
 from companion.models import Follow, Show, Watch
+from tests.companion.test_pages import HTMX, assert_no_spoilers
 from tests.factories import episode, make_show, make_user, watch
 from tests.helpers import markers_in
-from tests.test_pages import HTMX, assert_no_spoilers
 
 HOME_HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/"}
 

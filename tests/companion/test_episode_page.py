@@ -4,9 +4,9 @@ notes, and reveals a title or synopsis hidden by preference only on purpose (iss
 import pytest
 
 from companion.models import ReviewerNote
+from tests.companion.test_pages import SPOILERS
 from tests.factories import episode, make_character, watch
 from tests.helpers import HTMX, markers_in
-from tests.test_pages import SPOILERS
 
 
 def squashed(response) -> str:

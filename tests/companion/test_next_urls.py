@@ -5,8 +5,7 @@ from django.contrib.auth import get_user_model
 
 from companion.http import local_path
 from companion.models import Follow, Watch
-
-from .factories import make_user, watch
+from tests.factories import make_user, watch
 
 # Each a URL name, a relative path, another site, or a path a browser reads as another site.
 BAD = [

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from companion.models import Character, Episode, ReviewerNote, Show, SpoilerReport
 from tests.factories import make_user
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def load_demo(*args: str) -> str:

@@ -37,7 +37,9 @@ def get(client, url):
 
 
 def token_in(body: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
 
 
 @pytest.mark.parametrize("url", PAGES)

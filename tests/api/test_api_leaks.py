@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from companion.models import Character, CharacterState, Recap, ReviewerNote
-from tests.crawl import ROUTE_PARAMETER, routes
+from tests.crawl import ROUTE_PARAMETER, plugged_in, routes
 
 LATER = [f"{s}x{e}" for s, e in [(1, 4), (1, 5)] + [(2, n) for n in range(1, 6)]]
 # Revealed after 1x03: later recaps, notes and synopses (hidden by default), Zed Quist, Ada's death.
@@ -28,7 +28,7 @@ def api_urls() -> list[str]:
         for model in (Recap, ReviewerNote, Character, CharacterState)
         for public_id in model.objects.values_list("public_id", flat=True)
     ] + ["x" * 16]
-    values = {
+    values: dict[str, list] = {
         "slug": ["saga", "nope"],
         "season": [{"season": s, "number": n} for s in (0, 1, 2, 9) for n in (1, 4, 5)],
         "public_id": public_ids,
@@ -40,7 +40,7 @@ def api_urls() -> list[str]:
     for route in routes():
         if not route.startswith("api/"):
             continue
-        filled = [{}]
+        filled: list[dict] = [{}]
         for name in dict.fromkeys(ROUTE_PARAMETER.findall(route)):
             if name == "number":
                 continue
@@ -50,7 +50,7 @@ def api_urls() -> list[str]:
                 for v in values[name]
             ]
         for parts in filled:
-            urls.append("/" + ROUTE_PARAMETER.sub(lambda m, p=parts: str(p[m.group(1)]), route))
+            urls.append("/" + ROUTE_PARAMETER.sub(plugged_in(parts), route))
     urls = list(dict.fromkeys(urls))
     searches = [u for u in urls if u.endswith("/search/")]
     return urls + [f"{u}?q={term}" for u in searches for term in SEARCHES]

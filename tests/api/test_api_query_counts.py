@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from companion.models import Watch
-from tests.test_query_counts import grow
+from tests.companion.test_query_counts import grow
 
 LISTS = [
     "/api/v1/shows/",

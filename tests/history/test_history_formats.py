@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from companion.models import Season, Watch
 from tests.factories import make_show
-from tests.test_history import token_in, watched_at
+from tests.history.test_history import token_in, watched_at
 
-FIXTURES = Path(__file__).parent / "fixtures" / "history"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "history"
 
 
 def fixture(path: str) -> bytes:
