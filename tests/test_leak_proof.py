@@ -261,7 +261,8 @@ def add_gated(
                 article_title="A review",
             )
         )
-    friend = get_user_model().objects.filter(username="friend").first()
+    if posts or ratings:
+        friend = get_user_model().objects.get(username="friend")
     for j, index, reveal, parent, span, in_party in posts:
         text = marker(slug, "post", j)
         if span is not None:
