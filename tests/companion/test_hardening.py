@@ -216,7 +216,7 @@ def test_production_has_no_debug_page_and_secure_cookies():
 
 
 def test_server_error_page_shows_nothing_gated(alice, show, monkeypatch):
-    from companion import views
+    from companion.views import shows as views
 
     def broken(*args, **kwargs):
         raise RuntimeError("RECAP-saga-2x5 in an exception message")

@@ -1,0 +1,46 @@
+"""The site's pages, a module a subject: shows, episodes, marks, parties, reports."""
+
+from .episodes import episode_detail, preview, show_anyway
+from .marks import change_watch, confirm_up_to, fill_gap, follow, season_watch, set_as_of
+from .parties import party_create, party_detail, party_join, party_join_confirm, party_leave
+from .reports import report_spoiler
+from .shows import (
+    browse,
+    cast,
+    character_detail,
+    home,
+    previously,
+    progress_tools,
+    search,
+    season_episodes,
+    show_detail,
+    story,
+)
+
+__all__ = [
+    "browse",
+    "cast",
+    "change_watch",
+    "character_detail",
+    "confirm_up_to",
+    "episode_detail",
+    "fill_gap",
+    "follow",
+    "home",
+    "party_create",
+    "party_detail",
+    "party_join",
+    "party_join_confirm",
+    "party_leave",
+    "preview",
+    "previously",
+    "progress_tools",
+    "report_spoiler",
+    "search",
+    "season_episodes",
+    "season_watch",
+    "set_as_of",
+    "show_anyway",
+    "show_detail",
+    "story",
+]

@@ -1,0 +1,135 @@
+"""An episode's page, what it unlocks, and an editor's preview of it."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST, require_safe
+
+from pagecache.pages import cached_per_viewer
+
+from ..forms import (
+    ShowAnywayForm,
+)
+from ..http import (
+    AuthenticatedHttpRequest,
+    HtmxHttpRequest,
+    login_required_htmx,
+)
+from ..lookups import episode_or_404, viewing_of
+from ..models import (
+    Character,
+    Episode,
+    Recap,
+    ReviewerNote,
+    Show,
+    Watch,
+)
+from ..viewing import (
+    Viewing,
+)
+from .shows import progress_context
+
+EPISODE_NOTES_SHOWN = 5
+
+
+@require_safe
+@cached_per_viewer
+def episode_detail(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+    viewing = viewing_of(request, slug)
+    episode = episode_or_404(viewing.show, season, number)
+    return render(request, "companion/episode_detail.html", episode_context(viewing, episode))
+
+
+def episode_context(viewing: Viewing, episode: Episode) -> dict:
+    show, user = viewing.show, viewing.user
+    viewing.decorate([episode])
+    episode.watched = (
+        user.is_authenticated and Watch.objects.filter(user=user, episode=episode).exists()
+    )
+    context = {"show": show, "episode": episode, "viewing": viewing, **progress_context(viewing)}
+    if episode.revealed:
+        safe = viewing.safe_point
+        context["unlocked"] = viewing.cached_fragment(
+            f"episode:{episode.pk}",
+            "companion/episode_detail.html#unlocked",
+            lambda: unlocked_context(viewing, episode),
+        )
+        if user.is_staff:
+            # Only editors pay for this: the shared fragment above must not depend on who asks.
+            context["has_recap"] = Recap.objects.visible_at(safe).of_episodes(episode).exists()
+    elif user.is_authenticated:
+        context["locked"] = locked_reason(viewing, episode, context["upcoming"])
+    neighbours = show.episodes.select_related("show").order_by("sequence")
+    context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
+    context["next"] = neighbours.filter(sequence__gt=episode.sequence).first()
+    viewing.decorate([e for e in (context["previous"], context["next"]) if e])
+    return context
+
+
+def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
+    """What a revealed episode's page shows: its recap, one list of who is in it, its notes."""
+    safe = viewing.safe_point
+    notes = list(
+        ReviewerNote.objects.visible_at(safe)
+        .filter(episode=episode)
+        .select_related("episode__show")
+    )
+    characters = list(Character.objects.in_episode(episode, safe))
+    return {
+        "code": episode.short_label,
+        "episode_pk": episode.pk,
+        "characters": characters,
+        # Those the sources first place here, though they may have been on screen before: said
+        # once under the list, not with a badge each. Before the first episode there is nothing.
+        "listed_from_here": [
+            c
+            for c in characters
+            if c.first_appearance_id == episode.pk and not c.first_appearance_exact
+        ]
+        if episode.sequence > 1
+        else [],
+        "recap": Recap.objects.visible_at(safe)
+        .of_episodes(episode)
+        .select_related("episode__show")
+        .first(),
+        # More than a few notes fold under "More notes (N)"; N counts only what is visible.
+        "notes": notes[:EPISODE_NOTES_SHOWN],
+        "more_notes": notes[EPISODE_NOTES_SHOWN:],
+    }
+
+
+def locked_reason(viewing: Viewing, episode: Episode, upcoming: Episode | None) -> dict:
+    """Why an episode's content is hidden from a signed-in viewer: they are looking back from an
+    earlier point, an earlier episode is unwatched, or simply this one. From their own marks only."""
+    if viewing.time_travel:
+        upcoming = viewing.show.episodes.after(viewing.own_point).first()
+    missing = upcoming if upcoming and upcoming.sequence < episode.sequence else None
+    return {"looking_back": viewing.time_travel, "missing": missing}
+
+
+@require_POST
+def show_anyway(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+    """Reveal one title or synopsis the viewer's preferences hide; never gated content.
+
+    A POST, so no crawler or link prefetcher reveals it; htmx gets just the text.
+    """
+    viewing = viewing_of(request, slug)
+    episode = episode_or_404(viewing.show, season, number)
+    form = ShowAnywayForm(request.POST)
+    if not form.is_valid():
+        raise Http404("Nothing here.")
+    part = form.cleaned_data["part"]
+    context = {"show": viewing.show, "viewing": viewing, "episode": episode, "part": part}
+    if request.htmx:
+        return render(request, "companion/show_anyway.html#text", context)
+    return render(request, "companion/show_anyway.html", context)
+
+
+@require_safe
+@login_required_htmx
+def preview(request: AuthenticatedHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+    """A confirmation page linked from the admin; the switch itself is a POST to set_as_of."""
+    show = get_object_or_404(Show, slug=slug)
+    episode = episode_or_404(show, season, number)
+    return render(request, "companion/preview.html", {"show": show, "episode": episode})
