@@ -31,6 +31,19 @@ class ImportShowForm(forms.Form):
     file = forms.FileField(help_text="A YAML or JSON content file; see docs/CONTENT_FORMAT.md.")
 
 
+class ReviewOnEditForm(forms.ModelForm):
+    """Editing imported text is reviewing it: a refresh from TVmaze leaves the row alone after."""
+
+    edited_text = ("title", "synopsis", "premise", "network", "name", "actor")
+
+    def clean(self):
+        cleaned = super().clean()
+        edited = set(self.changed_data) & set(self.edited_text)
+        if "reviewed" in self.fields and "reviewed" not in self.changed_data and edited:
+            cleaned["reviewed"] = True
+        return cleaned
+
+
 class SpoilerCheckForm(forms.ModelForm):
     """Refuses text that names a character before their first appearance."""
 
@@ -91,7 +104,9 @@ class SeasonInline(admin.TabularInline):
 
 @admin.register(Show)
 class ShowAdmin(admin.ModelAdmin):
-    list_display = ["title", "network", "slug"]
+    form = ReviewOnEditForm
+    list_display = ["title", "network", "slug", "status", "reviewed"]
+    list_filter = ["reviewed"]
     search_fields = ["title"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [SeasonInline]
@@ -151,7 +166,8 @@ class ShowAdmin(admin.ModelAdmin):
 class EpisodeInline(ParentShowInlineMixin, admin.TabularInline):
     model = Episode
     extra = 0
-    fields = ["number", "title", "air_date", "airs_after", "synopsis", "written"]
+    form = ReviewOnEditForm
+    fields = ["number", "title", "air_date", "airs_after", "synopsis", "reviewed", "written"]
     readonly_fields = ["written"]
     show_change_link = True
     reveal_fields = ("airs_after",)
@@ -201,8 +217,9 @@ class ReviewerNoteInline(ParentShowInlineMixin, admin.StackedInline):
 
 @admin.register(Episode)
 class EpisodeAdmin(RememberParentMixin, admin.ModelAdmin):
-    list_display = ["show", "code", "display_title", "air_date", "preview_link"]
-    list_filter = ["show", "season__number"]
+    form = ReviewOnEditForm
+    list_display = ["show", "code", "display_title", "air_date", "reviewed", "preview_link"]
+    list_filter = ["show", "season__number", "reviewed"]
     list_select_related = ["show"]
     search_fields = ["title", "show__title"]
     ordering = ["show", "sequence"]
@@ -234,8 +251,9 @@ class CharacterStateInline(ParentShowInlineMixin, admin.TabularInline):
 
 @admin.register(Character)
 class CharacterAdmin(RememberParentMixin, ParentShowInlineMixin, admin.ModelAdmin):
-    list_display = ["name", "actor", "show", "first_appearance"]
-    list_filter = ["show"]
+    form = ReviewOnEditForm
+    list_display = ["name", "actor", "show", "first_appearance", "reviewed"]
+    list_filter = ["show", "reviewed"]
     list_select_related = ["show", "first_appearance"]
     search_fields = ["name", "actor"]
     prepopulated_fields = {"slug": ["name"]}
