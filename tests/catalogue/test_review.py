@@ -4,8 +4,8 @@ import pytest
 
 from catalogue.importer import import_show
 from tests.catalogue.conftest import load
+from tests.companion.test_admin import form_data
 from tests.factories import episode
-from tests.test_admin import form_data
 
 
 @pytest.fixture
