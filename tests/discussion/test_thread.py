@@ -269,3 +269,36 @@ def test_the_thread_page_makes_the_same_queries_however_long(alice_client, bob, 
         alice_client.get(THREAD.format(1, 1))
     print(f"{posts} posts: {len(queries)} queries")
     assert len(queries) <= 12
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="counts SQLite's instructions")
+def test_posts_past_the_point_cost_the_thread_no_work(alice_client, alice, bob, show):
+    """Time is a channel: a thread with posts past the reader's point takes the database exactly
+    as many steps as one without them (tests/test_work_past_the_point.py, for the discussion)."""
+    from tests.helpers import DatabaseWork
+
+    for n in range(3):
+        post = post_on(show, "1x02", bob, f"seen {n}")
+        post_on(show, "1x02", bob, f"answer {n}", parent=post)
+    Rating.objects.create(user=bob, episode=episode(show, "1x02"), stars=3)
+    urls = [THREAD.format(1, 2), "/api/v1/shows/saga/episodes/1/2/posts/"]
+
+    def work() -> list[int]:
+        steps = []
+        for url in urls:
+            with DatabaseWork() as measured:
+                assert alice_client.get(url).status_code == 200
+            steps.append(measured.steps)
+        return steps
+
+    work()  # a first call of each: the API's rate-limit rows and the like are in place after it
+    before = work()
+    for n in range(40):
+        later = post_on(show, "1x02", bob, f"later {n}", reveal_at=episode(show, "2x05"))
+        post_on(show, "1x02", bob, "later answer", parent=later)
+        post_on(show, "1x05", bob, f"elsewhere {n}")
+        post_on(show, "1x02", bob, "late reply", parent=post, reveal_at=episode(show, "2x05"))
+    after = work()
+    # As tests/test_work_past_the_point.py allows: a seek that finds nothing ends a step or two
+    # sooner when no entry follows its key in the index, whatever the amount of content.
+    assert all(abs(a - b) <= 3 for a, b in zip(after, before, strict=True)), (before, after)
