@@ -12,11 +12,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils.text import slugify
 
-from companion.models import Character, Episode, Season, Show
+from companion.models import MAX_NUMBER, Character, Episode, Season, Show
 from companion.signals import stamp
 
 from .mapping import (
@@ -92,8 +93,16 @@ def import_show(tvmaze_id: int, *, client: Client | None = None) -> ImportReport
 @transaction.atomic
 def write(fetched: Fetched) -> ImportReport:
     values = show_values(fetched.show)
-    show, created = _show(values)
     planned = plan_episodes(fetched.episodes)
+    beyond = [p for p in planned if max(p.season, p.number or 0) > MAX_NUMBER]
+    if beyond:
+        # Daily shows number seasons by year and episodes by day: no code like "3x10" fits them.
+        raise ValidationError(
+            f"TVmaze numbers {values['title']}'s episodes up to {beyond[0].season}x"
+            f"{beyond[0].number}; seasons and episodes here go up to {MAX_NUMBER}, so it "
+            "cannot be imported."
+        )
+    show, created = _show(values)
     added, updated = _episodes(show, planned)
     show.resequence()
     characters = plan_characters(

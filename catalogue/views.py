@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import hashlib
 
 from django import forms
@@ -142,4 +144,9 @@ def failure(result: TaskResult) -> str:
     if error.exception_class_path.endswith("TVmazeNotFound"):
         return "TVmaze has no such show."
     lines = error.traceback.strip().splitlines()
-    return lines[-1].split(": ", 1)[-1] if lines else "the import failed."
+    message = lines[-1].split(": ", 1)[-1] if lines else "the import failed."
+    if message.startswith("["):
+        # A ValidationError's messages, as its str() lists them.
+        with contextlib.suppress(ValueError, SyntaxError):
+            message = " ".join(str(m) for m in ast.literal_eval(message))
+    return message

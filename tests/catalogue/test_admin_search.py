@@ -3,6 +3,7 @@ import pytest
 
 from catalogue import tvmaze
 from companion.models import Show
+from tests.catalogue.conftest import load
 from tests.factories import make_user
 
 
@@ -86,3 +87,19 @@ def test_staff_without_the_show_permissions_is_refused(client, db, recorded):
     assert client.get("/admin/catalogue/tvmaze/", {"q": "x"}).status_code == 403
     assert client.post("/admin/catalogue/tvmaze/import/", {"tvmaze_id": 1}).status_code == 403
     assert recorded.requests == []
+
+
+def test_an_imported_show_has_a_refresh_button_on_its_page(editor_client):
+    answer = editor_client.post("/admin/catalogue/tvmaze/import/", {"tvmaze_id": 5})
+    page = editor_client.get(answer.url).content.decode()
+    assert 'action="/admin/catalogue/tvmaze/import/"' in page
+    assert 'name="tvmaze_id" value="5"' in page
+
+
+def test_a_show_that_cannot_be_imported_says_why(editor_client, recorded):
+    episodes = [item | {"season": 2013} for item in load("shows-1-episodes.json")]
+    recorded.extra = {"/shows/1/episodes": episodes}
+    answer = editor_client.post("/admin/catalogue/tvmaze/import/", {"tvmaze_id": 1}, follow=True)
+    text = answer.content.decode()
+    assert "Nothing was imported: TVmaze numbers Under the Dome" in text
+    assert "[" not in text.split("Nothing was imported:")[1].split("</li>")[0]

@@ -206,3 +206,14 @@ def test_a_ten_season_show_imports_in_a_bounded_number_of_queries(
     assert order[order.index("1x22") + 1] == "0x1"
     assert order[order.index("10x22") + 1] == "0x10"
     assert show.characters.count() == 12 + 10
+
+
+@pytest.mark.django_db
+def test_a_daily_show_numbered_by_year_is_refused_with_a_reason(recorded):
+    episodes = load("shows-1-episodes.json")
+    for item in episodes:
+        item |= {"season": 2013, "number": item["number"] + 160}
+    recorded.extra = {"/shows/1/episodes": episodes}
+    with pytest.raises(ValidationError, match="up to 2013x161.*cannot be imported"):
+        import_show(1)
+    assert not Show.objects.exists()
