@@ -302,3 +302,22 @@ def test_posts_past_the_point_cost_the_thread_no_work(alice_client, alice, bob, 
     # As tests/test_work_past_the_point.py allows: a seek that finds nothing ends a step or two
     # sooner when no entry follows its key in the index, whatever the amount of content.
     assert all(abs(a - b) <= 3 for a, b in zip(after, before, strict=True)), (before, after)
+
+
+def test_the_episode_page_loads_the_thread_only_where_the_episode_is_revealed(
+    alice_client, bob, show
+):
+    post_on(show, "1x02", bob, "ON-THE-THREAD")
+    page = body(alice_client, "/shows/saga/s1/e2/")
+    # The page (cached per viewer) holds no post: the thread loads by itself, or is a link.
+    assert 'hx-get="/shows/saga/s1/e2/discussion/" hx-trigger="load"' in page
+    assert '<a href="/shows/saga/s1/e2/discussion/">' in page and "ON-THE-THREAD" not in page
+    assert "discussion" not in body(alice_client, "/shows/saga/s1/e5/")
+    loaded = body(alice_client, THREAD.format(1, 2), HTTP_HX_REQUEST="true")
+    assert loaded.lstrip().startswith('<section id="thread"') and "ON-THE-THREAD" in loaded
+
+
+def test_a_new_post_shows_on_the_episode_page_the_viewer_had_cached(alice_client, bob, show):
+    body(alice_client, "/shows/saga/s1/e2/")
+    post_on(show, "1x02", bob, "WRITTEN-SINCE")
+    assert "WRITTEN-SINCE" in body(alice_client, THREAD.format(1, 2), HTTP_HX_REQUEST="true")
