@@ -175,7 +175,9 @@ def edit(request: ApiRequest, data: PostEdit, slug: str, public_id: str):
     post = shown.post
     if not (shown.mine and shown.whole):
         raise Http404
-    form = PostForm({"text": data.text}, thread=Thread(thread.viewing, episode=post.episode))
+    form = PostForm(
+        {"text": data.text}, thread=Thread(thread.viewing, episode=post.episode), replying=False
+    )
     if not form.is_valid():
         return form_errors(form)
     post.text = form.cleaned_data["text"]

@@ -20,9 +20,12 @@ class PostForm(forms.Form):
     )
     reply_to = forms.CharField(required=False, max_length=22, widget=forms.HiddenInput)
 
-    def __init__(self, *args, thread: Thread, **kwargs):
+    def __init__(self, *args, thread: Thread, replying: bool = True, **kwargs):
         self.thread = thread
         super().__init__(*args, **kwargs)
+        if not replying:
+            # Editing a post: what it answers stays as it was.
+            del self.fields["reply_to"]
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]

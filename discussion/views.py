@@ -193,7 +193,9 @@ def edit_post(
         raise Http404("Nothing here.")
     shown = thread.shown(post, thread.spoiled_episodes([post]))
     here = Thread(thread.viewing, episode=post.episode, party=thread.party)
-    form: PostForm | None = PostForm(request.POST or None, thread=here, initial={"text": post.text})
+    form: PostForm | None = PostForm(
+        request.POST or None, thread=here, replying=False, initial={"text": post.text}
+    )
     if not shown.whole:
         # It marks a spoiler the writer's point no longer reaches: they may delete it, not read it back.
         form = None

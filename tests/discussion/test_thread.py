@@ -321,3 +321,9 @@ def test_a_new_post_shows_on_the_episode_page_the_viewer_had_cached(alice_client
     body(alice_client, "/shows/saga/s1/e2/")
     post_on(show, "1x02", bob, "WRITTEN-SINCE")
     assert "WRITTEN-SINCE" in body(alice_client, THREAD.format(1, 2), HTTP_HX_REQUEST="true")
+
+
+def test_the_edit_page_offers_the_text_alone(alice_client, alice, show):
+    post = post_on(show, "1x01", alice, "MY WORDS")
+    page = body(alice_client, f"/shows/saga/posts/{post.public_id}/edit/")
+    assert "MY WORDS</textarea>" in page and 'name="reply_to"' not in page
