@@ -185,7 +185,14 @@ class Post(GatedContent):
 
     @property
     def spoiler_text(self) -> str:
-        return self.text
+        """What the editors' check (`manage.py check_spoilers`) reads: the text outside spoiler
+        marks, which every reader of the post receives."""
+        from .markup import MarkupError, parse
+
+        try:
+            return " ".join(part.text for part in parse(self.text) if part.up_to is None)
+        except MarkupError:
+            return self.text
 
 
 class PostReport(models.Model):

@@ -327,3 +327,14 @@ def test_the_edit_page_offers_the_text_alone(alice_client, alice, show):
     post = post_on(show, "1x01", alice, "MY WORDS")
     page = body(alice_client, f"/shows/saga/posts/{post.public_id}/edit/")
     assert "MY WORDS</textarea>" in page and 'name="reply_to"' not in page
+
+
+def test_the_editors_check_lists_a_post_that_names_someone_too_early(alice, show):
+    from django.core.management import CommandError, call_command
+
+    post_on(show, "1x01", alice, "[spoiler 1x4]Zed Quist[/spoiler] is fine when marked.")
+    call_command("check_spoilers", "saga")
+    # Alice at 1x3 was not asked to mark him: naming him to her would say who is to come.
+    post_on(show, "1x01", alice, "Zed Quist?")
+    with pytest.raises(CommandError, match="1 mention"):
+        call_command("check_spoilers", "saga")

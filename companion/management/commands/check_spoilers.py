@@ -1,12 +1,35 @@
 """`manage.py check_spoilers [SHOW]`: every gated text that names a character before they appear."""
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
-from companion.models import CharacterState, Recap, ReviewerNote, Show, early_mentions
+from companion.models import (
+    CharacterState,
+    GatedContent,
+    Recap,
+    ReviewerNote,
+    Show,
+    early_mentions,
+)
+
+CHECKED = (Recap, ReviewerNote, CharacterState)
+
+
+def other_texts() -> list[type[GatedContent]]:
+    """Gated texts of other apps (viewers' posts): every GatedContent with a `spoiler_text`."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, GatedContent)
+        and model not in CHECKED
+        and hasattr(model, "spoiler_text")
+    ]
 
 
 class Command(BaseCommand):
-    help = "List recaps, notes and states that name a character before their first appearance."
+    help = (
+        "List recaps, notes, states and posts that name a character before their first appearance."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("show", nargs="?", help="a show's slug; all shows if left out")
@@ -22,6 +45,13 @@ class Command(BaseCommand):
                 *ReviewerNote.objects.for_show(each).select_related("episode__show", "reveal_at"),
                 *CharacterState.objects.for_show(each).select_related(
                     "character__show", "reveal_at"
+                ),
+                *(
+                    item
+                    for model in other_texts()
+                    for item in model.objects.for_show(each).select_related(
+                        model.show_path, "reveal_at"
+                    )
                 ),
             ]
             for item in items:
