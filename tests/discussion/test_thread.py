@@ -232,6 +232,7 @@ def test_a_party_thread_reads_at_the_party_point(alice_client, alice, bob, bob_c
     party = Party.objects.create(show=show, name="Friends", created_by=bob)
     party.members.add(alice, bob)
     url = f"/parties/{party.pk}/discussion/"
+    assert f'href="{url}"' in body(bob_client, f"/parties/{party.pk}/")
     bob_client.post(url, {"text": "At our point"})
     post = Post.objects.get()
     assert (post.party, post.episode.code) == (party, "1x3")
