@@ -179,6 +179,17 @@ def back_to(post: Post, thread: Thread) -> str:
     return Thread(thread.viewing, episode=post.episode).url
 
 
+def own_post_or_404(
+    request: AuthenticatedHttpRequest, public_id: str, slug: str | None, pk: int | None
+) -> tuple[Thread, Post]:
+    """The viewer's own post in this thread; anyone else's is the same 404 as a missing one."""
+    thread = thread_of(request, slug, pk)
+    post = thread.post_or_404(public_id)
+    if post.author_id != request.user.pk:
+        raise Http404("Nothing here.")
+    return thread, post
+
+
 @require_http_methods(GET_OR_POST)
 @login_required_htmx
 def edit_post(
@@ -187,10 +198,7 @@ def edit_post(
     slug: str | None = None,
     pk: int | None = None,
 ) -> HttpResponse:
-    thread = thread_of(request, slug, pk)
-    post = thread.post_or_404(public_id)
-    if post.author_id != request.user.pk:
-        raise Http404("Nothing here.")
+    thread, post = own_post_or_404(request, public_id, slug, pk)
     shown = thread.shown(post, thread.spoiled_episodes([post]))
     here = Thread(thread.viewing, episode=post.episode, party=thread.party)
     form: PostForm | None = PostForm(
@@ -217,10 +225,7 @@ def delete_post(
     slug: str | None = None,
     pk: int | None = None,
 ) -> HttpResponse:
-    thread = thread_of(request, slug, pk)
-    post = thread.post_or_404(public_id)
-    if post.author_id != request.user.pk:
-        raise Http404("Nothing here.")
+    thread, post = own_post_or_404(request, public_id, slug, pk)
     back = back_to(post, thread)
     post.delete()
     messages.info(request, "Post deleted. Replies to it stay, as posts of their own.")
