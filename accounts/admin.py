@@ -9,7 +9,12 @@ class ViewerAdmin(UserAdmin):
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
         ("Spoiler preferences", {"fields": ("hide_unwatched_titles", "hide_unwatched_synopses")}),
+        (
+            "Email",
+            {"fields": ("confirmed_email", "email_when_episode_airs", "email_weekly_digest")},
+        ),
     )
+    readonly_fields = ("confirmed_email",)
 
     # Through the same verb as the account page, so the user's parties go on and the login
     # records that name them go with them.

@@ -11,7 +11,9 @@ from .models import PasswordResetRequest, User
 
 class SignupForm(UserCreationForm):
     email = forms.EmailField(
-        required=False, help_text="Optional; only used to reset a forgotten password."
+        required=False,
+        help_text="Optional; to reset a forgotten password, and for the emails you ask for. "
+        "We send it a link to confirm it first.",
     )
 
     class Meta(UserCreationForm.Meta):
@@ -22,7 +24,33 @@ class SignupForm(UserCreationForm):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "hide_unwatched_titles", "hide_unwatched_synopses"]
+        fields = [
+            "display_name",
+            "hide_unwatched_titles",
+            "hide_unwatched_synopses",
+            "email_when_episode_airs",
+            "email_weekly_digest",
+        ]
+
+
+class EmailForm(forms.Form):
+    """A new address, behind the password: whoever holds the address can reset the password."""
+
+    email = forms.EmailField(
+        required=False, label="Email address", help_text="Leave blank to have no address."
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput, help_text="Type your password to confirm."
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise forms.ValidationError("That is not your password.")
+        return self.cleaned_data["password"]
 
 
 class DeleteAccountForm(forms.Form):

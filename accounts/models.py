@@ -1,17 +1,58 @@
 from datetime import timedelta
+from typing import ClassVar
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core import signing
 from django.db import models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+# A confirmation link works for three days, and only while the account still has that address.
+EMAIL_CONFIRMATION_SALT = "spoilerfree.email-confirmation"
+EMAIL_CONFIRMATION_MAX_AGE = timedelta(days=3)
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def with_confirmed_email(self):
+        """Viewers whose address is the one they confirmed: the only ones mail is sent to."""
+        return self.exclude(email="").filter(email=F("confirmed_email"))
+
+    def confirming(self, token: str) -> "User | None":
+        """The viewer a confirmation link was made for, while it is fresh and their address the same."""
+        try:
+            data = signing.loads(
+                token, salt=EMAIL_CONFIRMATION_SALT, max_age=EMAIL_CONFIRMATION_MAX_AGE
+            )
+        except signing.BadSignature:
+            return None
+        return self.exclude(email="").filter(pk=data["user"], email=data["email"]).first()
+
+
+class ViewerManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    # Migrations keep Django's own manager (0001): they must not import this module.
+    use_in_migrations = False
 
 
 class User(AbstractUser):
     """A viewer (or, with is_staff, an editor) and their spoiler preferences."""
 
     email = models.EmailField("email address", blank=True)
+    # The address the viewer proved they read, by a link mailed to it. The address counts as
+    # confirmed only while it is still this one, so a change by any route (the account page, the
+    # admin, the shell) unconfirms it without anyone having to remember to.
+    confirmed_email = models.EmailField(blank=True, editable=False)
+    email_when_episode_airs = models.BooleanField(
+        "Email me when an episode of a show I follow airs",
+        default=False,
+        help_text="Titles and synopses follow your preferences above.",
+    )
+    email_weekly_digest = models.BooleanField(
+        "Email me a weekly digest of my shows",
+        default=False,
+        help_text="What aired, what is waiting for you and what is coming, once a week.",
+    )
     hide_unwatched_titles = models.BooleanField(
         "Hide titles of unwatched episodes",
         default=False,
@@ -34,9 +75,31 @@ class User(AbstractUser):
     # whatever route it was made, without reading those rows.
     rows_version = models.BigIntegerField(default=0, editable=False)
 
+    objects: ClassVar[ViewerManager] = ViewerManager()
+
     @property
     def shown_name(self) -> str:
         return self.display_name.strip() or self.username
+
+    @property
+    def email_confirmed(self) -> bool:
+        return bool(self.email) and self.email == self.confirmed_email
+
+    def change_email(self, address: str) -> None:
+        """Set a new address; it must be confirmed afresh, even one confirmed before."""
+        if address != self.email:
+            self.email = address
+            self.confirmed_email = ""
+            self.save(update_fields=["email", "confirmed_email"])
+
+    def email_confirmation_token(self) -> str:
+        return signing.dumps(
+            {"user": self.pk, "email": self.email}, salt=EMAIL_CONFIRMATION_SALT, compress=True
+        )
+
+    def confirm_email(self) -> None:
+        self.confirmed_email = self.email
+        self.save(update_fields=["confirmed_email"])
 
     def login_records(self) -> dict[str, models.QuerySet]:
         """django-axes' records under this username: successful logins, failed ones, lockouts."""

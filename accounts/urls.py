@@ -33,6 +33,9 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("preferences/", views.preferences, name="preferences"),
+    path("email/", views.change_email, name="change-email"),
+    path("email/resend/", views.resend_confirmation, name="resend-confirmation"),
+    path("email/confirm/<str:token>/", views.confirm_email, name="confirm-email"),
     path("export/", views.export_data, name="export-data"),
     path("delete/", views.delete_account, name="delete-account"),
 ]

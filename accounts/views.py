@@ -10,12 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companion.http import AuthenticatedHttpRequest, local_path, redirect_to_next
 from companion.models import Party
 
-from .forms import DeleteAccountForm, PreferencesForm, SignupForm
+from .forms import DeleteAccountForm, EmailForm, PreferencesForm, SignupForm
+from .mail import send_confirmation
+from .models import User
 
 
 class LocalNextMixin(auth_views.RedirectURLMixin):
@@ -44,6 +46,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, "Welcome! Mark the episodes you have seen and the companion opens up."
         )
+        if user.email:
+            confirmation_sent(request, user)
         # A new account follows nothing yet: the catalogue is where they start.
         return redirect_to_next(request.POST.get("next"), reverse("browse"))
     back = local_path(request.POST.get("next") or request.GET.get("next")) or ""
@@ -59,6 +63,59 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Preferences saved.")
         return redirect("preferences")
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+def confirmation_sent(request: HttpRequest, user: User) -> None:
+    """Send the confirmation link and say so, or say why not."""
+    if send_confirmation(request, user):
+        messages.info(request, f"We have sent a link to {user.email}: open it to confirm it.")
+    else:
+        messages.warning(
+            request,
+            f"We have sent several links to {user.email} in the last hour; "
+            "ask for another one later.",
+        )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def change_email(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    form = EmailForm(request.POST or None, user=user, initial={"email": user.email})
+    if form.is_valid():
+        address = form.cleaned_data["email"]
+        if address == user.email:
+            messages.info(request, "That is already your address.")
+        else:
+            user.change_email(address)
+            if address:
+                confirmation_sent(request, user)
+            else:
+                messages.success(request, "Your account has no email address now.")
+        return redirect("preferences")
+    return render(request, "accounts/email.html", {"form": form})
+
+
+@require_POST
+@login_required
+def resend_confirmation(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    if user.email and not user.email_confirmed:
+        confirmation_sent(request, user)
+    return redirect("preferences")
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """A GET asks, a POST confirms: a mail scanner opening the link confirms nothing."""
+    user = User.objects.confirming(token)
+    if user is None:
+        return render(request, "accounts/confirm_email.html", {"address": None}, status=400)
+    if request.method == "POST":
+        user.confirm_email()
+        messages.success(request, f"{user.email} is confirmed. Thank you!")
+        return redirect("preferences" if request.user == user else "show-list")
+    return render(request, "accounts/confirm_email.html", {"address": user.email})
 
 
 def isoformat(moment: datetime | None) -> str | None:
@@ -84,10 +141,13 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
     data = {
         "username": user.username,
         "email": user.email,
+        "email_confirmed": user.email_confirmed,
         "date_joined": user.date_joined.isoformat(),
         "preferences": {
             "hide_unwatched_titles": user.hide_unwatched_titles,
             "hide_unwatched_synopses": user.hide_unwatched_synopses,
+            "email_when_episode_airs": user.email_when_episode_airs,
+            "email_weekly_digest": user.email_weekly_digest,
         },
         "watched": [
             {
