@@ -297,15 +297,17 @@ def code_ranges(pairs: list[tuple[int, int]]) -> list[str]:
 # --- Confirming ----------------------------------------------------------------------------------
 
 
-def _micros(when: datetime) -> int:
-    return (when - EPOCH) // timedelta(microseconds=1)
+def to_micros(when: datetime | None) -> int | None:
+    return None if when is None else (when - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(micros: int | None) -> datetime | None:
+    return None if micros is None else EPOCH + timedelta(microseconds=int(micros))
 
 
 def sign(preview: ImportPreview, *, user) -> str:
     """The preview's new watches, bound to this user, as a tamper-proof token for the confirm form."""
-    watches = [
-        [pk, None if when is None else _micros(when)] for pk, when in preview.watches.items()
-    ]
+    watches = [[pk, to_micros(when)] for pk, when in preview.watches.items()]
     return signing.dumps({"u": user.pk, "w": watches}, salt=TOKEN_SALT, compress=True)
 
 
@@ -323,19 +325,15 @@ def unsign(token: str, *, user) -> dict[int, datetime | None]:
     try:
         if payload["u"] != user.pk:
             raise ValueError
-        return {
-            int(pk): None if micros is None else EPOCH + timedelta(microseconds=int(micros))
-            for pk, micros in payload["w"]
-        }
+        return {int(pk): from_micros(micros) for pk, micros in payload["w"]}
     except (KeyError, TypeError, ValueError, OverflowError):
         raise HistoryError(
             "This confirmation does not belong to you, so nothing was imported."
         ) from None
 
 
-def apply(token: str, *, user) -> int:
+def apply(watches: dict[int, datetime | None], *, user) -> int:
     """Mark the confirmed episodes watched in one transaction; returns how many were new."""
-    watches = unsign(token, user=user)
     ids = list(watches)
     chunks = [ids[i : i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
     with transaction.atomic():

@@ -6,6 +6,7 @@ from . import views
 urlpatterns = [
     path("", views.history_import, name="history"),
     path("confirm/", views.history_confirm, name="history-confirm"),
+    path("imports/<uuid:pk>/", views.history_import_status, name="history-import-status"),
     path(
         "export/trakt.json",
         views.history_export,

@@ -1,12 +1,17 @@
-from django.contrib import messages
+import uuid
+
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import exports, matching
+from companion.http import AuthenticatedHttpRequest
+
+from . import exports, matching, tasks
 from .forms import ConfirmImportForm, HistoryImportForm
+from .models import HistoryImport
 from .parsers import HistoryError
 
 
@@ -30,19 +35,29 @@ def history_import(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def history_confirm(request: HttpRequest) -> HttpResponse:
+def history_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Queue the confirmed preview; a large history is marked by a job, not in this request."""
     form = ConfirmImportForm(request.POST)
     try:
         if not form.is_valid():
             raise HistoryError("This confirmation was empty, so nothing was imported.")
-        added = matching.apply(form.cleaned_data["token"], user=request.user)
+        watches = matching.unsign(form.cleaned_data["token"], user=request.user)
     except HistoryError as error:
         context = {"form": HistoryImportForm(), "error": str(error)}
         return render(request, "history/import.html", context, status=400)
-    messages.success(
-        request, f"Imported: {added} episode{'' if added == 1 else 's'} marked watched."
-    )
-    return redirect("history")
+    with transaction.atomic():  # an import is queued with its job or not at all
+        job = HistoryImport.objects.queue(user=request.user, watches=watches)
+        tasks.apply_import.enqueue(str(job.pk))
+    return redirect("history-import-status", job.pk)
+
+
+@require_safe
+@login_required
+def history_import_status(request: AuthenticatedHttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """Where a queued import stands; the page asks again every few seconds until it is done."""
+    job = get_object_or_404(request.user.history_imports, pk=pk)
+    template = "history/status.html#status" if request.htmx else "history/status.html"
+    return render(request, template, {"job": job})
 
 
 @require_safe

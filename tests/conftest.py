@@ -1,6 +1,7 @@
 import httpx
 import pytest
 from django.core.cache import cache
+from django_tasks import default_task_backend
 
 from catalogue import tvmaze
 from tests.factories import make_character, make_show, make_user, watch
@@ -41,6 +42,13 @@ def _fresh_cache():
 def _api_rate_limit_out_of_the_way(settings):
     # Crawls and property tests make thousands of API calls; the rate limit has its own tests.
     settings.API_RATE_LIMIT = "100000/m"
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    """Tasks wait in a list, as in production before the worker takes them (tests run them)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    return default_task_backend
 
 
 @pytest.fixture
