@@ -125,7 +125,9 @@ class MediaServerEventQuerySet(models.QuerySet["MediaServerEvent"]):
                 outcome=MediaServerEvent.Outcome.IGNORED,
             )
             if (finished := reading.finished) is not None:
-                self._match(event, finished)
+                event.outcome = MediaServerEvent.Outcome.QUEUED
+                event.series_title = finished.series_title[:200]
+                event.season, event.number = finished.season, finished.number
             event.save()
             MediaServerHook.objects.filter(pk=hook.pk).update(last_event_at=now)
             # Only the latest are listed, those that changed nothing apart from the rest, so that
@@ -134,6 +136,13 @@ class MediaServerEventQuerySet(models.QuerySet["MediaServerEvent"]):
             same = mine.ignored() if event.outcome == event.Outcome.IGNORED else mine.received()
             old = same.order_by("-received_at", "-pk")[EVENTS_KEPT:]
             self.filter(pk__in=list(old.values_list("pk", flat=True))).delete()
+            if finished is not None:
+                # Matching and marking are the job's, so the server's request ends at once; queued
+                # in this transaction, so an event is never left without its job.
+                from .tasks import mark_finished
+
+                if mark_finished.enqueue(event.pk, finished.as_json()).is_finished:
+                    event.refresh_from_db()  # the immediate backend has marked it already
         return event
 
     def received(self) -> MediaServerEventQuerySet:
@@ -144,21 +153,6 @@ class MediaServerEventQuerySet(models.QuerySet["MediaServerEvent"]):
         """Deliveries that changed nothing: pauses, partial plays, movies, tests."""
         return self.filter(outcome=MediaServerEvent.Outcome.IGNORED)
 
-    def _match(self, event: MediaServerEvent, finished: Finished) -> None:
-        episode, show, reason = find_episode(finished)
-        event.show = show
-        event.series_title = finished.series_title[:200]
-        event.season, event.number = finished.season, finished.number
-        if episode is None:
-            event.outcome, event.reason = MediaServerEvent.Outcome.NOT_MATCHED, reason
-            return
-        event.season, event.number = episode.season_number, episode.number
-        if Watch.objects.filter(user=event.user, episode=episode).exists():
-            event.outcome = MediaServerEvent.Outcome.ALREADY
-        else:
-            Watch.objects.mark_watched(user=event.user, episode=episode)
-            event.outcome = MediaServerEvent.Outcome.MARKED
-
 
 class MediaServerEvent(models.Model):
     """One delivery from a media server, and what it did; episodes by code, never by title."""
@@ -167,6 +161,7 @@ class MediaServerEvent(models.Model):
         MARKED = "marked", "marked"
         ALREADY = "already", "already watched"
         NOT_MATCHED = "not_matched", "not matched"
+        QUEUED = "queued", "to be matched"
         IGNORED = "ignored", "ignored"
 
     user = models.ForeignKey(
@@ -193,6 +188,21 @@ class MediaServerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_server_display()} {self.event}: {self.summary}"
+
+    def mark(self, finished: Finished) -> None:
+        """Match the finished episode here and mark it watched; what happened is saved."""
+        episode, show, reason = find_episode(finished)
+        self.show = show
+        if episode is None:
+            self.outcome, self.reason = MediaServerEvent.Outcome.NOT_MATCHED, reason
+        else:
+            self.season, self.number = episode.season_number, episode.number
+            if Watch.objects.filter(user=self.user, episode=episode).exists():
+                self.outcome = MediaServerEvent.Outcome.ALREADY
+            else:
+                Watch.objects.mark_watched(user=self.user, episode=episode)
+                self.outcome = MediaServerEvent.Outcome.MARKED
+        self.save(update_fields=["show", "season", "number", "outcome", "reason"])
 
     @property
     def summary(self) -> str:

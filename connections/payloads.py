@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 ID_SERVICES = ("tvdb", "tmdb", "imdb", "tvmaze")
 # Plex's legacy agents put the series id, season and number in the episode's guid:
@@ -65,6 +65,16 @@ class Finished:
     @property
     def code(self) -> str:
         return f"S{self.season}E{self.number}"
+
+    def as_json(self) -> dict:
+        """What the marking job is handed (task arguments are JSON)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Finished:
+        ids = ("episode_ids", "series_ids")
+        pairs = {key: tuple((str(k), str(v)) for k, v in data[key]) for key in ids}
+        return cls(**{**data, **pairs})
 
 
 @dataclass(frozen=True)

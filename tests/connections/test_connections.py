@@ -835,3 +835,47 @@ def test_gunicorn_access_log_holds_no_webhook_secret(tmp_path, urls, masked):
     line = (tmp_path / "access.log").read_text()
     assert '"POST /api/hooks/emby/' in line
     assert (secret_of(url) in line) is not masked
+
+
+# --- Marking in a background job ------------------------------------------------------------------
+
+
+def test_a_finished_episode_is_answered_at_once_and_marked_by_the_job(
+    client, alice, urls, saga_ids, queued_tasks
+):
+    from connections.tasks import mark_finished
+
+    data = payload("plex", "scrobble")
+    response = deliver(client, urls["plex"], "plex", data)
+    assert response.status_code == 200
+    assert answer(response) == {"status": "queued", "detail": "to be matched Saga S1E4"}
+    assert "1x4" not in watched(alice)
+    [job] = queued_tasks.results
+    assert job.task.name == "mark_finished"
+
+    assert mark_finished.call(*job.args) == "marked Saga S1E4"
+    assert "1x4" in watched(alice)
+    # Running the job again (a worker retrying it) changes nothing more.
+    assert mark_finished.call(*job.args) == "nothing to do"
+    assert MediaServerEvent.objects.get().summary == "marked Saga S1E4"
+
+
+def test_a_delivery_sent_again_while_its_job_waits_is_a_duplicate(
+    client, alice, urls, saga_ids, queued_tasks
+):
+    data = payload("jellyfin", "playback-stop-completed")
+    assert answer(deliver(client, urls["jellyfin"], "jellyfin", data))["status"] == "queued"
+    assert answer(deliver(client, urls["jellyfin"], "jellyfin", data))["status"] == "duplicate"
+    assert len(queued_tasks.results) == 1
+
+
+def test_a_waiting_event_is_listed_as_waiting(alice_client, alice, urls, saga_ids, queued_tasks):
+    deliver(Client(), urls["emby"], "emby", payload("emby", "playback-stop-completed"))
+    page = alice_client.get(reverse("connections")).content.decode()
+    assert "to be matched Saga S1E4" in page
+
+
+def test_pauses_and_partial_plays_queue_no_job(client, alice, urls, saga_ids, queued_tasks):
+    data = payload("jellyfin", "playback-stop-partial")
+    assert answer(deliver(client, urls["jellyfin"], "jellyfin", data))["status"] == "ignored"
+    assert queued_tasks.results == []
