@@ -1,4 +1,4 @@
-"""Background jobs: importing a show from TVmaze, and keeping every imported show current.
+"""Background jobs: searching TVmaze, importing a show, and keeping every imported show current.
 
 In development and tests they run at once, in the request (django-tasks' immediate backend); in
 production they are queued in the database for `manage.py db_worker`, and their state, return
@@ -14,8 +14,12 @@ from django_tasks import task
 from companion.models import Show
 
 from . import importer
+from .tvmaze import Client, TVmazeUnavailable
 
 log = logging.getLogger(__name__)
+
+# The editor's page asks for the answer every two seconds; a slow TVmaze gets a message soon.
+SEARCH_TIMEOUT = 4.0
 
 
 @task()
@@ -34,3 +38,14 @@ def refresh_all_shows() -> list[int]:
     for tvmaze_id in ids:
         import_show.enqueue(tvmaze_id)
     return ids
+
+
+@task()
+def search_shows(query: str) -> dict:
+    """TVmaze's matches for a title, as {"results": [...]}, or {"problem": why} when TVmaze
+    cannot be reached, for the editor's search page to show."""
+    try:
+        with Client(timeout=SEARCH_TIMEOUT, retries=1) as client:
+            return {"results": client.search_shows(query)}
+    except TVmazeUnavailable as error:
+        return {"problem": str(error)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -16,15 +17,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks.base import TaskResult, TaskResultStatus
+from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 
 from companion.models import Show
 
 from . import tasks
 from .mapping import clean_summary
-from .tvmaze import Client, TVmazeNotFound, TVmazeUnavailable
+from .tvmaze import TVmazeNotFound, TVmazeUnavailable
 
-# An editor waits for this search; a slow TVmaze gets a message, not a hung admin page.
-SEARCH_TIMEOUT = 4.0
+# Paging back and forth through results does not ask TVmaze again.
 SEARCH_CACHE_SECONDS = 600
 
 
@@ -40,15 +41,48 @@ def _may_import(request: HttpRequest) -> bool:
     return request.user.has_perms(["companion.add_show", "companion.change_show"])
 
 
-def search_tvmaze(query: str) -> list[dict]:
-    """TVmaze's matches for a title, each with the show here that has its id, if any; cached, so
-    paging back and forth does not call TVmaze again."""
-    key = "catalogue:tvmaze-search:" + hashlib.sha256(query.casefold().encode()).hexdigest()
-    results = cache.get(key)
-    if results is None:
-        with Client(timeout=SEARCH_TIMEOUT, retries=0) as client:
-            results = client.search_shows(query)
-        cache.set(key, results, SEARCH_CACHE_SECONDS)
+@dataclass
+class Search:
+    """Where a search stands: TVmaze's answer, why there is none, or the job still asking."""
+
+    results: list[dict] | None = None
+    problem: str = ""
+    job: str = ""
+
+
+def _cache_key(query: str) -> str:
+    return "catalogue:tvmaze-search:" + hashlib.sha256(query.casefold().encode()).hexdigest()
+
+
+def search_tvmaze(query: str, *, job: str = "") -> Search:
+    """The search's answer from the cache or from its job; a new job when there is neither.
+
+    TVmaze is asked only by the job (`tasks.search_shows`), never in the editor's request.
+    """
+    results = cache.get(_cache_key(query))
+    if results is not None:
+        return Search(results=found_here(results))
+    result = None
+    if job:
+        with contextlib.suppress(TaskResultDoesNotExist, TaskResultMismatch, NotImplementedError):
+            result = tasks.search_shows.get_result(job)
+        if result is not None and list(result.args) != [query]:
+            result = None  # the job of another search: start this one's
+    if result is None:
+        result = tasks.search_shows.enqueue(query)
+    if not result.is_finished:
+        return Search(job=result.id)
+    if result.status != TaskResultStatus.SUCCESSFUL:
+        return Search(problem="The search failed (the task's error is under Tasks). Try again.")
+    answer = result.return_value or {}
+    if "results" not in answer:
+        return Search(problem=answer.get("problem", "TVmaze gave no answer. Try again."))
+    cache.set(_cache_key(query), answer["results"], SEARCH_CACHE_SECONDS)
+    return Search(results=found_here(answer["results"]))
+
+
+def found_here(results: list[dict]) -> list[dict]:
+    """TVmaze's matches, each with the show here that has its id, if any."""
     here = {
         show.tvmaze_id: show
         for show in Show.objects.filter(
@@ -82,18 +116,16 @@ def search(request: HttpRequest) -> HttpResponse:
     if not _may_import(request):
         raise PermissionDenied
     form = SearchForm(request.GET or None)
-    results, problem = None, ""
+    found = Search()
     if form.is_valid():
-        try:
-            results = search_tvmaze(form.cleaned_data["q"])
-        except TVmazeUnavailable as error:
-            problem = str(error)
+        found = search_tvmaze(form.cleaned_data["q"], job=request.GET.get("job", ""))
     context = {
         **site.each_context(request),
         "title": "Add a show from TVmaze",
         "form": form,
-        "results": results,
-        "problem": problem,
+        "results": found.results,
+        "problem": found.problem,
+        "job": found.job,
         "opts": Show._meta,
     }
     return render(request, "admin/catalogue/search.html", context)

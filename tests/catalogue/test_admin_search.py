@@ -1,5 +1,11 @@
+import html
+import re
+
 import httpx
 import pytest
+from django.core.management import call_command
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
 
 from catalogue import tvmaze
 from companion.models import Show
@@ -103,3 +109,76 @@ def test_a_show_that_cannot_be_imported_says_why(editor_client, recorded):
     text = answer.content.decode()
     assert "Nothing was imported: TVmaze numbers Under the Dome" in text
     assert "[" not in text.split("Nothing was imported:")[1].split("</li>")[0]
+
+
+# --- The search as a job, as in production --------------------------------------------------------
+
+
+@pytest.fixture
+def database_tasks(settings, monkeypatch):
+    """Tasks queued in the database, as in production; run_worker() runs them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    # The worker drops its connection between tasks; a test's is inside its transaction.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+
+def run_worker():
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+
+
+def refresh_url(page) -> str:
+    found = re.search(r'<meta http-equiv="refresh" content="2;url=([^"]+)">', page)
+    assert found is not None, "the page does not ask again"
+    return "/admin/catalogue/tvmaze/" + html.unescape(found[1])
+
+
+def test_the_search_page_asks_tvmaze_only_through_its_job(editor_client, recorded, database_tasks):
+    page = editor_client.get("/admin/catalogue/tvmaze/", {"q": "true detective"}).content.decode()
+    assert "Searching TVmaze for “true detective”" in page
+    assert recorded.requests == []
+    again = refresh_url(page)
+    # Asking again before the worker has run queues nothing more.
+    assert refresh_url(editor_client.get(again).content.decode()) == again
+    assert DBTaskResult.objects.count() == 1
+
+    run_worker()
+    text = editor_client.get(again).content.decode()
+    assert "True Detective" in text and 'name="tvmaze_id" value="5"' in text
+    assert "http-equiv" not in text
+    assert [r.url.path for r in recorded.requests] == ["/search/shows"]
+    # Searched again, the cached answer is shown at once and no job is queued.
+    editor_client.get("/admin/catalogue/tvmaze/", {"q": "True Detective"})
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_tvmaze_unreachable_from_the_job_says_so_on_the_page(
+    editor_client, monkeypatch, database_tasks
+):
+    def down(request):
+        raise httpx.ConnectError("Temporary failure in name resolution", request=request)
+
+    monkeypatch.setattr(tvmaze, "TRANSPORT", httpx.MockTransport(down))
+    page = editor_client.get("/admin/catalogue/tvmaze/", {"q": "Severance"}).content.decode()
+    run_worker()
+    text = editor_client.get(refresh_url(page)).content.decode()
+    assert "TVmaze could not be reached" in text and "http-equiv" not in text
+    # Nothing is cached from a failure: the next search asks TVmaze again.
+    editor_client.get("/admin/catalogue/tvmaze/", {"q": "Severance"})
+    assert DBTaskResult.objects.count() == 2
+
+
+def test_a_job_of_another_search_is_not_taken_for_this_one(editor_client, database_tasks):
+    page = editor_client.get("/admin/catalogue/tvmaze/", {"q": "under the dome"}).content.decode()
+    run_worker()
+    job = refresh_url(page).split("job=")[1]
+    text = editor_client.get(
+        "/admin/catalogue/tvmaze/", {"q": "true detective", "job": job}
+    ).content.decode()
+    assert "Under the Dome" not in text and "Searching TVmaze for “true detective”" in text
+
+
+def test_search_jobs_are_listed_in_the_admin(editor_client, admin_client, database_tasks):
+    editor_client.get("/admin/catalogue/tvmaze/", {"q": "true detective"})
+    run_worker()
+    listing = admin_client.get("/admin/django_tasks_database/dbtaskresult/").content.decode()
+    assert "search_shows" in listing
