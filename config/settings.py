@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "connections",
     "discussion",
     "catalogue",
+    "upcoming",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -467,15 +467,18 @@ class EpisodeQuerySet(models.QuerySet["Episode"]):
         """Regular episodes past the safe point, in order: the first is what is up next."""
         return self.regular().filter(sequence__gt=point.sequence).order_by("sequence")
 
-    def up_next(self, points: dict[int, SafePoint]) -> dict[int, Episode]:
-        """Per show id, `after(point).first()` for each point, in one query however many shows."""
+    def past(self, points: dict[int, SafePoint]):
+        """Regular episodes past each show's point (show id -> point), however many shows."""
         after_each = Q(pk__in=[])
         for show_id, point in points.items():
             after_each |= Q(show_id=show_id, sequence__gt=point.sequence)
+        return self.regular().filter(after_each)
+
+    def up_next(self, points: dict[int, SafePoint]) -> dict[int, Episode]:
+        """Per show id, `after(point).first()` for each point, in one query however many shows."""
         first = Window(RowNumber(), partition_by=[F("show_id")], order_by=[F("sequence").asc()])
         found = (
-            self.regular()
-            .filter(after_each)
+            self.past(points)
             .select_related("show")
             .annotate(rank_in_show=first)
             .filter(rank_in_show=1)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UpcomingConfig(AppConfig):
+    name = "upcoming"
+    verbose_name = "Calendar and feed of upcoming episodes"
