@@ -11,6 +11,7 @@ from history.urls import old_urlpatterns as old_history_urls
 urlpatterns = [
     path("", include("companion.urls")),
     path("", include("discussion.urls")),
+    path("", include("upcoming.urls")),
     path("accounts/history/", include(old_history_urls)),
     path("accounts/tokens/", api_views.tokens, name="api-tokens"),
     path("accounts/tokens/<int:pk>/revoke/", api_views.revoke_token, name="api-token-revoke"),

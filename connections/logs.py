@@ -1,4 +1,4 @@
-"""Webhook URLs carry their secret in the path: these keep it out of every log line."""
+"""Webhook and calendar feed URLs carry their secret in the path: these keep it out of every log line."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import re
 
 # /api/hooks/<server>/<secret>/: anyone who reads the secret can mark episodes for its viewer.
 HOOK_SECRET = re.compile(r"(/api/hooks/[^/\s?#\"]*/)[^/\s?#\"]+")
-MASKED = r"\1[secret]"
+# /calendar/feed/<secret>.ics (upcoming/): anyone who reads it learns the viewer's shows and progress.
+FEED_SECRET = re.compile(r"(/calendar/feed/)[^/\s?#\"]+?(\.ics)")
 
 
 def mask_secrets(text: str) -> str:
-    """The text with the secret of any webhook path in it replaced by "[secret]"."""
-    return HOOK_SECRET.sub(MASKED, text)
+    """The text with the secret of any webhook or calendar feed path in it replaced by "[secret]"."""
+    return FEED_SECRET.sub(r"\1[secret]\2", HOOK_SECRET.sub(r"\1[secret]", text))
 
 
 class MaskHookSecrets(logging.Filter):

@@ -76,6 +76,15 @@ class _Links(HTMLParser):
             self._form = None
 
 
+def readable(response) -> str:
+    """The body as its reader sees it: an iCalendar feed's long lines unfolded (RFC 5545 3.1), so
+    a word folded across two lines is looked for whole."""
+    body = response.content.decode(errors="replace")
+    if response.get("Content-Type", "").startswith("text/calendar"):
+        body = re.sub(r"\r\n[ \t]", "", body)
+    return body
+
+
 def links_in(url: str, response, terms: list[str]) -> list[str]:
     found = [response.headers[name] for name in LINK_HEADERS if name in response.headers]
     if response.get("Content-Type", "").startswith("text/html"):
@@ -175,7 +184,7 @@ def crawl(
                 htmx=htmx,
                 status=response.status_code,
                 headers=tuple(sorted(response.headers.items())),
-                body=response.content.decode(errors="replace"),
+                body=readable(response),
             )
             queue.extend((link, url) for link in links_in(url, response, terms))
         answers = {fetched[key].status for key in ((url, False), (url, True)) if key in fetched}

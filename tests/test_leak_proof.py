@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,6 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +35,7 @@ from discussion.models import Post, PostReport, Rating
 from tests.crawl import Fetched, crawl, urls_from_urlconf
 from tests.factories import make_user
 from tests.helpers import form_values, mask_csrf
+from upcoming.models import CalendarFeed
 
 # Half a minute of generated shows and viewers: `make test-fast` leaves it out, `make test` runs it.
 pytestmark = pytest.mark.slow
@@ -47,6 +48,14 @@ MARKER = re.compile(r"zq[a-z0-9]+?qz")
 # cannot look like a leak. "zq" matches every marker at once (a show holds fewer than 20 of a
 # kind, search's page size); "z" is too short to search; "absent" finds nothing.
 SEARCH_TERMS = ["zq", "z", "absent"]
+# The calendar and its feed tell episodes by their air dates around today: the clock is stopped at
+# noon of this day for every request, so the same show airs the same way in every run.
+TODAY = dt.date(2026, 12, 9)
+NOON = dt.datetime.combine(TODAY, dt.time(12, 0), tzinfo=dt.UTC)
+
+
+def frozen_clock():
+    return mock.patch("django.utils.timezone.now", return_value=NOON)
 
 
 def marker(show: str, kind: str, *ids: int) -> str:
@@ -181,6 +190,14 @@ def split_markers(specs: list[ShowSpec], viewer: Viewer) -> tuple[set[str], set[
 # --- Building the database from a spec ------------------------------------------------------------
 
 
+def air_date(index: int, count: int) -> dt.date | None:
+    """Every other day around TODAY, in story order, so a show has aired episodes on both sides of
+    the viewer's point and episodes still to air; every fifth has no date yet."""
+    if index % 5 == 4:
+        return None
+    return TODAY + dt.timedelta(days=2 * (index - count // 2))
+
+
 def build_show(spec: ShowSpec) -> list[Episode]:
     show = Show.objects.create(
         title=spec.slug.title(), slug=spec.slug, premise="It spoils nothing."
@@ -198,6 +215,8 @@ def build_show(spec: ShowSpec) -> list[Episode]:
                 airs_after=episodes[follows] if follows >= 0 else None,
                 title=marker(spec.slug, "title", index) if spec.titled[index] else "",
                 synopsis=marker(spec.slug, "syn", index) if spec.synopsised[index] else "",
+                air_date=air_date(index, len(spec.episodes)),
+                airtime=dt.time(21, 0) if index % 2 else None,
             )
         )
     return episodes
@@ -347,6 +366,11 @@ BETA = ShowSpec(
     notes=[(0, 0, 0), (1, 0, 2), (2, 1, 1)],
     watched={0},
 )
+
+
+def feed_tokens(user) -> tuple[str, ...]:
+    """The secret of the viewer's calendar feed, for the crawl to read it as their calendar app does."""
+    return () if user is None else (CalendarFeed.objects.issue(user=user)[1],)
 
 
 def sign_in(viewer: Viewer):
@@ -511,8 +535,10 @@ def past_the_safe_point(draw, spec: ShowSpec, signed_in: bool) -> dict:
 # --- Crawling -------------------------------------------------------------------------------------
 
 
-def route_values(show: Show | None) -> dict[str, list]:
+def route_values(show: Show | None, feed_tokens: tuple[str, ...]) -> dict[str, list]:
     """What to plug into each route parameter: the keys of everything in the database, and of nothing."""
+    # Calendar feeds by their secret: the viewer's own, and one that is nobody's.
+    feeds = [*feed_tokens, "sfc_none"]
     if show is None:
         return {
             "slug": ["nope"],
@@ -526,6 +552,7 @@ def route_values(show: Show | None) -> dict[str, list]:
             "public_id": ["none"],
             "server": ["jellyfin", "plex", "emby", "nope"],
             "secret": ["sfm_none"],
+            "feed_token": feeds,
         }
     positions = list(show.episodes.values_list("season__number", "number")) + [(9, 1), (1, 99)]
     return {
@@ -554,13 +581,14 @@ def route_values(show: Show | None) -> dict[str, list]:
         # Webhook URLs take only POSTs from media servers; the crawler's GETs get a JSON 405.
         "server": ["jellyfin", "plex", "emby", "nope"],
         "secret": ["sfm_none"],
+        "feed_token": feeds,
     }
 
 
 API_ITEM = re.compile(r"^/api/v1/shows/[^/]+/(recaps|notes|characters)/([^/]+)/$")
 
 
-def seeds() -> list[str]:
+def seeds(feed_tokens: tuple[str, ...] = ()) -> list[str]:
     """The home page, the show page, and every route with the keys of every object plugged in.
 
     An API item route gets the ids of its own kind and one that is not there: another kind's id
@@ -568,7 +596,7 @@ def seeds() -> list[str]:
     """
     urls = ["/", "/shows/alpha/"]
     for show in [*Show.objects.all(), None]:
-        urls += urls_from_urlconf(route_values(show))
+        urls += urls_from_urlconf(route_values(show, feed_tokens))
     kind_of = {
         **dict.fromkeys(Recap.objects.values_list("public_id", flat=True), "recaps"),
         **dict.fromkeys(ReviewerNote.objects.values_list("public_id", flat=True), "notes"),
@@ -663,11 +691,12 @@ def test_no_response_anywhere_holds_anything_past_the_safe_point(db, spec, viewe
     The places the rule was taken out to prove this test can fail, and what failed, are listed
     under "Mutations tried" in SECURITY.md.
     """
-    with transaction.atomic():
+    with transaction.atomic(), frozen_clock():
         cache.clear()
         user, friend, client = sign_in(viewer)
         for each in (spec, BETA):
             build(each, viewer, user=user, friend=friend)
+        feeds = feed_tokens(user)
         spoilers, safe = split_markers([spec, BETA], viewer)
         before = changeable_state()
         watched_run = [i for i in spec.regular if i <= spec.safe_index()]
@@ -680,7 +709,7 @@ def test_no_response_anywhere_holds_anything_past_the_safe_point(db, spec, viewe
             # show what lies between the two points; only what is safe at both must be served.
             safe -= looked_back_spoilers(spec, viewer, look_back)
 
-        start = seeds()
+        start = seeds(feeds)
         fetched = everything_served(client, start)
         if user is not None:
             by_token = served_to_a_token(user, start)
@@ -751,7 +780,7 @@ def differential(spec, viewer, data, *, warm_cache: bool = False) -> None:
     page may be rendered afresh for it (a slow first look would tell), so every request makes as
     many queries as when it was asked again before the edit.
     """
-    with transaction.atomic():
+    with transaction.atomic(), frozen_clock():
         cache.clear()
         user, friend, client = sign_in(viewer)
         drawn = {}
@@ -766,21 +795,21 @@ def differential(spec, viewer, data, *, warm_cache: bool = False) -> None:
         _, added = build(spec, viewer, user=user, friend=friend, first=hidden_content)
         build(BETA, viewer, user=user, friend=friend)
         extra = drawn
-        start = seeds()
-        # Exports stamp the time; both databases are looked at in the same instant.
-        with mock.patch("django.utils.timezone.now", return_value=timezone.now()):
-            with_extra = everything_served(client, start)
-            if warm_cache:
-                again = CountingQueries(client)
-                everything_served(again, start)
-            for content in added:
-                content.delete()
-            if warm_cache:
-                after_edit = CountingQueries(client)
-                without = everything_served(after_edit, start)
-            else:
-                cache.clear()
-                without = everything_served(client, start)
+        start = seeds(feed_tokens(user))
+        # Exports and the feed stamp the time: the clock stopped, both databases are looked at in
+        # the same instant.
+        with_extra = everything_served(client, start)
+        if warm_cache:
+            again = CountingQueries(client)
+            everything_served(again, start)
+        for content in added:
+            content.delete()
+        if warm_cache:
+            after_edit = CountingQueries(client)
+            without = everything_served(after_edit, start)
+        else:
+            cache.clear()
+            without = everything_served(client, start)
 
         full = replace(spec, **{key: getattr(spec, key) + items for key, items in extra.items()})
         found = leaks(with_extra, split_markers([full, BETA], viewer)[0])

@@ -15,9 +15,11 @@ TODAY = dt.date(2026, 12, 9)
 SEASON_4 = {1: -15, 2: -8, 3: -1, 4: 0, 5: 7, 6: 14, 7: 21, 8: 28, 9: 35, 10: None}
 
 
-def make_airing_show(slug: str = "orbit", *, airtime: dt.time | None = dt.time(21, 0)) -> Show:
+def make_airing_show(
+    slug: str = "orbit", *, title: str = "", airtime: dt.time | None = dt.time(21, 0)
+) -> Show:
     """Seasons 1-3 (six episodes each) aired years ago; season 4 is airing around TODAY."""
-    show = Show.objects.create(title=slug.title(), slug=slug, network="Apple TV+")
+    show = Show.objects.create(title=title or slug.title(), slug=slug, network="Apple TV+")
     for number in (1, 2, 3, 4):
         season = Season.objects.create(show=show, number=number)
         count = 10 if number == 4 else 6
@@ -75,3 +77,15 @@ def erin(orbit):
     user = make_user("erin", hide_unwatched_titles=True)
     watch_up_to(user, orbit, 4, 3)
     return user
+
+
+@pytest.fixture
+def frozen_today():
+    """The clock stopped at noon UTC on TODAY, for the views that read the day from it."""
+    from unittest import mock
+
+    from django.utils import timezone
+
+    noon = dt.datetime.combine(TODAY, dt.time(12, 0), tzinfo=dt.UTC)
+    with mock.patch.object(timezone, "now", return_value=noon):
+        yield TODAY

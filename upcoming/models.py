@@ -1,0 +1,49 @@
+"""A viewer's personal calendar feed URL.
+
+As with webhook URLs (connections/) and API tokens, the URL carries a secret of which we keep only
+the SHA-256: it is shown once, and replacing or revoking it stops the old one at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from api.models import hash_token
+
+TOKEN_PREFIX = "sfc_"
+
+
+class CalendarFeedQuerySet(models.QuerySet["CalendarFeed"]):
+    @transaction.atomic
+    def issue(self, *, user) -> tuple[CalendarFeed, str]:
+        """A new feed URL token for the viewer, replacing any earlier one; the raw value is not stored."""
+        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.filter(user=user).delete()
+        return self.create(user=user, token_hash=hash_token(raw)), raw
+
+    def find(self, raw: str) -> CalendarFeed | None:
+        """The live feed with this token, or None for anything else (a revoked one included)."""
+        if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+            return None
+        return (
+            self.filter(token_hash=hash_token(raw), user__is_active=True)
+            .select_related("user")
+            .first()
+        )
+
+
+class CalendarFeed(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.user}'s calendar feed"

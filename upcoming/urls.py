@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/revoke/", views.revoke, name="calendar-revoke"),
+    path("calendar/feed/<str:feed_token>.ics", views.feed, name="calendar-feed"),
+]
