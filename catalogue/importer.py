@@ -150,7 +150,6 @@ def _free_slug(title: str) -> str:
 def _episodes(show: Show, planned: list[PlannedEpisode]) -> tuple[int, int]:
     """Create what is new and update what is unreviewed, in bulk; returns (added, updated)."""
     seasons = {season.number: season for season in show.seasons.all()}
-    # New seasons hold no episodes yet, so none of Season.save()'s moving of episodes applies.
     Season.objects.bulk_create(
         Season(
             show=show,

@@ -90,6 +90,16 @@ class ParentShowInlineMixin:
         return field
 
 
+class ResequenceMixin:
+    """Episodes and seasons edited here are put in story order once the whole form is saved,
+    inlines too (Episode.save and Season.save leave that to their writer)."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        show = form.instance if isinstance(form.instance, Show) else form.instance.show
+        show.resequence()
+
+
 class RememberParentMixin:
     def get_form(self, request, obj=None, change=False, **kwargs):
         request._admin_parent = obj
@@ -103,7 +113,7 @@ class SeasonInline(admin.TabularInline):
 
 
 @admin.register(Show)
-class ShowAdmin(admin.ModelAdmin):
+class ShowAdmin(ResequenceMixin, admin.ModelAdmin):
     form = ReviewOnEditForm
     list_display = ["title", "network", "slug", "status", "reviewed"]
     list_filter = ["reviewed"]
@@ -191,7 +201,7 @@ class EpisodeInline(ParentShowInlineMixin, admin.TabularInline):
 
 
 @admin.register(Season)
-class SeasonAdmin(RememberParentMixin, ParentShowInlineMixin, admin.ModelAdmin):
+class SeasonAdmin(ResequenceMixin, RememberParentMixin, ParentShowInlineMixin, admin.ModelAdmin):
     list_display = ["show", "number", "period", "premiere_date"]
     list_filter = ["show"]
     search_fields = ["show__title", "period"]
@@ -216,7 +226,7 @@ class ReviewerNoteInline(ParentShowInlineMixin, admin.StackedInline):
 
 
 @admin.register(Episode)
-class EpisodeAdmin(RememberParentMixin, admin.ModelAdmin):
+class EpisodeAdmin(ResequenceMixin, RememberParentMixin, admin.ModelAdmin):
     form = ReviewOnEditForm
     list_display = ["show", "code", "display_title", "air_date", "reviewed", "preview_link"]
     list_filter = ["show", "season__number", "reviewed"]

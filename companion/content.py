@@ -463,7 +463,7 @@ def _upsert(model, lookup: dict, values: dict):
         if isinstance(obj, Episode):
             # The order is checked once, when every episode is in its new place.
             obj.clean_fields()
-            obj.save(resequence=False)
+            obj.save()
         else:
             obj.full_clean(validate_unique=False, validate_constraints=False)
             obj.save()

@@ -52,6 +52,7 @@ def make_show(
                 outlet="The Daily Test",
                 author="Critic",
             )
+    show.resequence()
     return show
 
 

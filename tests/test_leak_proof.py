@@ -219,6 +219,10 @@ def build_show(spec: ShowSpec) -> list[Episode]:
                 airtime=dt.time(21, 0) if index % 2 else None,
             )
         )
+    show.resequence()
+    places = dict(show.episodes.values_list("pk", "sequence"))
+    for built in episodes:
+        built.sequence = places[built.pk]
     return episodes
 
 

@@ -408,13 +408,10 @@ class Season(models.Model):
         return f"{self.show} season {self.number}" if self.number else f"{self.show} specials"
 
     def save(self, *args, **kwargs):
+        """Save; a renumbered season's episodes follow it (their places: Show.resequence())."""
         with transaction.atomic():
             super().save(*args, **kwargs)
-            moved = self.episodes.exclude(season_number=self.number).update(
-                season_number=self.number
-            )
-            if moved:
-                self.show.resequence()
+            self.episodes.exclude(season_number=self.number).update(season_number=self.number)
 
     def clean(self):
         if self.pk is None or not self.show_id:
@@ -559,19 +556,16 @@ class Episode(models.Model):
     def __str__(self) -> str:
         return f"{self.show} {self.code}"
 
-    def save(self, *args, resequence: bool = True, **kwargs):
-        """Save, then put every episode of the show back in story order (one transaction)."""
+    def save(self, *args, **kwargs):
+        """Save; a new episode waits at the end of the show until the writer calls
+        Show.resequence(), once, after all its changes."""
         self._take_position_from_season()
-        with transaction.atomic():
-            if self.pk is None:
-                last = Episode.objects.filter(show_id=self.show_id).aggregate(
-                    m=models.Max("sequence")
-                )["m"]
-                self.sequence = (last or 0) + 1
-            super().save(*args, **kwargs)
-            if resequence:
-                self.show.resequence()
-                self.sequence = Episode.objects.values_list("sequence", flat=True).get(pk=self.pk)
+        if self.pk is None:
+            last = Episode.objects.filter(show_id=self.show_id).aggregate(m=models.Max("sequence"))[
+                "m"
+            ]
+            self.sequence = (last or 0) + 1
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return self.url

@@ -31,6 +31,7 @@ def specials_show(db):
         special = episode(show, f"0x{number}")
         special.airs_after = after
         special.save()
+    show.resequence()
     vera = Character.objects.create(
         show=show,
         name="Vera Quill",
@@ -125,6 +126,7 @@ def crowded_specials(db):
         Episode.objects.create(
             season=specials, number=number, airs_after=first, title=f"Moon {number:02}"
         )
+    show.resequence()
     viewer = make_user("lunar", hide_unwatched_titles=True)
     watch(viewer, show, "1x1", "0x22")
     return viewer

@@ -26,6 +26,7 @@ def special(show):
         synopsis="SYNOPSIS-saga-special",
         airs_after=episode(show, "1x05"),
     )
+    show.resequence()
     Recap.objects.create(episode=christmas, text="RECAP-saga-special")
     make_character(show, "Yara", "0x01", {"0x01": "alive"})
     return christmas
@@ -89,6 +90,7 @@ def test_a_special_title_follows_the_hide_preference(client, show, special):
 def test_a_special_without_a_place_sits_at_the_end(show):
     specials = Season.objects.create(show=show, number=0)
     Episode.objects.create(season=specials, number=1)
+    show.resequence()
     assert show.episodes.order_by("sequence").last().code == "0x1"
 
 
@@ -98,6 +100,7 @@ def test_a_special_without_a_place_sits_where_its_air_date_puts_it(show):
     Episode.objects.filter(pk=episode(show, "2x01").pk).update(air_date=dt.date(2020, 6, 1))
     specials = Season.objects.create(show=show, number=0)
     Episode.objects.create(season=specials, number=1, air_date=dt.date(2020, 5, 1))
+    show.resequence()
     order = [e.code for e in show.episodes.order_by("sequence")]
     # Before the first episode known to have aired later: never earlier than it could be.
     assert order.index("0x1") == order.index("2x1") - 1
@@ -231,6 +234,14 @@ def test_moving_an_episode_past_content_that_must_follow_it_is_refused(client, e
     assert Episode.objects.get(pk=debut.pk).code == "1x4"
 
 
+def test_a_special_moved_in_the_admin_takes_its_new_place(client, editor, show, special):
+    client.force_login(editor)
+    url = reverse("admin:companion_episode_change", args=[special.pk])
+    admin_post(client, url, airs_after=episode(show, "1x02").pk)
+    order = [e.code for e in show.episodes.order_by("sequence")]
+    assert order.index("0x1") == order.index("1x2") + 1
+
+
 def test_renumbering_a_season_moves_every_episode_in_it(client, editor, show):
     client.force_login(editor)
     season = Season.objects.get(show=show, number=2)
@@ -241,6 +252,7 @@ def test_renumbering_a_season_moves_every_episode_in_it(client, editor, show):
     ]
     Season.objects.create(show=show, number=2)
     Episode.objects.create(season=Season.objects.get(show=show, number=2), number=1)
+    show.resequence()
     assert client.get("/shows/saga/s2/e1/").status_code == 200
     assert [e.code for e in show.episodes.order_by("sequence")][5] == "2x1"
 

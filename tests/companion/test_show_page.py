@@ -207,6 +207,7 @@ def extras(db):
     Episode.objects.create(
         season=specials, number=1, title="TITLE-extras-0x1", airs_after=episode(show, "1x2")
     )
+    show.resequence()
     return show
 
 

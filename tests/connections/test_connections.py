@@ -143,7 +143,7 @@ def saga_ids(show):
     """Saga's 1x04 carries the ids the fixtures name for it."""
     target = episode(show, "1x04")
     target.tvdb_id, target.tmdb_id, target.imdb_id = "7464567", "1959093", "tt9184960"
-    target.save(resequence=False)
+    target.save()
     return show
 
 
