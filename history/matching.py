@@ -20,9 +20,8 @@ from itertools import groupby
 from django.core import signing
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
-from django.utils import timezone
 
-from companion.models import Episode, Follow, Season, Show, Watch
+from companion.models import Episode, Season, Show, Watch
 
 from .parsers import EPOCH, HistoryError, Parsed, Row
 
@@ -342,18 +341,4 @@ def apply(watches: dict[int, datetime | None], *, user) -> int:
             raise HistoryError(
                 "Some of these episodes no longer exist, so nothing was imported. Upload the file again."
             )
-        already = {
-            pk
-            for chunk in chunks
-            for pk in user.watches.filter(episode_id__in=chunk).values_list("episode_id", flat=True)
-        }
-        now = timezone.now()
-        new = [
-            Watch(user=user, episode_id=pk, watched_at=when or now)
-            for pk, when in watches.items()
-            if pk not in already
-        ]
-        # ignore_conflicts: a watch marked in another tab since the preview stays as it was.
-        Watch.objects.bulk_create(new, ignore_conflicts=True, batch_size=ID_CHUNK)
-        Follow.objects.follow_shows_of(user=user, episode_ids=ids)
-    return len(new)
+        return Watch.objects.mark_many(user=user, episodes=watches)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
 from .catalogue import Episode, Season, Show
 from .rule import signed_in_id
+
+# SQLite allows 999 variables per statement in older builds; ids go in chunks below that.
+ID_CHUNK = 900
 
 
 class WatchQuerySet(models.QuerySet["Watch"]):
@@ -16,9 +21,7 @@ class WatchQuerySet(models.QuerySet["Watch"]):
     @transaction.atomic
     def mark_watched(self: WatchQuerySet, *, user, episode: Episode) -> None:
         """Mark one episode watched; the viewer follows its show from then on."""
-        # ignore_conflicts makes a double click or two racing requests leave exactly one row.
-        self.bulk_create([Watch(user=user, episode=episode)], ignore_conflicts=True)
-        Follow.objects.follow(user=user, shows=[episode.show_id])
+        self.mark_many(user=user, episodes={episode.pk: None}, shows=[episode.show_id])
 
     @transaction.atomic
     def mark_watched_up_to(self: WatchQuerySet, *, user, episode: Episode) -> int:
@@ -28,27 +31,52 @@ class WatchQuerySet(models.QuerySet["Watch"]):
             .regular()
             .filter(sequence__lte=episode.sequence)
         )
-        already = set(
-            self.filter(user=user, episode__in=prefix).values_list("episode_id", flat=True)
-        )
-        wanted = [pk for pk in prefix.values_list("pk", flat=True) if pk not in already]
-        if episode.is_special and episode.pk not in already:
-            wanted.append(episode.pk)
-        self.bulk_create([Watch(user=user, episode_id=pk) for pk in wanted], ignore_conflicts=True)
-        Follow.objects.follow(user=user, shows=[episode.show_id])
-        return len(wanted)
+        ids = list(prefix.values_list("pk", flat=True))
+        if episode.is_special:
+            ids.append(episode.pk)
+        return self.mark_many(user=user, episodes=dict.fromkeys(ids), shows=[episode.show_id])
 
     @transaction.atomic
     def mark_season_watched(self: WatchQuerySet, *, user, season: Season) -> int:
         """Mark every episode of one season watched; returns how many were new."""
-        episodes = Episode.objects.filter(season=season)
-        already = set(
-            self.filter(user=user, episode__in=episodes).values_list("episode_id", flat=True)
-        )
-        wanted = [pk for pk in episodes.values_list("pk", flat=True) if pk not in already]
-        self.bulk_create([Watch(user=user, episode_id=pk) for pk in wanted], ignore_conflicts=True)
-        Follow.objects.follow(user=user, shows=[season.show_id])
-        return len(wanted)
+        ids = Episode.objects.filter(season=season).values_list("pk", flat=True)
+        return self.mark_many(user=user, episodes=dict.fromkeys(ids), shows=[season.show_id])
+
+    @transaction.atomic
+    def mark_many(
+        self: WatchQuerySet,
+        *,
+        user,
+        episodes: dict[int, datetime | None],
+        shows: list[int] | None = None,
+    ) -> int:
+        """Mark these episodes (ids) watched, each when given or now; returns how many were new.
+
+        The one place watches are written: one episode, up to an episode, a season, and an
+        imported history. Episodes already watched keep their first date; the viewer follows
+        `shows`, or the shows of these episodes.
+        """
+        ids = list(episodes)
+        already: set[int] = set()
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start : start + ID_CHUNK]
+            already.update(
+                self.filter(user=user, episode_id__in=chunk).values_list("episode_id", flat=True)
+            )
+        now = timezone.now()
+        new = [
+            Watch(user=user, episode_id=pk, watched_at=when or now)
+            for pk, when in episodes.items()
+            if pk not in already
+        ]
+        # ignore_conflicts: a watch marked meanwhile (a double click, two racing requests, another
+        # tab) stays as it is, exactly one row.
+        self.bulk_create(new, ignore_conflicts=True, batch_size=ID_CHUNK)
+        if shows is None:
+            Follow.objects.follow_shows_of(user=user, episode_ids=ids)
+        else:
+            Follow.objects.follow(user=user, shows=shows)
+        return len(new)
 
     def unmark(self, *, user, episode: Episode) -> None:
         self.filter(user=user, episode=episode).delete()

@@ -1,11 +1,12 @@
 """Marking episodes watched: one click with htmx, a plain POST without JavaScript."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
 
-from companion.models import Watch
+from companion.models import Follow, Watch
 from tests.factories import episode
 from tests.helpers import HTMX
 
@@ -156,3 +157,18 @@ def test_anonymous_htmx_redirect_keeps_the_whole_page_address(client, show):
         HTTP_HX_CURRENT_URL="http://testserver/shows/saga/search/?q=a&b=c",
     )
     assert response["HX-Redirect"] == "/accounts/login/?next=/shows/saga/search/%3Fq%3Da%26b%3Dc"
+
+
+def test_marking_many_keeps_first_dates_and_follows_their_shows(outsider, show):
+    first = datetime(2024, 1, 1, tzinfo=UTC)
+    Watch.objects.mark_watched(user=outsider, episode=episode(show, "1x01"))
+    marked = dict(Watch.objects.filter(user=outsider).values_list("episode_id", "watched_at"))
+    added = Watch.objects.mark_many(
+        user=outsider,
+        episodes={episode(show, "1x01").pk: first, episode(show, "1x02").pk: first},
+    )
+    assert added == 1
+    dates = dict(Watch.objects.filter(user=outsider).values_list("episode_id", "watched_at"))
+    assert dates[episode(show, "1x01").pk] == marked[episode(show, "1x01").pk]
+    assert dates[episode(show, "1x02").pk] == first
+    assert Follow.objects.filter(user=outsider, show=show).count() == 1
