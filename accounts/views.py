@@ -260,6 +260,17 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
             for report in user.post_reports.select_related("reporter_safe_point__show")
         ],
         "display_name": user.display_name,
+        # The mail we sent about their shows: which episode each told of, by code, and when.
+        "episode_mails": [
+            {"show": show_slug, "episode": f"{season}x{number}", "sent_at": at.isoformat()}
+            for show_slug, season, number, at in user.episode_mails.order_by("sent_at").values_list(
+                "episode__show__slug", "episode__season_number", "episode__number", "sent_at"
+            )
+        ],
+        "weekly_digests": [
+            {"week": week.isoformat(), "sent_at": at.isoformat()}
+            for week, at in user.digest_mails.order_by("week").values_list("week", "sent_at")
+        ],
         "login_records": {
             "logins": [
                 {**login_record(log), "logged_out_at": isoformat(log.logout_time)}

@@ -29,7 +29,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 def email_settings(url: str) -> dict:
-    """Turn EMAIL_URL (smtp://user:pass@host:port?tls=1, or console:) into Django's settings."""
+    """Turn EMAIL_URL (smtp://user:pass@host:port?tls=1&timeout=30, or console:) into Django's settings."""
     if not url or url.startswith("console:"):
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     parts = urlsplit(url)
@@ -46,6 +46,8 @@ def email_settings(url: str) -> dict:
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_SSL": parts.scheme == "smtps",
         "EMAIL_USE_TLS": query.get("tls", ["0"])[0] in {"1", "true"},
+        # Without one, a mail server that stops answering holds the task worker for ever.
+        "EMAIL_TIMEOUT": float(query.get("timeout", ["30"])[0]),
     }
 
 
@@ -246,6 +248,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 vars().update(email_settings(env("EMAIL_URL")))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Spoilerfree <noreply@localhost>")
+# Where links in mail sent by scheduled tasks point: they have no request to take the host from.
+SITE_URL = env(
+    "SITE_URL",
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000",
+).rstrip("/")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

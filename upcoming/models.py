@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from api.models import hash_token
+from companion.models import Episode
 
 TOKEN_PREFIX = "sfc_"
 
@@ -47,3 +48,47 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}'s calendar feed"
+
+
+class EpisodeMail(models.Model):
+    """An aired episode a viewer has been mailed about: each is told once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="episode_mails"
+    )
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "episode"], name="one_mail_per_episode")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} told of {self.episode}"
+
+
+class DigestMail(models.Model):
+    """A weekly digest sent: one a week each."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_mails"
+    )
+    # The Monday of the week it was sent in.
+    week = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="one_digest_a_week")]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.user}, week of {self.week}"
+
+
+class AiredMailRun(models.Model):
+    """A day the aired-episode mail ran for: the next run takes episodes aired from there on."""
+
+    day = models.DateField(unique=True)
+
+    def __str__(self) -> str:
+        return f"Aired-episode mail for {self.day}"

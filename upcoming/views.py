@@ -10,10 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from companion.http import AuthenticatedHttpRequest
 
+from . import mail
 from .ical import calendar_of
 from .models import CalendarFeed
 from .schedule import Schedule, schedule_for
@@ -79,3 +81,28 @@ def feed(request: HttpRequest, feed_token: str) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+WHAT = {
+    "aired": "the emails when an episode of a show you follow airs",
+    "digest": "the weekly digest of your shows",
+}
+
+
+# RFC 8058: a mail provider's one-click POST carries no CSRF token and no session; the signed
+# link is the credential, and all it can do is stop mail.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """A GET asks (a link scanner stops nothing); a POST, from the button or the mail provider, stops."""
+    found = mail.unsubscribing(token)
+    if found is None:
+        return render(request, "upcoming/unsubscribe.html", {"what": None}, status=400)
+    user, kind = found
+    if request.method == "POST":
+        mail.stop(user, kind)
+    return render(
+        request,
+        "upcoming/unsubscribe.html",
+        {"what": WHAT[kind], "done": request.method == "POST"},
+    )
