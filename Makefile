@@ -42,7 +42,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-# Issue 17's measurements into docs/PERFORMANCE.md: SQLite; BENCH_ARGS=--postgres for PostgreSQL,
+# Issue 26's measurements into docs/PERFORMANCE.md: SQLite; BENCH_ARGS=--postgres for PostgreSQL,
 # BENCH_ARGS=--quick for shorter runs (python -m bench --help for the rest).
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

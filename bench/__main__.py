@@ -1,7 +1,7 @@
 """`python -m bench` (`make bench`): the parent process, which runs each step in a child process.
 
 The parent never touches a real database. It creates a throwaway one (a temporary SQLite file, or a
-`spoilerfree_bench` database beside DATABASE_URL's PostgreSQL one), then runs `migrate`,
+`spoilerfree_bench_<pid>` database beside DATABASE_URL's PostgreSQL one), then runs `migrate`,
 `collectstatic`, `python -m bench --step build` (bench.data) and `--step measure` (bench.measure) as
 child processes with DATABASE_URL pointing at it and the production settings (DJANGO_DEBUG=0),
 serves it with gunicorn and drives that with wrk (bench.serve), drops the throwaway database and
@@ -28,8 +28,10 @@ from django.core.management.color import color_style
 
 from bench import BenchError
 
-BENCH_DATABASE = "spoilerfree_bench"
-DEFAULT_POSTGRES = "postgres://postgres@localhost:5432/test"
+# A name of this run's own, so two runs on one server (two worktrees, say) never share one.
+BENCH_DATABASE = f"spoilerfree_bench_{os.getpid()}"
+# Only to connect to, to create and drop the benchmark's own database.
+DEFAULT_POSTGRES = "postgres://postgres@localhost:5432/postgres"
 style = color_style()
 
 
@@ -63,9 +65,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2).")
     parser.add_argument(
-        "--seconds", type=int, help="Seconds of wrk per run; a page takes 2 per round (3; quick 2)."
+        "--seconds", type=int, help="Seconds of each wrk run; a round is two runs (3; quick 2)."
     )
-    parser.add_argument("--rounds", type=int, default=3, help="A B rounds per page (3).")
+    parser.add_argument("--rounds", type=int, help="A B rounds per measurement (3; quick 2).")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        help="Viewers who each read every page once, for the misses (5,000; quick 2,500).",
+    )
     parser.add_argument(
         "--viewers", type=int, help="Viewers in each of the memory check's three groups (100)."
     )
@@ -84,24 +91,41 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-docs", action="store_true", help="Print the results only.")
     parser.add_argument(
+        "--report-from",
+        type=Path,
+        help="Write the report again from a run's results (the run names the file).",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="Keep the throwaway database to look into."
     )
     # Internal: the child processes that run against the throwaway database.
     parser.add_argument("--step", choices=["build", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--built", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     quick = options.quick
     for name, full, short in (
         ("requests", 40, 10),
         ("seconds", 3, 2),
+        ("rounds", 3, 2),
+        ("pool", 5000, 2500),
         ("viewers", 100, 100),
         ("memory_requests", 1000, 400),
     ):
         if getattr(options, name) is None:
             setattr(options, name, short if quick else full)
-    if options.rounds < 3 or options.marks < 200:
-        parser.error("--rounds must be at least 3 and --marks at least 200 (issue 17's method).")
+    if options.rounds < 2 or options.marks < 200 or options.pool < 200:
+        parser.error("--rounds must be at least 2, --marks and --pool at least 200 (issue 26).")
     return options
+
+
+# Besides the pool, whose viewers each read every page once: viewers whose repeat views are the
+# hits, viewers who go round the loop, and the two groups of the mix (page cache on, off).
+GROUPS = {"hit": 16, "loop": 200, "mix-on": 200, "mix-off": 200}
+
+
+def pool_sizes(options: argparse.Namespace) -> dict[str, int]:
+    return {"miss": options.pool} | GROUPS
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -119,12 +143,22 @@ def main(argv: list[str] | None = None) -> None:
     from bench import data, measure
 
     try:
-        if options.step == "build":
+        if options.report_from:
+            report_on(json.loads(options.report_from.read_text()), options)
+        elif options.step == "build":
             write_json(options.out, data.build(options.scale))
         elif options.step == "measure":
+            built = json.loads(options.built.read_text())
             write_json(
                 options.out,
-                measure.measure(options.requests, options.budget, options.marks, options.viewers),
+                measure.measure(
+                    options.requests,
+                    options.budget,
+                    options.marks,
+                    options.viewers,
+                    built["progress"],
+                    pool_sizes(options),
+                ),
             )
         else:
             orchestrate(options)
@@ -137,7 +171,7 @@ def write_json(out: Path, result: dict) -> None:
 
 
 def orchestrate(options: argparse.Namespace) -> None:
-    from bench.report import DOC, LABELS, code_version, render_report, write_docs
+    from bench.report import LABELS, code_version
     from bench.serve import serve_and_load
 
     started, code = time.monotonic(), code_version()
@@ -178,6 +212,8 @@ def orchestrate(options: argparse.Namespace) -> None:
             tmp / "measure.json",
             *("--requests", str(options.requests), "--budget", str(options.budget)),
             *("--marks", str(options.marks), "--viewers", str(options.viewers)),
+            *("--pool", str(options.pool), "--built", str(tmp / "build.json")),
+            *(["--quick"] if options.quick else []),
         )
         load_measured = os.getloadavg()[0]
         built = json.loads((tmp / "build.json").read_text())
@@ -185,6 +221,7 @@ def orchestrate(options: argparse.Namespace) -> None:
         served = serve_and_load(
             env,
             measured,
+            tmp,
             workers=options.workers,
             seconds=options.seconds,
             rounds=options.rounds,
@@ -225,19 +262,29 @@ def orchestrate(options: argparse.Namespace) -> None:
     }
     if code_version() != code:
         code += f" (the code changed during the run: {code_version()} at the end)"
-    report = render_report(
-        vendor,
-        built,
-        measured,
-        served,
-        time.monotonic() - started,
-        loads,
-        code,
-        options.quick,
-        cache,
-    )
+    results = {
+        "vendor": vendor,
+        "built": built | {"progress": None},
+        "measured": measured | {"viewers": None, "memory_sessions": None},
+        "served": served,
+        "seconds": time.monotonic() - started,
+        "loads": loads,
+        "code": code,
+        "quick": options.quick,
+        "cache": cache,
+    }
+    # Kept to write the report again (`--report-from`) without measuring again.
+    write_json(Path(tempfile.gettempdir()) / f"spoilerfree-bench-{vendor}.json", results)
+    report_on(results, options)
+
+
+def report_on(results: dict, options: argparse.Namespace) -> None:
+    from bench.report import DOC, LABELS, render_report, write_docs
+
+    vendor = results["vendor"]
+    report = render_report(**results)
     print("\n" + report)
-    if options.no_docs or options.scale != 1.0:
+    if options.no_docs or results["built"]["users"] < 10_000:
         print("docs/PERFORMANCE.md left unchanged (--no-docs or --scale).")
     else:
         write_docs(vendor, report)
@@ -315,10 +362,6 @@ def throwaway_database(tmp: Path):
     parts = urlsplit(url)
     if not parts.scheme.startswith("postgres"):
         raise BenchError(f"bench runs on SQLite or PostgreSQL, not {parts.scheme}.")
-    if parts.path.strip("/") == BENCH_DATABASE:
-        raise BenchError(
-            f"DATABASE_URL must name a database other than {BENCH_DATABASE}, which bench drops."
-        )
 
     def drop():
         # Connected to DATABASE_URL's own database, in autocommit, as CREATE/DROP DATABASE need.

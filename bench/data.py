@@ -37,6 +37,8 @@ NOTES, USERS = 50_000, 10_000
 MID_WATCHED = 250
 UP_TO_USERS = 120
 SEARCH_TERM = "signal"
+# The demo show's episodes that no synthetic viewer has watched yet (bench.viewers marks them).
+SMALL_AHEAD = 12
 
 WORDS = [
     "signal",
@@ -352,6 +354,8 @@ def build(scale: float) -> dict:
         regular_ids = [e.pk for e in regular]
         special_ids = [e.pk for e in specials]
         runs, extra = [], []
+        # Where each synthetic viewer's unbroken run ends, for bench.viewers: (long show, ahead).
+        progress: dict[str, tuple[int, bool]] = {}
         for name in usernames:
             user_id = user_ids[name]
             if name == "bench-start":
@@ -367,7 +371,9 @@ def build(scale: float) -> dict:
                 upto = rng.randint(0, len(regular))
                 if upto:
                     runs.append((user_id, regular[upto - 1].sequence))
-                if rng.random() < 0.2:  # watched ahead, past a gap
+                ahead = rng.random() < 0.2
+                progress[name] = (upto, ahead)
+                if ahead:  # watched ahead, past a gap
                     extra += [
                         (user_id, pk)
                         for pk in regular_ids[upto + 1 : upto + 1 + rng.randint(1, 20)]
@@ -377,21 +383,7 @@ def build(scale: float) -> dict:
                         (user_id, pk)
                         for pk in rng.sample(special_ids, rng.randint(1, len(special_ids)))
                     ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE bench_progress (user_id bigint, last_sequence integer)"
-            )
-            cursor.executemany(
-                "INSERT INTO bench_progress (user_id, last_sequence) VALUES (%s, %s)", runs
-            )
-            cursor.execute(
-                f"INSERT INTO {Watch._meta.db_table} (user_id, episode_id, watched_at) "
-                f"SELECT p.user_id, e.id, %s FROM bench_progress p JOIN {Episode._meta.db_table} e "
-                "ON e.show_id = %s AND e.sequence <= p.last_sequence "
-                f"JOIN {Season._meta.db_table} s ON s.id = e.season_id AND s.number > 0",
-                [now, show.pk],
-            )
-            cursor.execute("DROP TABLE bench_progress")
+        insert_runs(show, runs, now)
         Watch.objects.bulk_create(
             (Watch(user_id=user_id, episode_id=pk, watched_at=now) for user_id, pk in extra),
             batch_size=5000,
@@ -407,6 +399,27 @@ def build(scale: float) -> dict:
         small = Show.objects.get(slug=SMALL_SLUG)
         Watch.objects.mark_watched_up_to(
             user=User.objects.get(username="bench-mid"), episode=episode_at(small, 3, 10)
+        )
+        # Every synthetic viewer is somewhere in the demo show too, with at least its last
+        # SMALL_AHEAD episodes still to watch, so the loop always has a next episode to mark.
+        small_regular = list(small.episodes.regular().order_by("sequence"))
+        small_runs = {
+            name: rng.randint(1, len(small_regular) - SMALL_AHEAD)
+            for name in usernames
+            if name.startswith("viewer")
+        }
+        insert_runs(
+            small,
+            [
+                (user_ids[name], small_regular[upto - 1].sequence)
+                for name, upto in small_runs.items()
+            ],
+            now,
+        )
+        Follow.objects.bulk_create(
+            (Follow(user_id=user_ids[name], show=small) for name in small_runs),
+            batch_size=5000,
+            ignore_conflicts=True,
         )
     say(f"{total} watches")
     # Planner statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) keep in production;
@@ -424,7 +437,33 @@ def build(scale: float) -> dict:
         "notes": len(notes),
         "users": len(usernames),
         "watches": total,
+        # name: [episodes in the long show's unbroken run, watched past a gap, in the demo show's]
+        "progress": {
+            name: [upto, ahead, small_runs[name]] for name, (upto, ahead) in progress.items()
+        },
     }
+
+
+def insert_runs(show: Show, runs: list[tuple[int, int]], now: dt.datetime) -> None:
+    """Each (viewer, last sequence) as watches of every regular episode of `show` up to there.
+
+    One INSERT ... SELECT from a table of the runs: bulk_create would take minutes at full size.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_progress (user_id bigint, last_sequence integer)"
+        )
+        cursor.executemany(
+            "INSERT INTO bench_progress (user_id, last_sequence) VALUES (%s, %s)", runs
+        )
+        cursor.execute(
+            f"INSERT INTO {Watch._meta.db_table} (user_id, episode_id, watched_at) "
+            f"SELECT p.user_id, e.id, %s FROM bench_progress p JOIN {Episode._meta.db_table} e "
+            "ON e.show_id = %s AND e.sequence <= p.last_sequence "
+            f"JOIN {Season._meta.db_table} s ON s.id = e.season_id AND s.number > 0",
+            [now, show.pk],
+        )
+        cursor.execute("DROP TABLE bench_progress")
 
 
 def sentence(rng: random.Random) -> str:

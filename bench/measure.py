@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from bench import BenchError
 from bench.data import MID_WATCHED, SLUG, SMALL_SLUG, UP_TO_USERS, create_episodes, episode_at
+from bench.viewers import pools
 from companion.models import Character, Episode, Follow, Recap, ReviewerNote, Season, Show
 
 # The main pages, in the order the report lists them; bench.serve measures each one's throughput.
@@ -38,7 +39,9 @@ DEMO_VIEWER = "viewer"  # made by load_demo, safe at 3x10
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def measure(requests: int, budget: float, marks: int, viewers: int) -> dict:
+def measure(
+    requests: int, budget: float, marks: int, viewers: int, progress: dict, sizes: dict[str, int]
+) -> dict:
     """Queries per request and server time of each page and htmx write, through Django's test client."""
     # The viewer who has watched nothing gets a 404 from the character page, as designed; do not log it.
     logging.getLogger("django.request").setLevel(logging.ERROR)
@@ -315,7 +318,7 @@ def measure(requests: int, budget: float, marks: int, viewers: int) -> dict:
         "visible": visible,
         "safe_point": safe.short_label,
         "small_safe_point": small_safe.short_label,
-        "throughput": throughput_targets(show, small, large_urls, mid, mid_user, demo, demo_user),
+        "viewers": pools(progress, sizes),
         # Three groups of `viewers` different viewers each, for the memory check.
         "memory_sessions": sessions_of([f"viewer{i:05d}" for i in range(3 * viewers)], User),
         "db_version": db_version,
@@ -335,43 +338,6 @@ def sessions_of(usernames: list[str], User) -> list[str]:
         client.force_login(users[name], backend=MODEL_BACKEND)
         keys.append(session_of(client))
     return keys
-
-
-def throughput_targets(show, small, large_urls, mid, mid_user, demo, demo_user) -> list[dict]:
-    """For bench.serve: each show's main pages, with the cookie of the viewer who loads them."""
-    demo_safe = small.safe_point_for(demo_user)
-    assert demo_safe.episode is not None
-    character = Character.objects.filter(show=small).visible_at(demo_safe).order_by("slug").first()
-    assert character is not None
-    demo_urls = {
-        "home": reverse("show-list"),
-        "show": small.get_absolute_url(),
-        "episode": demo_safe.episode.get_absolute_url(),
-        "season": reverse("season-episodes", args=[small.slug, demo_safe.episode.season_number]),
-        "cast": reverse("cast", args=[small.slug]),
-        "character": character.get_absolute_url(),
-        "story": reverse("story", args=[small.slug]),
-        "previously": reverse("previously", args=[small.slug]),
-        "search": reverse("search", args=[small.slug]) + f"?q={DEMO_SEARCH_TERM}",
-    }
-    return [
-        {
-            "show": small.title,
-            "slug": small.slug,
-            "viewer": f"the demo viewer, safe at {demo_safe.short_label}",
-            "session_key": session_of(demo),
-            "user_id": demo_user.pk,
-            "urls": demo_urls,
-        },
-        {
-            "show": show.title,
-            "slug": show.slug,
-            "viewer": f"the half-way viewer, safe at {show.safe_point_for(mid_user).short_label}",
-            "session_key": session_of(mid),
-            "user_id": mid_user.pk,
-            "urls": {key: large_urls[key] for key in PAGE_NAMES},
-        },
-    ]
 
 
 def summary(times: list[tuple[float, float]]) -> dict:

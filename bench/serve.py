@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import random
 import re
 import shutil
 import socket
@@ -30,20 +31,45 @@ style = color_style()
 
 
 WRK_THREADS, WRK_CONNECTIONS = 2, 16
+REPLAY = Path(__file__).with_name("replay.lua")
+TRIVIAL = "/bench/ok-user/"
 # The pages whose throughput the memory check replays, as the viewers of the long show see them.
 MEMORY_PAGES = ("home", "show", "episode", "cast", "story", "previously")
+# The loop: mark the next episode, then read its episode page, the show page and Who's who.
+LOOP = ("mark", "episode", "show", "cast")
+# The mix: of every ten requests, three mark the next episode and seven read a page of the few
+# a viewer keeps going back to, so most reads repeat one made since the viewer's last mark.
+MIX_MARKS, MIX_PAGES, MIX_LENGTH = 0.3, ("episode", "show", "cast"), 60
+
+
+class Run:
+    """One wrk run over a request list; `positions` carries on where the last run stopped."""
+
+    def __init__(self, wrk: str, base: str, folder: Path, name: str, lists: list[list[str]]):
+        self.wrk, self.base, self.prefix = wrk, base, folder / name
+        self.positions = [0] * WRK_THREADS
+        self.wraps = 0
+        for thread, lines in enumerate(lists):
+            Path(f"{self.prefix}.{thread}").write_text("\n".join(lines) + "\n")
+
+    def __call__(self, seconds: float) -> dict:
+        result = run_wrk(self.wrk, self.base, self.prefix, self.positions, seconds)
+        self.positions = result["positions"]
+        self.wraps += result["wraps"]
+        return result
 
 
 def serve_and_load(
     env: dict,
     measured: dict,
+    folder: Path,
     *,
     workers: int,
     seconds: float,
     rounds: int,
     memory_requests: int,
 ) -> dict | None:
-    """Throughput of each main page as a share of the logged-in trivial view, and worker memory."""
+    """Each page's requests/s on a miss, in the loop and on a hit, as a share of the trivial view."""
     wrk = shutil.which("wrk")
     if wrk is None:
         print(
@@ -52,26 +78,38 @@ def serve_and_load(
             )
         )
         return None
+    pools = measured["viewers"]
+    groups = pools["groups"]
     load_before = os.getloadavg()
     shows = []
     with gunicorn(env, workers) as (base, server):
-        for target in measured["throughput"]:
-            shows.append(interleaved(wrk, base, target, seconds=seconds, rounds=rounds))
+        check_viewers(base, groups, pools["shows"])
+        run_wrk(wrk, base, write_lists(folder, "warm", trivial(groups["miss"])), [0, 0], 2)
+        for show in pools["shows"]:
+            shows.append(
+                measure_show(wrk, base, folder, groups, show, seconds=seconds, rounds=rounds)
+            )
         after_load = process_memory(server.pid)
+    mixes = [
+        measure_mix(env, workers, wrk, folder, groups, show, seconds=seconds, rounds=rounds)
+        for show in pools["shows"]
+    ]
     load_after = os.getloadavg()
-    long_show = measured["throughput"][-1]
-    paths = [long_show["urls"][key] for key in MEMORY_PAGES]
+    first = groups["miss"][0]["shows"][pools["shows"][-1]["slug"]]["urls"]
+    paths = [first[key] for key in MEMORY_PAGES]
     many = measured["memory_sessions"]
     size = len(many) // 3
-    groups = [many[i * size : (i + 1) * size] for i in range(3)]
-    viewers = memory_after(env, workers, paths, groups, memory_requests)
+    memory_groups = [many[i * size : (i + 1) * size] for i in range(3)]
+    viewers = memory_after(env, workers, paths, memory_groups, memory_requests)
     return {
         "workers": workers,
         "threads": WRK_THREADS,
         "connections": WRK_CONNECTIONS,
         "seconds": seconds,
         "rounds": rounds,
+        "pool": {name: len(group) for name, group in groups.items()},
         "shows": shows,
+        "mixes": mixes,
         "memory": {"after_load": after_load, "viewers": viewers, "pages": list(MEMORY_PAGES)},
         "load": {"before": load_before[0], "after": load_after[0]},
         "gunicorn": importlib.metadata.version("gunicorn"),
@@ -114,57 +152,262 @@ def gunicorn(env: dict, workers: int) -> Iterator[tuple[str, subprocess.Popen]]:
             server.wait()
 
 
-def interleaved(wrk: str, base: str, target: dict, *, seconds: float, rounds: int) -> dict:
-    """Each page against the logged-in trivial view, A B A B: `rounds` pairs of wrk runs per page.
-
-    The share of a round is the page's requests/s over the trivial view's in the run just before
-    it, so a change in the machine's load moves both halves of a pair; the report gives the median.
-    """
-    cookie = f"{settings.SESSION_COOKIE_NAME}={target['session_key']}"
-    reference = base + "/bench/ok-user/"
-    check_logged_in(reference, cookie, sign=f"ok {target['user_id']}".encode())
-    for key, path in target["urls"].items():
-        check_logged_in(base + path, cookie, htmx=key == "season")
-    print(f"Throughput on {target['show']}, {target['viewer']}:", flush=True)
-    run_wrk(wrk, reference, cookie, seconds=2)  # warm both workers up
+def measure_show(
+    wrk: str, base: str, folder: Path, groups: dict, show: dict, *, seconds: float, rounds: int
+) -> dict:
+    slug = show["slug"]
+    print(f"Throughput on {show['title']}:", flush=True)
+    reference = Run(wrk, base, folder, f"{slug}-trivial", split(trivial(groups["miss"])))
     pages = []
-    for key, path in target["urls"].items():
-        htmx = key == "season"
-        run_wrk(wrk, base + path, cookie, seconds=1, htmx=htmx)  # this page's caches and templates
-        pairs = []
-        for _ in range(rounds):
-            ref = run_wrk(wrk, reference, cookie, seconds=seconds)
-            page = run_wrk(wrk, base + path, cookie, seconds=seconds, htmx=htmx)
-            if not ref["rps"] or not page["rps"]:
-                raise BenchError(
-                    f"wrk got no answers from {path} or the trivial view: {ref} {page}"
-                )
-            pairs.append({"reference": ref, "page": page, "share": page["rps"] / ref["rps"]})
+    for key in PAGE_NAMES:
+        hits = Run(wrk, base, folder, f"{slug}-{key}-hit", split(reads(groups["hit"], slug, key)))
+        # The hit group's first looks, which also load this page's code, templates and shared
+        # fragments: what follows from them are repeats; the pool's reads are all first looks.
+        hits(1)
+        hit = interleaved(reference, hits, seconds=seconds, rounds=rounds)
+        misses = Run(
+            wrk, base, folder, f"{slug}-{key}-miss", split(reads(groups["miss"], slug, key))
+        )
+        miss = interleaved(reference, misses, seconds=seconds, rounds=rounds)
         page = {
             "key": key,
             "name": PAGE_NAMES[key],
-            "path": path,
-            "rounds": pairs,
-            "share": statistics.median(p["share"] for p in pairs),
-            "rps": statistics.median(p["page"]["rps"] for p in pairs),
-            "reference_rps": statistics.median(p["reference"]["rps"] for p in pairs),
-            "p50_ms": statistics.median(p["page"]["p50_ms"] for p in pairs),
-            "p99_ms": statistics.median(p["page"]["p99_ms"] for p in pairs),
-            "errors": sum(
-                p[side]["non_2xx"] + p[side]["timeouts"]
-                for p in pairs
-                for side in ("page", "reference")
-            ),
+            "path": groups["miss"][0]["shows"][slug]["urls"][key],
+            "miss": miss | {"repeated": misses.wraps},
+            "hit": hit,
         }
         pages.append(page)
         print(
-            f"  {page['name']:26} {page['rps']:8.1f} requests/s, reference {page['reference_rps']:8.1f}: "
-            f"share {page['share']:.3f} (rounds "
-            + ", ".join(f"{p['share']:.3f}" for p in pairs)
-            + ")",
+            f"  {page['name']:26} miss {miss['share']:.3f} ({miss['rps']:7.1f}/s, rounds "
+            + ", ".join(f"{r['share']:.3f}" for r in miss["rounds"])
+            + f")  hit {hit['share']:.3f}"
+            + (f"  REPEATED {misses.wraps}x" if misses.wraps else ""),
             flush=True,
         )
-    return {key: target[key] for key in ("show", "slug", "viewer")} | {"pages": pages}
+    loop = Run(wrk, base, folder, f"{slug}-loop", loop_lists(base, groups["loop"], slug))
+    loop(1)
+    looped = interleaved(reference, loop, seconds=seconds, rounds=rounds)
+    looped["repeated"] = loop.wraps
+    print(
+        f"  {'The loop':26} {looped['share']:.3f} ({looped['rps']:7.1f}/s, rounds "
+        + ", ".join(f"{r['share']:.3f}" for r in looped["rounds"])
+        + ")",
+        flush=True,
+    )
+    return {"show": show["title"], "slug": slug, "pages": pages, "loop": looped}
+
+
+def measure_mix(
+    env: dict,
+    workers: int,
+    wrk: str,
+    folder: Path,
+    groups: dict,
+    show: dict,
+    *,
+    seconds: float,
+    rounds: int,
+) -> dict:
+    """The mix with the page cache on and off: two servers, their rounds interleaved."""
+    slug = show["slug"]
+    print(f"The mix on {show['title']}, page cache on and off:", flush=True)
+    sides = {}
+    with (
+        gunicorn(env | {"PAGE_CACHE": "1"}, workers) as (on, _),
+        gunicorn(env | {"PAGE_CACHE": "0"}, workers) as (off, _),
+    ):
+        runs = {}
+        for name, base in (("on", on), ("off", off)):
+            group = groups[f"mix-{name}"]
+            runs[name] = (
+                Run(wrk, base, folder, f"{slug}-trivial-{name}", split(trivial(group))),
+                Run(wrk, base, folder, f"{slug}-mix-{name}", mix_lists(base, group, slug)),
+            )
+            runs[name][0](1)
+            runs[name][1](1)
+        pairs: dict[str, list] = {"on": [], "off": []}
+        for _ in range(rounds):
+            for name, (reference, mix) in runs.items():
+                ref, page = reference(seconds), mix(seconds)
+                pairs[name].append(pair(ref, page))
+        for name, (_, mix) in runs.items():
+            sides[name] = summarise(pairs[name]) | {"repeated": mix.wraps}
+    ratio = sides["on"]["share"] / sides["off"]["share"]
+    print(
+        f"  cache on {sides['on']['share']:.3f} ({sides['on']['rps']:.1f}/s), "
+        f"off {sides['off']['share']:.3f} ({sides['off']['rps']:.1f}/s): the cache buys {ratio:.2f}x",
+        flush=True,
+    )
+    return {
+        "show": show["title"],
+        "slug": slug,
+        "on": sides["on"],
+        "off": sides["off"],
+        "ratio": ratio,
+    }
+
+
+def interleaved(reference: Run, page: Run, *, seconds: float, rounds: int) -> dict:
+    """A B A B: the share of a round is the page's requests/s over the trivial view's in the run
+    just before it, so a change in the machine's load moves both halves of a pair; the report
+    gives the median over the rounds."""
+    return summarise([pair(reference(seconds), page(seconds)) for _ in range(rounds)])
+
+
+def pair(ref: dict, page: dict) -> dict:
+    if not ref["rps"] or not page["rps"]:
+        raise BenchError(f"wrk got no answers: {ref} {page}")
+    return {"reference": ref, "page": page, "share": page["rps"] / ref["rps"]}
+
+
+def summarise(pairs: list[dict]) -> dict:
+    return {
+        "rounds": pairs,
+        "share": statistics.median(p["share"] for p in pairs),
+        "rps": statistics.median(p["page"]["rps"] for p in pairs),
+        "reference_rps": statistics.median(p["reference"]["rps"] for p in pairs),
+        "p50_ms": statistics.median(p["page"]["p50_ms"] for p in pairs),
+        "p99_ms": statistics.median(p["page"]["p99_ms"] for p in pairs),
+        "errors": sum(
+            p[side]["bad"] + p[side]["timeouts"] for p in pairs for side in ("page", "reference")
+        ),
+    }
+
+
+# --- Request lists ------------------------------------------------------------------------------
+# One line a request: method, path, body, then headers, separated by tabs (bench/replay.lua).
+
+
+def line(method: str, path: str, headers: dict[str, str], body: str = "") -> str:
+    return "\t".join([method, path, body, *(f"{name}: {value}" for name, value in headers.items())])
+
+
+def cookie(viewer: dict, token: str | None = None) -> dict[str, str]:
+    value = f"{settings.SESSION_COOKIE_NAME}={viewer['session']}"
+    if token:
+        value += f"; {settings.CSRF_COOKIE_NAME}={token}"
+    return {"Cookie": value}
+
+
+def split(lines: list[str]) -> list[list[str]]:
+    """Every WRK_THREADS-th request to each thread, so each thread's share is in order too."""
+    return [lines[thread::WRK_THREADS] for thread in range(WRK_THREADS)]
+
+
+def write_lists(folder: Path, name: str, lines: list[str]) -> Path:
+    prefix = folder / name
+    for thread, part in enumerate(split(lines)):
+        Path(f"{prefix}.{thread}").write_text("\n".join(part) + "\n")
+    return prefix
+
+
+def trivial(group: list[dict]) -> list[str]:
+    """The trivial view, once for each viewer in turn: every request loads a session and a user."""
+    return [line("GET", TRIVIAL, cookie(viewer)) for viewer in group]
+
+
+def read(viewer: dict, slug: str, key: str, path: str | None = None) -> str:
+    urls = viewer["shows"][slug]["urls"]
+    path = path or urls[key]
+    headers = cookie(viewer)
+    if key == "season":
+        # As the show page's folded season asks for its rows when it is opened.
+        season = path.rstrip("/").rsplit("/", 1)[-1]
+        headers |= {"HX-Request": "true", "HX-Trigger": f"season-{season}-fold"}
+    return line("GET", path, headers)
+
+
+def reads(group: list[dict], slug: str, key: str) -> list[str]:
+    """Each viewer reads the page once: no (viewer, page) pair comes twice in the list."""
+    return [read(viewer, slug, key) for viewer in group]
+
+
+def mark(base: str, viewer: dict, slug: str, episode: dict) -> str:
+    """The htmx POST of the show page's "Mark watched" button, as htmx sends it."""
+    token = viewer["session"][:32]  # any 32 letters and digits make a CSRF secret
+    show_url = viewer["shows"][slug]["urls"]["show"]
+    back = f"{show_url}?season={episode['season']}#episode-{episode['pk']}"
+    headers = cookie(viewer, token) | {
+        "HX-Request": "true",
+        "HX-Target": f"season-{episode['season']}-episodes",
+        "HX-Current-URL": base + show_url,
+        "X-CSRFToken": token,
+        "Origin": base,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "next": back})
+    return line("POST", episode["watch"], headers, body)
+
+
+def staggered(per_viewer: list[list[str]]) -> list[str]:
+    """Round-robin over the viewers: one viewer's consecutive requests are a whole round apart,
+    so each is answered before the next is sent, and every stretch of the list mixes them all."""
+    longest = max(len(actions) for actions in per_viewer)
+    return [actions[k] for k in range(longest) for actions in per_viewer if k < len(actions)]
+
+
+def loop_lists(base: str, group: list[dict], slug: str) -> list[list[str]]:
+    """Each viewer goes round the loop, starting at a different step of it (a quarter of them at
+    each), so any stretch of the list holds as many marks as episode pages, show pages, casts."""
+    per_viewer = []
+    for index, viewer in enumerate(group):
+        actions = []
+        episode_path = None  # until their first mark: the episode they are at
+        for step in range(index % len(LOOP), len(LOOP) * len(viewer["shows"][slug]["next"])):
+            what = LOOP[step % len(LOOP)]
+            if what == "mark":
+                episode = viewer["shows"][slug]["next"][step // len(LOOP)]
+                actions.append(mark(base, viewer, slug, episode))
+                episode_path = episode["episode"]
+            else:
+                actions.append(
+                    read(viewer, slug, what, episode_path if what == "episode" else None)
+                )
+        per_viewer.append(actions)
+    return split_staggered(per_viewer)
+
+
+def mix_lists(base: str, group: list[dict], slug: str) -> list[list[str]]:
+    """Each viewer marks the next episode three times in ten and otherwise reads one of a few
+    pages, chosen at random (seeded): the pages they read since their last mark are repeats."""
+    rng = random.Random(26)
+    per_viewer = []
+    for viewer in group:
+        upcoming = list(viewer["shows"][slug]["next"])
+        episode_path = None
+        actions = []
+        for _ in range(MIX_LENGTH):
+            if upcoming and rng.random() < MIX_MARKS:
+                episode = upcoming.pop(0)
+                actions.append(mark(base, viewer, slug, episode))
+                episode_path = episode["episode"]
+            else:
+                what = rng.choice(MIX_PAGES)
+                actions.append(
+                    read(viewer, slug, what, episode_path if what == "episode" else None)
+                )
+        per_viewer.append(actions)
+    return split_staggered(per_viewer)
+
+
+def split_staggered(per_viewer: list[list[str]]) -> list[list[str]]:
+    """A viewer's requests all go to one wrk thread, in order; the threads take turns of viewers."""
+    return [staggered(per_viewer[thread::WRK_THREADS]) for thread in range(WRK_THREADS)]
+
+
+def check_viewers(base: str, groups: dict, shows: list[dict]) -> None:
+    """wrk must load the pages a viewer sees, not a redirect to the login page."""
+    viewer = groups["miss"][0]
+    for show in shows:
+        for key, path in viewer["shows"][show["slug"]]["urls"].items():
+            headers = cookie(viewer) | ({"HX-Request": "true"} if key == "season" else {})
+            request = urllib.request.Request(base + path, headers=headers)
+            with urllib.request.urlopen(request, timeout=60) as response:
+                body = response.read()
+            if response.status != 200 or response.url != base + path:
+                raise BenchError(f"{path} answered {response.status} at {response.url}")
+            if key != "season" and b"Log out" not in body:
+                raise BenchError(f"{path} was not served to a logged-in benchmark viewer")
 
 
 def memory_after(
@@ -263,18 +506,7 @@ def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60) -> No
     raise BenchError(f"gunicorn did not answer {url} within {timeout} s")
 
 
-def check_logged_in(url: str, cookie: str, sign: bytes = b"Log out", htmx: bool = False) -> None:
-    """wrk must load the page a viewer sees, not a redirect to the login page."""
-    headers = {"Cookie": cookie} | ({"HX-Request": "true"} if htmx else {})
-    request = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = response.read()
-        # An htmx fragment has no page chrome; it is enough that it is a 200 and not the login form.
-        if response.status != 200 or (sign not in body if not htmx else b"password" in body):
-            raise BenchError(f"{url} was not served to the logged-in benchmark viewer")
-
-
-def run_wrk(wrk: str, url: str, cookie: str, *, seconds: float, htmx: bool = False) -> dict:
+def run_wrk(wrk: str, base: str, prefix: Path, positions: list[int], seconds: float) -> dict:
     command = [
         wrk,
         f"-t{WRK_THREADS}",
@@ -283,38 +515,50 @@ def run_wrk(wrk: str, url: str, cookie: str, *, seconds: float, htmx: bool = Fal
         "--timeout",
         "10s",
         "--latency",
-        "-H",
-        f"Cookie: {cookie}",
-        *(["-H", "HX-Request: true"] if htmx else []),
-        url,
+        "-s",
+        str(REPLAY),
+        base + TRIVIAL,
+        "--",
+        str(prefix),
+        ",".join(str(p) for p in positions),
     ]
-    output = subprocess.run(
-        command, capture_output=True, text=True, check=True, timeout=seconds + 60
-    ).stdout
-    drain(url)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    output = completed.stdout
+    if completed.returncode != 0:
+        raise BenchError(f"wrk failed: {completed.stderr or output}")
+    drain(base)
     rps = float(found(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {p: duration_ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", output, re.M)}
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(r"Socket errors:.*?timeout (\d+)", output)
+    threads = [
+        tuple(int(n) for n in match)
+        for match in re.findall(
+            r"^bench-thread (\d+) position (\d+) issued (\d+) wraps (\d+) bad (\d+)", output, re.M
+        )
+    ]
+    if len(threads) != WRK_THREADS:
+        raise BenchError(f"wrk's replay script reported {len(threads)} threads:\n{output}")
+    threads.sort()
     return {
         "rps": rps,
         "p50_ms": latency.get("50", 0.0),
         "p99_ms": latency.get("99", 0.0),
-        "non_2xx": int(bad.group(1)) if bad else 0,
+        "bad": sum(t[4] for t in threads),
+        "wraps": sum(t[3] for t in threads),
+        "positions": [t[1] for t in threads],
         "timeouts": int(errors.group(1)) if errors else 0,
         "requests": int(found(r"(\d+) requests in", output).group(1)),
     }
 
 
-def drain(url: str) -> None:
+def drain(base: str) -> None:
     """Wait until the workers have answered what wrk's connections had queued when it stopped.
 
     A sync worker still serves the requests of connections that wrk has closed; a slow page can
     leave seconds of them, which would otherwise count against the next run. A request to the
     trivial view per connection wrk had, sent together, comes back only once that queue is gone.
     """
-    parts = urllib.parse.urlsplit(url)
-    probe = f"{parts.scheme}://{parts.netloc}/bench/ok/"
+    probe = f"{base}/bench/ok/"
 
     def fetch(_: int) -> None:
         with urllib.request.urlopen(probe, timeout=120) as response:

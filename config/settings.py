@@ -176,6 +176,8 @@ def cache_settings(redis_url: str) -> dict:
 
 REDIS_URL = env("REDIS_URL")
 CACHES = cache_settings(REDIS_URL)
+# PAGE_CACHE=0 renders every page afresh, as `python -m bench` does to measure what caching buys.
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
 if REDIS_URL:
     # Sessions live in the database and are cached: a cache outage logs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -91,7 +92,11 @@ def serve(
 
     A page with messages to show is rendered afresh: they are shown once.
     """
-    if request.method not in ("GET", "HEAD") or len(messages.get_messages(request)):
+    if (
+        not settings.PAGE_CACHE
+        or request.method not in ("GET", "HEAD")
+        or len(messages.get_messages(request))
+    ):
         return render()
     key = page_key(request, shows, viewing)
     content = cache.get(key)
