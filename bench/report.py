@@ -236,17 +236,21 @@ def throughput(served: dict, checks: list[tuple[str, str, bool]]) -> list[str]:
         f"The trivial view answered about {reference} requests/s (median over the miss runs).",
         "",
         f"**The whole-page cache on a mix** ({pool['mix-on']} viewers against a server with it on, "
-        f"{pool['mix-off']} others against one with `PAGE_CACHE=0`; each viewer marks their next "
-        "episode three requests in ten and otherwise reads their episode page, the show page or "
-        "Who's who):",
+        f"{pool['mix-off']} others against one beside it with `PAGE_CACHE=0`, in alternate runs; "
+        "each viewer marks their next episode three requests in ten and otherwise reads their "
+        "episode page, the show page or Who's who, so most reads repeat one made since their last "
+        "mark):",
         "",
-        "| show | cache on | cache off | on ÷ off |",
+        "| show | cache on, requests/s | cache off | on ÷ off (rounds) |",
         "| --- | ---: | ---: | ---: |",
     ]
     for mix in served["mixes"]:
+        errors = mix["on"]["errors"] + mix["off"]["errors"]
         lines.append(
-            f"| {mix['show']} | {mix['on']['share']:.2f} ({mix['on']['rps']:,.0f}/s) | "
-            f"{mix['off']['share']:.2f} ({mix['off']['rps']:,.0f}/s) | **{mix['ratio']:.2f}×** |"
+            f"| {mix['show']} | {mix['on']['rps']:,.1f} | {mix['off']['rps']:,.1f} | "
+            f"**{mix['ratio']:.2f}×** ({', '.join(f'{r:.2f}' for r in mix['ratios'])})"
+            + (f" ({errors} errors)" if errors else "")
+            + " |"
         )
         checks.append(
             (
