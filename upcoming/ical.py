@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from .schedule import Airing, Schedule
 
@@ -39,7 +39,8 @@ def calendar_of(schedule: Schedule, *, absolute_url) -> bytes:
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", "Spoilerfree: your shows")
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH)
+    # Outlook's name for the same; icalendar writes an X- property's timedelta as "6:00:00".
+    calendar.add("x-published-ttl", vDuration(REFRESH))
     stamp = timezone.now().replace(microsecond=0)
     for airing in schedule.airings:
         url = absolute_url(airing.episode.url)

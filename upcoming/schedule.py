@@ -23,13 +23,15 @@ RECENT_DAYS = 7
 COMING_DAYS = 28
 
 
-def label(episode: Episode) -> str:
+def label(episode: Episode, *, waiting: bool = False) -> str:
     """ "For All Mankind · S5E3", and its title after it where the viewer's preferences show it.
 
-    Needs an episode decorated by Viewing.decorate: that is where the title's rule lives.
+    Needs an episode decorated by Viewing.decorate: that is where the title's rule lives. An
+    episode `waiting` (aired past the viewer's point) is told by its code alone, whatever the
+    preferences: a viewer who has fallen behind is told how many, not what they are called.
     """
     base = f"{episode.show.title} · {episode.short_label}"
-    if episode.title and not episode.title_hidden:
+    if episode.title and not episode.title_hidden and not waiting:
         return f"{base} · {episode.shown_title}"
     return base
 
@@ -39,8 +41,8 @@ class Airing:
     """One episode's air date, as this viewer may be told of it."""
 
     episode: Episode  # decorated for the viewer
-    label: str
-    synopsis: str  # "" where the viewer's preferences hide it
+    label: str  # by the viewer's preferences; the code alone while it is waiting
+    synopsis: str  # "" where the viewer's preferences hide it, or while it is waiting
     air_date: dt.date
     # Local to the show's network, whose time zone the catalogue does not know.
     airtime: dt.time | None
@@ -132,7 +134,7 @@ def schedule_for(
     viewings = viewings_of(user, shows)
     points = {pk: viewing.safe_point for pk, viewing in viewings.items()}
     up_next = Episode.objects.up_next(points)
-    waiting = dict(
+    waiting_counts = dict(
         Episode.objects.past(points)
         .filter(air_date__lt=today)
         .values_list("show_id")
@@ -148,14 +150,16 @@ def schedule_for(
         episode.show = by_pk[episode.show_id]
         viewings[episode.show_id].decorate([episode])
         assert episode.air_date is not None  # filtered on it
+        aired = episode.air_date < today
+        waiting = aired and not episode.revealed
         airings.setdefault(episode.show_id, []).append(
             Airing(
                 episode=episode,
-                label=label(episode),
-                synopsis=episode.shown_synopsis,
+                label=label(episode, waiting=waiting),
+                synopsis="" if waiting else episode.shown_synopsis,
                 air_date=episode.air_date,
                 airtime=episode.airtime,
-                aired=episode.air_date < today,
+                aired=aired,
                 revealed=episode.revealed,
             )
         )
@@ -171,7 +175,7 @@ def schedule_for(
                 safe_point=points[show.pk],
                 up_next=following,
                 up_next_label=label(following) if following is not None else "",
-                waiting=waiting.get(show.pk, 0),
+                waiting=waiting_counts.get(show.pk, 0),
                 airings=airings.get(show.pk, []),
             )
         )

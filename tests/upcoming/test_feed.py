@@ -132,3 +132,17 @@ def test_logs_hold_the_feed_url_without_its_secret(client, carol, frozen_today, 
         assert client.get(path.replace(secret, secret[:-4] + "nope")).status_code == 404
     assert "Not Found: /calendar/feed/[secret].ics" in caplog.text
     assert secret[:-4] not in caplog.text
+
+
+def test_episodes_waiting_stay_in_the_feed_by_their_code(client, carol, frozen_today):
+    """An event does not vanish from the viewer's calendar once it has aired; it loses its title."""
+    events = events_by_icalendar(client.get(new_feed_path(client, carol)).content).values()
+    summaries = sorted(event["summary"] for event in events)
+    assert summaries[:3] == ["Orbit · S4E1", "Orbit · S4E2", "Orbit · S4E3"]
+    assert summaries[3] == "Orbit · S4E4 · TITLE-orbit-4x4"
+
+
+def test_calendar_apps_are_told_to_read_it_again_every_six_hours(client, carol, frozen_today):
+    calendar = Calendar.from_ical(client.get(new_feed_path(client, carol)).content)
+    assert calendar.decoded("REFRESH-INTERVAL") == dt.timedelta(hours=6)
+    assert calendar["X-PUBLISHED-TTL"].to_ical() == b"PT6H"

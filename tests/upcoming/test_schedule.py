@@ -91,3 +91,15 @@ def test_it_takes_the_same_queries_however_many_shows(carol, django_assert_num_q
     with django_assert_num_queries(7):
         schedule = schedule_for(carol, today=TODAY)
     assert len(schedule.shows) == 4
+
+
+def test_an_aired_episode_past_the_point_is_told_by_its_code_alone(carol):
+    """Carol shows titles and synopses of unwatched episodes; once one has aired without her, she is
+    behind, and it is told as one of the episodes waiting: no title, no synopsis."""
+    carol.hide_unwatched_synopses = False
+    carol.save()
+    airings = {a.episode.code: a for a in schedule_for(carol, today=TODAY).airings}
+    assert airings["4x3"].waiting
+    assert (airings["4x3"].label, airings["4x3"].synopsis) == ("Orbit · S4E3", "")
+    assert airings["4x4"].label == "Orbit · S4E4 · TITLE-orbit-4x4"
+    assert airings["4x4"].synopsis == "SYNOPSIS-orbit-4x4"
