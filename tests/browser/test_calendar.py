@@ -1,4 +1,7 @@
-"""The calendar page on a phone and a desktop, as a viewer at S2E5 of a show airing its season 4."""
+"""The calendar page on a phone and a desktop, as a viewer at S2E5 of a show airing its season 4.
+
+`make screenshots` writes its pictures to docs/screenshots/ with the demo show's.
+"""
 
 import datetime as dt
 import os
@@ -35,7 +38,9 @@ def axe_source():
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_calendar_reads_on_a_phone_and_a_desktop(new_context, carol, axe_source, viewport):
+def test_screenshots_of_the_calendar_on_a_phone_and_a_desktop(
+    new_context, carol, axe_source, viewport
+):
     page = new_context(viewport=viewport).new_page()
     log_in(page, "carol")
     page.get_by_role("link", name="Calendar").click()
