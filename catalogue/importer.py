@@ -8,6 +8,7 @@ is new. Episodes are written in bulk and put in story order once, by `Show.reseq
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +24,14 @@ from companion.signals import stamp
 from .mapping import (
     PlannedCharacter,
     PlannedEpisode,
+    backdrop_url,
+    picture,
     plan_characters,
     plan_episodes,
+    poster_url,
     show_values,
 )
-from .tvmaze import Client
+from .tvmaze import Client, TVmazeNotFound
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class Fetched:
     show: dict[str, Any]
     episodes: list[dict[str, Any]]
     guest_casts: dict[int, list[dict[str, Any]]]
+    images: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -66,7 +71,8 @@ class ImportReport:
 
 
 def fetch(client: Client, tvmaze_id: int, *, known_episodes: set[int] | None = None) -> Fetched:
-    """Read the show, its episodes with specials, and the guest cast of each episode not yet known."""
+    """Read the show, its episodes with specials, the guest cast of each episode not yet known,
+    and the show's posters and backgrounds."""
     show = client.show(tvmaze_id)
     episodes = client.episodes(tvmaze_id)
     guest_casts = {
@@ -74,7 +80,11 @@ def fetch(client: Client, tvmaze_id: int, *, known_episodes: set[int] | None = N
         for item in episodes
         if int(item["id"]) not in (known_episodes or set())
     }
-    return Fetched(show=show, episodes=episodes, guest_casts=guest_casts)
+    try:
+        images = client.images(tvmaze_id)
+    except TVmazeNotFound:
+        images = []
+    return Fetched(show=show, episodes=episodes, guest_casts=guest_casts, images=images)
 
 
 def import_show(tvmaze_id: int, *, client: Client | None = None) -> ImportReport:
@@ -103,6 +113,7 @@ def write(fetched: Fetched) -> ImportReport:
             "cannot be imported."
         )
     show, created = _show(values)
+    _artwork(show, fetched)
     added, updated = _episodes(show, planned)
     show.resequence()
     characters = plan_characters(
@@ -136,6 +147,21 @@ def _show(values: dict[str, Any]) -> tuple[Show, bool]:
     if changed:
         show.save(update_fields=changed)
     return show, False
+
+
+def _artwork(show: Show, fetched: Fetched) -> None:
+    """Where the show's poster and stand-in come from; a changed source clears the file, so the
+    image job makes it anew. Artwork follows TVmaze even once the show is reviewed."""
+    poster = picture(fetched.show.get("image"), "medium") or poster_url(fetched.images)
+    backdrop = backdrop_url(fetched.images) or picture(fetched.show.get("image"), "original")
+    changed = []
+    for name, source in (("poster", poster), ("stand_in", backdrop)):
+        if getattr(show, f"{name}_source") != source:
+            setattr(show, f"{name}_source", source)
+            setattr(show, name, "")
+            changed += [name, f"{name}_source"]
+    if changed:
+        show.save(update_fields=changed)
 
 
 def _free_slug(title: str) -> str:
@@ -193,12 +219,16 @@ def _episodes(show: Show, planned: list[PlannedEpisode]) -> tuple[int, int]:
                 sequence=next_place + len(new),
                 tvmaze_id=item.tvmaze_id,
                 reviewed=False,
+                still_source=item.image_url,
                 **{key: getattr(item, key) or _blank(key) for key in EPISODE_FIELDS},
             )
             new.append(episode)
             continue
         fields = [] if episode.tvmaze_id == item.tvmaze_id else ["tvmaze_id"]
         episode.tvmaze_id = item.tvmaze_id
+        if episode.still_source != item.image_url:
+            episode.still_source, episode.still = item.image_url, ""
+            fields += ["still_source", "still"]
         if not episode.reviewed:
             for key in EPISODE_FIELDS:
                 value = getattr(item, key) or _blank(key)
@@ -208,12 +238,13 @@ def _episodes(show: Show, planned: list[PlannedEpisode]) -> tuple[int, int]:
         if fields:
             changed[episode] = fields
     Episode.objects.bulk_create(new)
-    for key in ("tvmaze_id", *EPISODE_FIELDS):
+    for key in ("tvmaze_id", "still_source", "still", *EPISODE_FIELDS):
         rows = [episode for episode, fields in changed.items() if key in fields]
         if rows:
             Episode.objects.bulk_update(rows, [key])
     _place_specials(show, planned)
-    return len(new), len([fields for fields in changed.values() if fields != ["tvmaze_id"]])
+    ids_and_images = {"tvmaze_id", "still_source", "still"}
+    return len(new), len([f for f in changed.values() if not set(f) <= ids_and_images])
 
 
 def _blank(key: str):
@@ -254,6 +285,9 @@ def _characters(show: Show, planned: list[PlannedCharacter]) -> int:
             if not character.reviewed and item.actor and character.actor != item.actor:
                 character.actor = item.actor
                 fields.append("actor")
+            if character.photo_source != item.photo_url:
+                character.photo_source, character.photo = item.photo_url, ""
+                fields += ["photo_source", "photo"]
             if fields:
                 character.save(update_fields=fields)
             continue
@@ -277,6 +311,7 @@ def _characters(show: Show, planned: list[PlannedCharacter]) -> int:
                 first_appearance_exact=bool(credited),
                 tvmaze_id=item.tvmaze_id,
                 reviewed=False,
+                photo_source=item.photo_url,
             )
         )
     Character.objects.bulk_create(new)

@@ -100,7 +100,7 @@ def plan_episodes(episodes: list[dict[str, Any]]) -> list[PlannedEpisode]:
             air_date=_date(item.get("airdate")),
             airtime=_time(item.get("airtime")),
             runtime=item.get("runtime") if isinstance(item.get("runtime"), int) else None,
-            image_url=((item.get("image") or {}).get("original") or ""),
+            image_url=picture(item.get("image"), "original"),
             aired_at=_stamp(item.get("airstamp")),
         )
         if is_regular and planned.season > 0:
@@ -146,7 +146,7 @@ def plan_characters(
                 tvmaze_id=int(character["id"]),
                 name=character["name"].strip()[:200],
                 actor=(person.get("name") or "").strip()[:200],
-                photo_url=((person.get("image") or {}).get("original") or ""),
+                photo_url=picture(person.get("image"), "medium"),
             )
         return found[character["id"]]
 
@@ -158,12 +158,35 @@ def plan_characters(
     return [c for c in found.values() if c.tvmaze_id in main or len(c.credited_in) >= 2]
 
 
+def picture(image: dict[str, Any] | None, size: str) -> str:
+    """The URL of a show's, episode's or person's `image: {medium, original}` in this size, else
+    the other one, else "". Posters and photos are shown small: their medium file is enough."""
+    image = image or {}
+    other = "original" if size == "medium" else "medium"
+    return image.get(size) or image.get(other) or ""
+
+
+def _resolution(image: dict[str, Any], size: str) -> str:
+    return ((image.get("resolutions") or {}).get(size) or {}).get("url") or ""
+
+
+def _of_type(images: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    found = [image for image in images if image.get("type") == kind]
+    found.sort(key=lambda image: not image.get("main"))
+    return found
+
+
 def poster_url(images: list[dict[str, Any]]) -> str:
     """The main poster's original file, else any poster's, else ""."""
-    posters = [image for image in images if image.get("type") == "poster"]
-    posters.sort(key=lambda image: not image.get("main"))
-    for image in posters:
-        url = ((image.get("resolutions") or {}).get("original") or {}).get("url")
-        if url:
+    for image in _of_type(images, "poster"):
+        if url := _resolution(image, "original"):
+            return url
+    return ""
+
+
+def backdrop_url(images: list[dict[str, Any]]) -> str:
+    """The main background's original file (landscape), else any background's, else ""."""
+    for image in _of_type(images, "background"):
+        if url := _resolution(image, "original"):
             return url
     return ""

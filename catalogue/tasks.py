@@ -13,7 +13,7 @@ from django_tasks import task
 
 from companion.models import Show
 
-from . import importer
+from . import images, importer
 from .tvmaze import Client, TVmazeUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,21 @@ SEARCH_TIMEOUT = 4.0
 
 @task()
 def import_show(tvmaze_id: int) -> str:
-    """Import the TVmaze show, or refresh it; returns what changed, in words."""
+    """Import the TVmaze show, or refresh it; returns what changed, in words. Its images follow
+    in a job of their own: the show is in the catalogue before the first of them arrives."""
     report = importer.import_show(tvmaze_id)
+    log.info("%s", report)
+    download_images.enqueue(report.show.pk)
+    return str(report)
+
+
+@task()
+def download_images(show_pk: int) -> str:
+    """Store the show's new and changed images (catalogue/images.py); returns how many, in words."""
+    show = Show.objects.filter(pk=show_pk).first()
+    if show is None:
+        return f"No show {show_pk}: deleted before its images came."
+    report = images.download_images(show)
     log.info("%s", report)
     return str(report)
 

@@ -1,5 +1,6 @@
 """Settings for Spoilerfree: one file, read from the environment, with development defaults."""
 
+import json
 import os
 import tempfile
 from datetime import timedelta
@@ -49,6 +50,12 @@ def email_settings(url: str) -> dict:
         # Without one, a mail server that stops answering holds the task worker for ever.
         "EMAIL_TIMEOUT": float(query.get("timeout", ["30"])[0]),
     }
+
+
+def media_origin(url: str) -> list[str]:
+    """The scheme and host of an absolute MEDIA_URL, for the Content-Security-Policy."""
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -217,8 +224,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [SITE_DIR / "static"]
+# Images the catalogue job downloads (posters, stills, photos). Locally under MEDIA_ROOT, served by
+# the site itself (companion.views.media); in production any storage backend: MEDIA_STORAGE names
+# its class, MEDIA_STORAGE_OPTIONS (JSON) its options, and MEDIA_URL where browsers fetch the files
+# (docs/DEPLOY.md).
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = env("MEDIA_URL", "/media/")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env("MEDIA_STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -261,7 +277,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        # Images from a storage elsewhere (a bucket or CDN named in MEDIA_URL) come from its origin.
+        "img-src": ["'self'", "data:", *media_origin(MEDIA_URL)],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
         "object-src": ["'none'"],

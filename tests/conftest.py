@@ -31,6 +31,12 @@ def _no_network(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Images a test's import downloads land in its own folder, never in the checkout's media/.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Fragments are cached by safe point; each test starts with an empty cache.
     cache.clear()

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Window
@@ -19,6 +20,11 @@ from .rule import NOTHING_SAFE, SPECIALS_SEASON, SafePoint, revealed_q, signed_i
 # Season and episode numbers are bounded so that a code like "3x10" names exactly one episode.
 MAX_NUMBER = 999
 EPISODE_CODE = re.compile(r"^s?(\d{1,3})[xe](\d{1,3})$", re.ASCII | re.IGNORECASE)
+
+
+def image_url(name: str) -> str:
+    """Where the browser fetches a stored image: the storage's own URL for it, or ""."""
+    return default_storage.url(name) if name else ""
 
 
 def parse_code(code) -> tuple[int, int] | None:
@@ -54,6 +60,15 @@ class Show(models.Model):
     # process sees an edit at once. Gated content has a stamp per reveal point instead
     # (Episode.content_stamp), so an edit past a viewer's point leaves their keys alone.
     content_version = models.PositiveIntegerField(default=0, editable=False)
+    # Artwork from TVmaze, made small by the image job (catalogue/images.py) and stored under a
+    # name keyed on its bytes: cacheable forever, and not to be guessed by anyone not shown it.
+    # `*_source` is TVmaze's URL it was made from; a file name left blank is still to download.
+    poster = models.CharField(max_length=100, blank=True, editable=False)
+    poster_source = models.URLField(max_length=300, blank=True, editable=False)
+    # A blurred landscape crop of the show's background art: what stands in for every still a
+    # viewer may not see, the same for hidden and missing ones.
+    stand_in = models.CharField(max_length=100, blank=True, editable=False)
+    stand_in_source = models.URLField(max_length=300, blank=True, editable=False)
 
     # Set by the show list for its template.
     progress: dict[str, int]
@@ -72,6 +87,14 @@ class Show(models.Model):
     @cached_property
     def url(self) -> str:
         return reverse("show-detail", args=[self.slug])
+
+    @property
+    def poster_url(self) -> str:
+        return image_url(self.poster)
+
+    @property
+    def stand_in_url(self) -> str:
+        return image_url(self.stand_in)
 
     def content_changed(self) -> None:
         Show.objects.filter(pk=self.pk).update(content_version=models.F("content_version") + 1)
@@ -521,6 +544,10 @@ class Episode(models.Model):
     tvmaze_id = models.PositiveIntegerField("TVmaze id", null=True, blank=True, unique=True)
     airtime = models.TimeField("air time", null=True, blank=True, help_text="Local to the network.")
     runtime = models.PositiveSmallIntegerField("runtime (minutes)", null=True, blank=True)
+    # Gated like the episode's content: only Viewing.decorate() turns it into a URL, and only at a
+    # point that reveals the episode (see Show.poster for the name).
+    still = models.CharField(max_length=100, blank=True, editable=False)
+    still_source = models.URLField(max_length=300, blank=True, editable=False)
     # False for text an import brought in that no editor has looked at yet: a refresh from TVmaze
     # rewrites only those; once reviewed (or written by hand) the row is the editors'.
     reviewed = models.BooleanField(
@@ -542,6 +569,7 @@ class Episode(models.Model):
     title_hidden: bool
     shown_synopsis: str
     synopsis_hidden: bool
+    shown_image: str
 
     class Meta:
         ordering = ["show", "sequence"]

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import conditional_escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from .catalogue import Episode, Show
+from .catalogue import Episode, Show, image_url
 from .rule import GatedContent, GatedQuerySet, SafePoint, revealed_q
 
 SOURCE_KEYS = ("outlet", "title", "url")
@@ -134,6 +134,9 @@ class Character(GatedContent):
     )
     slug = models.SlugField(max_length=200)
     sources = sources_field()
+    # The actor's photo from TVmaze (see Show.poster); shown only where the character is.
+    photo = models.CharField(max_length=100, blank=True, editable=False)
+    photo_source = models.URLField(max_length=300, blank=True, editable=False)
 
     objects = CharacterQuerySet.as_manager()
 
@@ -155,6 +158,10 @@ class Character(GatedContent):
 
     def clean(self):
         self.check_reveal_point("first_appearance", getattr(self, "first_appearance", None))
+
+    @property
+    def photo_url(self) -> str:
+        return image_url(self.photo)
 
     @property
     def names(self) -> list[str]:

@@ -1,9 +1,12 @@
+import hashlib
+import io
 import json
 import re
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from catalogue import tvmaze
 
@@ -14,6 +17,21 @@ EXPECTED_QUERY = {
     r"/shows/\d+": "embed[]=episodes&embed[]=cast",
     r"/shows/\d+/episodes": "specials=1",
 }
+# The sizes TVmaze's image host serves each kind of file in (the "resolutions" of /shows/:id/images).
+IMAGE_SIZES = {
+    "medium_portrait": (210, 295),
+    "medium_landscape": (250, 140),
+    "original_untouched": (680, 1000),
+}
+
+
+def tvmaze_jpeg(path: str) -> bytes:
+    """A JPEG of the size TVmaze serves at this path, coloured by the path: each image differs."""
+    kind = path.split("/")[3]
+    colour = tuple(hashlib.sha256(path.encode()).digest()[:3])
+    out = io.BytesIO()
+    Image.new("RGB", IMAGE_SIZES.get(kind, (680, 1000)), colour).save(out, "JPEG")
+    return out.getvalue()
 
 
 class Recorded:
@@ -32,7 +50,13 @@ class Recorded:
                 value = self.extra[key]
                 if isinstance(value, int):
                     return httpx.Response(value)
+                if isinstance(value, bytes):
+                    return httpx.Response(200, content=value)
                 return httpx.Response(200, json=value)
+        if request.url.host == "static.tvmaze.com" and path.startswith("/uploads/images/"):
+            return httpx.Response(
+                200, content=tvmaze_jpeg(path), headers={"Content-Type": "image/jpeg"}
+            )
         for pattern, wanted in EXPECTED_QUERY.items():
             if re.fullmatch(pattern, path) and str(query) != str(httpx.QueryParams(wanted)):
                 return httpx.Response(400, json={"message": f"unexpected query {query}"})
