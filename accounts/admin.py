@@ -8,7 +8,16 @@ from .models import User
 class ViewerAdmin(UserAdmin):
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
-        ("Spoiler preferences", {"fields": ("hide_unwatched_titles", "hide_unwatched_synopses")}),
+        (
+            "Spoiler preferences",
+            {
+                "fields": (
+                    "hide_unwatched_titles",
+                    "hide_unwatched_synopses",
+                    "hide_unwatched_images",
+                )
+            },
+        ),
         (
             "Email",
             {"fields": ("confirmed_email", "email_when_episode_airs", "email_weekly_digest")},

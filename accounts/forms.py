@@ -28,6 +28,7 @@ class PreferencesForm(forms.ModelForm):
             "display_name",
             "hide_unwatched_titles",
             "hide_unwatched_synopses",
+            "hide_unwatched_images",
             "email_when_episode_airs",
             "email_weekly_digest",
         ]

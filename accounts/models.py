@@ -63,6 +63,14 @@ class User(AbstractUser):
         default=True,
         help_text="Teasers can hint at what is coming.",
     )
+    # A still of an episode past the viewer's point is never shown whatever this says; this also
+    # takes away the blurred stand-in shown in its place.
+    hide_unwatched_images = models.BooleanField(
+        "Hide images of unwatched episodes",
+        default=False,
+        help_text="Stills appear only for episodes you have watched; this also leaves out the "
+        "blurred picture shown in their place.",
+    )
     # What others see beside the viewer's posts: never the username's email or the email itself.
     display_name = models.CharField(
         max_length=50,

@@ -191,6 +191,7 @@ def shows_out(shows: list[Show], user: User) -> list[dict]:
             "safe_point": points[show.pk].code or None,
             "progress": progress[show.pk],
             "ids": show_ids(show),
+            "poster": show.poster_url,
         }
         for show in shows
     ]
@@ -323,6 +324,7 @@ def followed_out(shows: list[Show], request: ApiRequest) -> list[dict]:
             "progress": show.progress,
             "up_next": show.upcoming,
             "ids": show_ids(show),
+            "poster": show.poster_url,
         }
         for show in cards
     ]

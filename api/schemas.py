@@ -10,6 +10,11 @@ from ninja import Field, Schema
 T = TypeVar("T")
 
 
+def absolute(context, url: str) -> str | None:
+    """An image's URL as an app can fetch it (with scheme and host), or None for none."""
+    return context["request"].build_absolute_uri(url) if url else None
+
+
 class Message(Schema):
     detail: str
 
@@ -61,6 +66,11 @@ class ShowOut(Schema):
     safe_point: str | None = Field(description="The episode code the viewer is safe up to.")
     progress: ProgressCounts
     ids: ShowIds
+    poster: str | None = Field(description="The show's poster (200x300 JPEG), if it has one.")
+
+    @staticmethod
+    def resolve_poster(show, context) -> str | None:
+        return absolute(context, show["poster"])
 
 
 class EpisodeOut(Schema):
@@ -77,6 +87,14 @@ class EpisodeOut(Schema):
     revealed: bool
     watched: bool
     ids: EpisodeIds
+    still: str | None = Field(
+        description="The episode's still (640x360 JPEG): only once the episode is revealed to "
+        "the viewer, and then only if it has one. Never anything of a hidden episode."
+    )
+
+    @staticmethod
+    def resolve_still(episode, context) -> str | None:
+        return absolute(context, episode.shown_still)
 
     @staticmethod
     def resolve_ids(episode) -> dict:
@@ -108,6 +126,11 @@ class CharacterOut(Schema):
     first_appearance: str
     first_appearance_exact: bool
     state: StateOut | None = Field(description="Where they stand at the viewer's point.")
+    photo: str | None = Field(description="The actor's photo (160x160 JPEG), if there is one.")
+
+    @staticmethod
+    def resolve_photo(character, context) -> str | None:
+        return absolute(context, character.photo_url)
 
     @staticmethod
     def resolve_first_appearance(character) -> str:

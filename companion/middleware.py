@@ -92,6 +92,8 @@ class PrivateCacheMiddleware:
     `no-store` also keeps pages out of the back/forward cache, so the back button after
     "unwatch" or logging out cannot show content that is no longer safe. Responses vary on the
     cookie and on HX-Request, since a URL can answer with a page or with an htmx fragment.
+    A stored image (catalogue.media) is the same for everyone who has its name: it is left to
+    be cached forever.
     """
 
     def __init__(self, get_response):
@@ -99,6 +101,8 @@ class PrivateCacheMiddleware:
 
     def __call__(self, request: HttpRequest):
         response = self.get_response(request)
+        if getattr(response, "same_for_everyone", False):
+            return response
         patch_cache_control(response, private=True, no_store=True)
         patch_vary_headers(response, ["Cookie", "HX-Request"])
         return response

@@ -23,6 +23,7 @@ from .models import (
     ReviewerNote,
     SafePoint,
     Show,
+    image_url,
     is_revealed,
     progress_for,
 )
@@ -63,6 +64,7 @@ class Viewing:
     hide_synopses: bool
     # The viewer's own safe point; in rewatch mode or an editor's preview `safe_point` is earlier.
     real_point: SafePoint | None = None
+    hide_images: bool = False
 
     @property
     def own_point(self) -> SafePoint:
@@ -172,9 +174,16 @@ class Viewing:
             cache.set_many(missing, FRAGMENT_TTL)
 
     def decorate(self, episodes):
-        """Set revealed, shown_title and shown_synopsis on each episode for the templates."""
+        """Set revealed, shown_title, shown_synopsis and the images on each episode for the
+        templates and the API."""
         for episode in episodes:
             episode.revealed = self.is_revealed(episode)
+            # The one place a still becomes a URL: only for an episode revealed at this point. In
+            # the place of any other (hidden or missing alike) the show's blurred stand-in, which
+            # is made from the show's art and tells nothing of the episode.
+            episode.shown_still = image_url(episode.still) if episode.revealed else ""
+            stand_in = "" if self.hide_images else self.show.stand_in_url
+            episode.shown_image = episode.shown_still or stand_in
             hidden_title = self.hide_titles and not episode.revealed
             episode.shown_title = (
                 f"Episode {episode.number}" if hidden_title else episode.display_title
@@ -220,6 +229,7 @@ def viewing_for(request: HttpRequest, show: Show) -> Viewing:
         hide_titles=getattr(user, "hide_unwatched_titles", False),
         hide_synopses=getattr(user, "hide_unwatched_synopses", True),
         real_point=real if time_travel else None,
+        hide_images=getattr(user, "hide_unwatched_images", False),
     )
 
 
@@ -242,6 +252,7 @@ def viewings_of(user: User | AnonymousUser, shows: list[Show]) -> dict[int, View
             time_travel=False,
             hide_titles=getattr(user, "hide_unwatched_titles", False),
             hide_synopses=getattr(user, "hide_unwatched_synopses", True),
+            hide_images=getattr(user, "hide_unwatched_images", False),
         )
         for show in shows
     }

@@ -98,3 +98,35 @@ def watch_by_sql(user, show: Show, code: str) -> None:
             "VALUES (%s, %s, CURRENT_TIMESTAMP)",
             [user.pk, episode(show, code).pk],
         )
+
+
+def give_images(show: Show, *, stills: tuple[str, ...] = ()) -> dict[str, str]:
+    """Artwork as the image job leaves it: a poster, the blurred stand-in, a photo for every
+    character and a still for each episode code given; returns the still names by code."""
+    import io
+
+    from PIL import Image
+
+    from catalogue.images import POSTER, STILL, blurred, made, store
+
+    def jpeg(seed: str) -> bytes:
+        out = io.BytesIO()
+        colour = tuple(seed.encode()[-3:])
+        Image.new("RGB", (400, 300), colour).save(out, "JPEG")
+        return out.getvalue()
+
+    Show.objects.filter(pk=show.pk).update(
+        poster=store(made(jpeg(f"{show.slug}p"), POSTER)),
+        stand_in=store(blurred(jpeg(f"{show.slug}b"))),
+    )
+    for character in show.characters.all():
+        character.photo = store(made(jpeg(f"{character.slug}ph"), (160, 160)))
+        character.save(update_fields=["photo"])
+    names = {}
+    for code in stills:
+        names[code] = store(made(jpeg(f"{show.slug}{code}s"), STILL))
+        season, number = (int(part) for part in code.split("x"))
+        show.episodes.filter(season_number=season, number=number).update(still=names[code])
+    show.content_changed()
+    show.refresh_from_db()
+    return names

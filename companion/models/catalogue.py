@@ -569,6 +569,7 @@ class Episode(models.Model):
     title_hidden: bool
     shown_synopsis: str
     synopsis_hidden: bool
+    shown_still: str
     shown_image: str
 
     class Meta:
