@@ -62,6 +62,12 @@ def marker(show: str, kind: str, *ids: int) -> str:
     return f"zq{show}{kind}{'x'.join(map(str, ids))}qz"
 
 
+def still_of(show: str, index: int) -> str:
+    """Every episode has a still, stored under a name holding its marker: wherever its URL is
+    served (a page, an og:image, the API), the crawl sees it."""
+    return f"images/{marker(show, 'still', index)}.jpg"
+
+
 @dataclass
 class ShowSpec:
     """A show's shape and gated content, by index into its episodes in story order.
@@ -138,6 +144,8 @@ def gated_markers(spec: ShowSpec, viewer: Viewer) -> dict[str, tuple[int, ...] |
             markers[marker(s, "title", index)] = (index,) if viewer.hide_titles else None
         if spec.synopsised[index]:
             markers[marker(s, "syn", index)] = (index,) if viewer.hide_synopses else None
+        # Gated whatever the preferences say.
+        markers[marker(s, "still", index)] = (index,)
     for index, reveal in spec.recaps:
         markers[marker(s, "recap", index)] = (reveal,)
     first_of = dict(spec.characters)
@@ -200,7 +208,11 @@ def air_date(index: int, count: int) -> dt.date | None:
 
 def build_show(spec: ShowSpec) -> list[Episode]:
     show = Show.objects.create(
-        title=spec.slug.title(), slug=spec.slug, premise="It spoils nothing."
+        title=spec.slug.title(),
+        slug=spec.slug,
+        premise="It spoils nothing.",
+        poster=f"images/poster-of-{spec.slug}.jpg",
+        stand_in=f"images/stand-in-of-{spec.slug}.jpg",
     )
     numbers = sorted({season for season, _ in spec.episodes})
     seasons = {n: Season.objects.create(show=show, number=n) for n in numbers}
@@ -217,6 +229,7 @@ def build_show(spec: ShowSpec) -> list[Episode]:
                 synopsis=marker(spec.slug, "syn", index) if spec.synopsised[index] else "",
                 air_date=air_date(index, len(spec.episodes)),
                 airtime=dt.time(21, 0) if index % 2 else None,
+                still=still_of(spec.slug, index),
             )
         )
     show.resequence()
@@ -557,6 +570,7 @@ def route_values(show: Show | None, feed_tokens: tuple[str, ...]) -> dict[str, l
             "server": ["jellyfin", "plex", "emby", "nope"],
             "secret": ["sfm_none"],
             "feed_token": feeds,
+            "name": ["images/" + "0" * 40 + ".jpg"],
         }
     positions = list(show.episodes.values_list("season__number", "number")) + [(9, 1), (1, 99)]
     return {
@@ -586,6 +600,9 @@ def route_values(show: Show | None, feed_tokens: tuple[str, ...]) -> dict[str, l
         "server": ["jellyfin", "plex", "emby", "nope"],
         "secret": ["sfm_none"],
         "feed_token": feeds,
+        # Stored images by name: the show's art (not gated). A still's name is never guessed; the
+        # differential below proves none is served where its episode is hidden.
+        "name": [show.poster, show.stand_in],
     }
 
 
@@ -808,6 +825,14 @@ def differential(spec, viewer, data, *, warm_cache: bool = False) -> None:
             everything_served(again, start)
         for content in added:
             content.delete()
+        # And the stills of the episodes hidden from the viewer: as if they had none.
+        for each in (spec, BETA):
+            hidden = [
+                still_of(each.slug, index)
+                for index in range(len(each.episodes))
+                if not (viewer.signed_in and each.revealed(index))
+            ]
+            Episode.objects.filter(still__in=hidden).update(still="")
         if warm_cache:
             after_edit = CountingQueries(client)
             without = everything_served(after_edit, start)
