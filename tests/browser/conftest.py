@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 
+from tests.factories import give_images
 from tests.helpers import DESKTOP, log_in
 
 CHROMIUM = shutil.which("chromium")
@@ -170,7 +171,12 @@ VIEWER_PAGES = {
 
 @pytest.fixture
 def main_pages(new_context, alice, show):
-    """Visit every main page at a viewport: yields (name, page) once each page has loaded."""
+    """Visit every main page at a viewport: yields (name, page) once each page has loaded.
+
+    The show has its art, as an import leaves it: a poster, photos, the still of the episode
+    alice has watched and of the one she has not (its stand-in shows), so every check covers them.
+    """
+    give_images(show, stills=("1x03", "1x04"))
 
     def visit(viewport: dict = DESKTOP, **options):
         visitor = new_context(viewport=viewport, **options).new_page()
