@@ -46,7 +46,7 @@ class User(AbstractUser):
     email_when_episode_airs = models.BooleanField(
         "Email me when an episode of a show I follow airs",
         default=False,
-        help_text="Titles and synopses follow your preferences above.",
+        help_text="Only to a confirmed address. Titles and synopses follow your preferences above.",
     )
     email_weekly_digest = models.BooleanField(
         "Email me a weekly digest of my shows",

@@ -166,6 +166,7 @@ VIEWER_PAGES = {
     "story": "/shows/saga/story/",
     "search": "/shows/saga/search/?q=saga",
     "preferences": "/accounts/preferences/",
+    "email": "/accounts/email/",
 }
 
 
