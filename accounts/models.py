@@ -77,11 +77,6 @@ class User(AbstractUser):
         blank=True,
         help_text="Shown beside your posts and replies. Leave blank to use your username.",
     )
-    # Moved on by database triggers (pagecache/triggers.py) whenever a row of the viewer's own
-    # changes: a watch, a follow, a watch party they are in. The user row is loaded on every
-    # request anyway, so whatever is keyed on it (the page cache) sees every such change, by
-    # whatever route it was made, without reading those rows.
-    rows_version = models.BigIntegerField(default=0, editable=False)
 
     objects: ClassVar[ViewerManager] = ViewerManager()
 

@@ -120,8 +120,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # Besides the pool, whose viewers each read every page once: viewers whose repeat views are the
-# hits, viewers who go round the loop, and the two groups of the mix (page cache on, off).
-GROUPS = {"hit": 16, "loop": 200, "mix-on": 200, "mix-off": 200}
+# hits, and viewers who go round the loop.
+GROUPS = {"hit": 16, "loop": 200}
 
 
 def pool_sizes(options: argparse.Namespace) -> dict[str, int]:

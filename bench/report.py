@@ -18,11 +18,10 @@ from bench.data import EPISODES_PER_SEASON, SEASONS
 DOC = settings.BASE_DIR / "docs" / "PERFORMANCE.md"
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 # Issue 26: requests/s on a miss as a share of the logged-in trivial view's, and in the loop;
-# mark watched in-process on SQLite; the page cache stays only if it buys this much on the mix.
+# mark watched in-process on SQLite.
 SHARE_TARGETS = {"show": 0.40, "episode": 0.40}
 SHARE_TARGET = 0.30  # every other main page
 LOOP_TARGET = 0.30
-MIX_TARGET = 1.5
 WATCH_MS = 10.0
 PAGE_LABELS = {
     "home": "Home",
@@ -173,7 +172,7 @@ def render_report(
 
 
 def throughput(served: dict, checks: list[tuple[str, str, bool]]) -> list[str]:
-    """The headline: each page's share of the trivial view on a miss and on a hit, the loop, the mix."""
+    """The headline: each page's share of the trivial view on a miss and on a hit, and the loop."""
     pool, shows = served["pool"], served["shows"]
     lines = [
         "",
@@ -234,31 +233,7 @@ def throughput(served: dict, checks: list[tuple[str, str, bool]]) -> list[str]:
     lines += [
         "",
         f"The trivial view answered about {reference} requests/s (median over the miss runs).",
-        "",
-        f"**The whole-page cache on a mix** ({pool['mix-on']} viewers against a server with it on, "
-        f"{pool['mix-off']} others against one beside it with `PAGE_CACHE=0`, in alternate runs; "
-        "each viewer marks their next episode three requests in ten and otherwise reads their "
-        "episode page, the show page or Who's who, so most reads repeat one made since their last "
-        "mark):",
-        "",
-        "| show | cache on, requests/s | cache off | on ÷ off (rounds) |",
-        "| --- | ---: | ---: | ---: |",
     ]
-    for mix in served["mixes"]:
-        errors = mix["on"]["errors"] + mix["off"]["errors"]
-        lines.append(
-            f"| {mix['show']} | {mix['on']['rps']:,.1f} | {mix['off']['rps']:,.1f} | "
-            f"**{mix['ratio']:.2f}×** ({', '.join(f'{r:.2f}' for r in mix['ratios'])})"
-            + (f" ({errors} errors)" if errors else "")
-            + " |"
-        )
-        checks.append(
-            (
-                f"{mix['show']}: the page cache buys ≥ {MIX_TARGET}× on the mix (or it goes)",
-                f"{mix['ratio']:.2f}×",
-                mix["ratio"] >= MIX_TARGET,
-            )
-        )
     memory = served["memory"]
     growths = [max(run["growth_mb"], default=0.0) for run in memory["viewers"]]
     if len(growths) >= 2:

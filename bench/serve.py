@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-import random
 import re
 import shutil
 import socket
@@ -37,9 +36,6 @@ TRIVIAL = "/bench/ok-user/"
 MEMORY_PAGES = ("home", "show", "episode", "cast", "story", "previously")
 # The loop: mark the next episode, then read its episode page, the show page and Who's who.
 LOOP = ("mark", "episode", "show", "cast")
-# The mix: of every ten requests, three mark the next episode and seven read a page of the few
-# a viewer keeps going back to, so most reads repeat one made since the viewer's last mark.
-MIX_MARKS, MIX_PAGES, MIX_LENGTH = 0.3, ("episode", "show", "cast"), 60
 
 
 class Run:
@@ -90,10 +86,6 @@ def serve_and_load(
                 measure_show(wrk, base, folder, groups, show, seconds=seconds, rounds=rounds)
             )
         after_load = process_memory(server.pid)
-    mixes = [
-        measure_mix(env, workers, wrk, folder, groups, show, seconds=seconds, rounds=rounds)
-        for show in pools["shows"]
-    ]
     load_after = os.getloadavg()
     first = groups["miss"][0]["shows"][pools["shows"][-1]["slug"]]["urls"]
     paths = [first[key] for key in MEMORY_PAGES]
@@ -109,7 +101,6 @@ def serve_and_load(
         "rounds": rounds,
         "pool": {name: len(group) for name, group in groups.items()},
         "shows": shows,
-        "mixes": mixes,
         "memory": {"after_load": after_load, "viewers": viewers, "pages": list(MEMORY_PAGES)},
         "load": {"before": load_before[0], "after": load_after[0]},
         "gunicorn": package_version("gunicorn"),
@@ -195,64 +186,6 @@ def measure_show(
         flush=True,
     )
     return {"show": show["title"], "slug": slug, "pages": pages, "loop": looped}
-
-
-def measure_mix(
-    env: dict,
-    workers: int,
-    wrk: str,
-    folder: Path,
-    groups: dict,
-    show: dict,
-    *,
-    seconds: float,
-    rounds: int,
-) -> dict:
-    """The mix against two servers side by side, the page cache on and off, in alternate runs.
-
-    The two differ in nothing but the cache, so their requests/s are compared directly: each
-    round runs both, in turn first, and the ratio is the median of the rounds' ratios.
-    """
-    slug = show["slug"]
-    print(f"The mix on {show['title']}, page cache on and off:", flush=True)
-    with (
-        gunicorn(env | {"PAGE_CACHE": "1"}, workers) as (on, _),
-        gunicorn(env | {"PAGE_CACHE": "0"}, workers) as (off, _),
-    ):
-        runs = {
-            name: Run(
-                wrk,
-                base,
-                folder,
-                f"{slug}-mix-{name}",
-                mix_lists(base, groups[f"mix-{name}"], slug),
-            )
-            for name, base in (("on", on), ("off", off))
-        }
-        for run in runs.values():
-            run(1)  # each server's code, templates and connections
-        results: dict[str, list[dict]] = {"on": [], "off": []}
-        for index in range(max(rounds, 3)):
-            for name in ("on", "off") if index % 2 == 0 else ("off", "on"):
-                results[name].append(runs[name](seconds))
-    ratios = [on["rps"] / off["rps"] for on, off in zip(results["on"], results["off"], strict=True)]
-    sides = {
-        name: {
-            "rps": statistics.median(r["rps"] for r in runs_of),
-            "p50_ms": statistics.median(r["p50_ms"] for r in runs_of),
-            "errors": sum(r["bad"] + r["timeouts"] for r in runs_of),
-            "repeated": runs[name].wraps,
-            "rounds": runs_of,
-        }
-        for name, runs_of in results.items()
-    }
-    ratio = statistics.median(ratios)
-    print(
-        f"  cache on {sides['on']['rps']:.1f}/s, off {sides['off']['rps']:.1f}/s: the cache buys "
-        f"{ratio:.2f}x (rounds " + ", ".join(f"{r:.2f}" for r in ratios) + ")",
-        flush=True,
-    )
-    return {"show": show["title"], "slug": slug, "ratios": ratios, "ratio": ratio} | sides
 
 
 def interleaved(reference: Run, page: Run, *, seconds: float, rounds: int) -> dict:
@@ -368,29 +301,6 @@ def loop_lists(base: str, group: list[dict], slug: str) -> list[list[str]]:
                 actions.append(mark(base, viewer, slug, episode))
                 episode_path = episode["episode"]
             else:
-                actions.append(
-                    read(viewer, slug, what, episode_path if what == "episode" else None)
-                )
-        per_viewer.append(actions)
-    return split_staggered(per_viewer)
-
-
-def mix_lists(base: str, group: list[dict], slug: str) -> list[list[str]]:
-    """Each viewer marks the next episode three times in ten and otherwise reads one of a few
-    pages, chosen at random (seeded): the pages they read since their last mark are repeats."""
-    rng = random.Random(26)
-    per_viewer = []
-    for viewer in group:
-        upcoming = list(viewer["shows"][slug]["next"])
-        episode_path = None
-        actions = []
-        for _ in range(MIX_LENGTH):
-            if upcoming and rng.random() < MIX_MARKS:
-                episode = upcoming.pop(0)
-                actions.append(mark(base, viewer, slug, episode))
-                episode_path = episode["episode"]
-            else:
-                what = rng.choice(MIX_PAGES)
                 actions.append(
                     read(viewer, slug, what, episode_path if what == "episode" else None)
                 )

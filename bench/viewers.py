@@ -20,7 +20,7 @@ from companion.models import Character, Episode, Show
 
 DEMO_SEARCH_TERM = "Mars"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-# Episodes each viewer of the loop and the mix may mark, at most.
+# Episodes each viewer of the loop may mark, at most.
 MARKS_AHEAD = 10
 # Fewest episodes a pool viewer has watched, so every page (a character's too) is theirs to see.
 MIN_WATCHED = 5

@@ -8,16 +8,9 @@ from django.http import Http404, HttpRequest
 from .models import Episode, Show
 from .viewing import Viewing, viewing_for
 
-# Where a GET request keeps the viewing the page cache worked out for its key, so the view
-# does not work it out again. Only GETs: a mark changes the viewing within its request.
-VIEWING_OF_THIS_REQUEST = "_viewing_of_this_request"
-
 
 def viewing_of(request: HttpRequest, slug: str) -> Viewing:
     """The show named in the URL (or a 404) as this viewer sees it; every show view starts here."""
-    known = getattr(request, VIEWING_OF_THIS_REQUEST, None)
-    if known is not None and known.show.slug == slug:
-        return known
     return viewing_for(request, show_or_404(slug))
 
 

@@ -1,4 +1,4 @@
-"""Edits move the versions that cached pages and fragments are keyed on.
+"""Edits move the versions that cached fragments are keyed on.
 
 An edit of a season or an episode changes what every viewer of the show sees: it moves the show's
 `content_version`. An edit of gated content changes only what viewers who can see it see: it moves

@@ -3,8 +3,8 @@ every mark runs, where building the ORM's query took longer than the database to
 
 Each statement is a named function with typed arguments. What comes out is whole rows of one
 table, as model instances (with any extra column named in the docstring), or NamedTuples of plain
-values: nothing else, and no SQL text goes in. This is the only module that imports `connection`
-(pagecache/triggers.py aside, which installs triggers). The ORM states the same definitions for
+values: nothing else, and no SQL text goes in. This is the only module that imports `connection`.
+The ORM states the same definitions for
 everything else: `EpisodeQuerySet.regular()` is `regular()` below, and where a viewer's run of
 watched episodes ends is `first_gaps()`, which every safe point (a viewer's, a party's) starts from.
 """

@@ -87,7 +87,6 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "companion",
-    "pagecache",
     "history",
     "api",
     "connections",
@@ -129,7 +128,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "pagecache.pages.csrf_placeholder",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -183,8 +181,6 @@ def cache_settings(redis_url: str) -> dict:
 
 REDIS_URL = env("REDIS_URL")
 CACHES = cache_settings(REDIS_URL)
-# PAGE_CACHE=0 renders every page afresh, as `python -m bench` does to measure what caching buys.
-PAGE_CACHE = env_bool("PAGE_CACHE", True)
 if REDIS_URL:
     # Sessions live in the database and are cached: a cache outage logs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

@@ -890,7 +890,7 @@ def test_content_past_the_point_in_specials_changes_no_byte(db, spec, viewer, da
 @settings(HYPOTHESIS, max_examples=4)
 @given(spec=show_specs(part_watched=True), viewer=viewers(), data=st.data())
 def test_an_edit_past_the_point_renders_no_cached_page_afresh(db, spec, viewer, data):
-    """With every page cached, an edit past the viewer's point changes neither bytes nor work."""
+    """With the cache warm, an edit past the viewer's point changes neither bytes nor work."""
     differential(spec, viewer, data, warm_cache=True)
 
 

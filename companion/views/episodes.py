@@ -6,8 +6,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST, require_safe
 
-from pagecache.pages import cached_per_viewer
-
 from ..forms import (
     ShowAnywayForm,
 )
@@ -34,7 +32,6 @@ EPISODE_NOTES_SHOWN = 5
 
 
 @require_safe
-@cached_per_viewer
 def episode_detail(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     viewing = viewing_of(request, slug)
     episode = episode_or_404(viewing.show, season, number)

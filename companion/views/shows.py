@@ -9,8 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
-from pagecache.pages import cached_home, cached_per_viewer
-
 from ..forms import (
     BrowseForm,
 )
@@ -136,7 +134,6 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
 
 
 @require_safe
-@cached_home
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """A viewer's followed shows with what is up next; for a visitor, what Spoilerfree is."""
     if not request.user.is_authenticated:
@@ -169,7 +166,6 @@ def browse(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cached_per_viewer
 def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asked = request.GET.get("season", "")
     also_open = int(asked) if asked.isdecimal() else None
@@ -180,7 +176,6 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_per_viewer
 def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
     """One season's episode rows, for unfolding a season or refreshing it after progress changed."""
     viewing = viewing_of(request, slug)
@@ -209,7 +204,6 @@ def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
 
 
 @require_safe
-@cached_per_viewer
 def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     show = viewing.show
@@ -227,7 +221,6 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_per_viewer
 def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     show = viewing.show
@@ -313,7 +306,6 @@ def story_body(
 
 
 @require_safe
-@cached_per_viewer
 def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     seasons = story_seasons(viewing)
@@ -333,7 +325,6 @@ def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_per_viewer
 def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Catch-up before the next episode: for each of the last few watched, the recap's opening,
     who changed (a line each) and a few notes, with links to the rest; about a phone screen each."""
@@ -389,7 +380,6 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_per_viewer
 def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     query = request.GET.get("q", "").strip()[:100]

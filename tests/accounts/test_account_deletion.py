@@ -40,7 +40,7 @@ def test_the_party_stays_on_its_other_members_pages(alice_client, alice, bob, sh
     started_by(alice, show, bob)
     friend = Client()
     friend.force_login(bob)
-    # Fetched once, so the page cache holds it: the deletion has to change bob's key.
+    # Fetched once, so anything cached from it is warm when the deletion comes.
     assert "CREW" in friend.get("/shows/saga/").content.decode()
     delete_account(alice_client)
     party = Party.objects.get()
