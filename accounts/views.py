@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from companion.http import AuthenticatedHttpRequest, local_path, redirect_to_next
 from companion.models import Party
+from upcoming.models import CalendarFeed
 
 from .forms import DeleteAccountForm, EmailForm, PreferencesForm, SignupForm
 from .mail import send_confirmation
@@ -171,6 +172,11 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "last_event_at": isoformat(hook.last_event_at),
             }
             for hook in user.media_server_hooks.all()
+        ],
+        # As with the webhooks: that a calendar feed URL exists and since when, never its secret.
+        "calendar_feed": [
+            {"created_at": feed.created_at.isoformat()}
+            for feed in CalendarFeed.objects.filter(user=user)
         ],
         "media_server_events": [
             {

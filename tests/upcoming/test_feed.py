@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import logging
 import re
 
@@ -6,8 +7,10 @@ from django.contrib.auth import get_user_model
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 
+from api.models import hash_token
 from tests.helpers import mask_csrf
 from tests.upcoming.conftest import TODAY
+from upcoming.models import CalendarFeed
 
 FEED_URL = re.compile(r"http://testserver(/calendar/feed/sfc_[\w-]+\.ics)")
 
@@ -146,3 +149,15 @@ def test_calendar_apps_are_told_to_read_it_again_every_six_hours(client, carol, 
     calendar = Calendar.from_ical(client.get(new_feed_path(client, carol)).content)
     assert calendar.decoded("REFRESH-INTERVAL") == dt.timedelta(hours=6)
     assert calendar["X-PUBLISHED-TTL"].to_ical() == b"PT6H"
+
+
+def test_the_data_export_says_a_feed_url_exists_never_its_secret(client, carol, frozen_today):
+    path = new_feed_path(client, carol)
+    client.force_login(carol)
+    response = client.get("/accounts/export/")
+    exported = json.loads(response.content)
+    created = CalendarFeed.objects.get(user=carol).created_at.isoformat()
+    assert exported["calendar_feed"] == [{"created_at": created}]
+    secret = path.removeprefix("/calendar/feed/").removesuffix(".ics")
+    assert secret not in response.content.decode()
+    assert hash_token(secret) not in response.content.decode()
