@@ -13,6 +13,7 @@ class ViewerAdmin(UserAdmin):
             {
                 "fields": (
                     "hide_unwatched_titles",
+                    "show_upcoming_titles",
                     "hide_unwatched_synopses",
                     "hide_unwatched_images",
                 )

@@ -27,6 +27,7 @@ class PreferencesForm(forms.ModelForm):
         fields = [
             "display_name",
             "hide_unwatched_titles",
+            "show_upcoming_titles",
             "hide_unwatched_synopses",
             "hide_unwatched_images",
             "email_when_episode_airs",

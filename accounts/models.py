@@ -58,6 +58,14 @@ class User(AbstractUser):
         default=False,
         help_text="Some titles give away what happens.",
     )
+    # The calendar, the feed and the mails are read outside the show (a lock screen, an inbox
+    # list), so there a title not yet aired waits to be asked for, whatever the site shows.
+    show_upcoming_titles = models.BooleanField(
+        "Show titles of episodes not yet aired in the calendar, the feed and email",
+        default=False,
+        help_text="Otherwise they read “For All Mankind · S5E3”. Hiding titles above hides "
+        "them here too.",
+    )
     hide_unwatched_synopses = models.BooleanField(
         "Hide synopses of unwatched episodes",
         default=True,

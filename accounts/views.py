@@ -146,6 +146,7 @@ def export_data(request: AuthenticatedHttpRequest) -> HttpResponse:
         "date_joined": user.date_joined.isoformat(),
         "preferences": {
             "hide_unwatched_titles": user.hide_unwatched_titles,
+            "show_upcoming_titles": user.show_upcoming_titles,
             "hide_unwatched_synopses": user.hide_unwatched_synopses,
             "hide_unwatched_images": user.hide_unwatched_images,
             "email_when_episode_airs": user.email_when_episode_airs,

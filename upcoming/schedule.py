@@ -23,17 +23,22 @@ RECENT_DAYS = 7
 COMING_DAYS = 28
 
 
-def label(episode: Episode, *, waiting: bool = False) -> str:
+def label(episode: Episode, *, today: dt.date, upcoming_titles: bool, waiting: bool = False) -> str:
     """ "For All Mankind · S5E3", and its title after it where the viewer's preferences show it.
 
     Needs an episode decorated by Viewing.decorate: that is where the title's rule lives. An
     episode `waiting` (aired past the viewer's point) is told by its code alone, whatever the
     preferences: a viewer who has fallen behind is told how many, not what they are called.
+    An episode not yet aired is told by its code too unless the viewer asked for those titles:
+    a calendar entry or a mail is read outside the show, on a lock screen or in an inbox list.
     """
     base = f"{episode.show.title} · {episode.short_label}"
-    if episode.title and not episode.title_hidden and not waiting:
-        return f"{base} · {episode.shown_title}"
-    return base
+    if not episode.title or episode.title_hidden or waiting:
+        return base
+    unaired = episode.air_date is None or episode.air_date >= today
+    if unaired and not episode.revealed and not upcoming_titles:
+        return base
+    return f"{base} · {episode.shown_title}"
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,7 @@ def schedule_for(
     if not shows:
         return Schedule(today=today, start=start, end=end, shows=[])
     viewings = viewings_of(user, shows)
+    upcoming_titles = user.show_upcoming_titles
     points = {pk: viewing.safe_point for pk, viewing in viewings.items()}
     up_next = Episode.objects.up_next(points)
     waiting_counts = dict(
@@ -155,7 +161,7 @@ def schedule_for(
         airings.setdefault(episode.show_id, []).append(
             Airing(
                 episode=episode,
-                label=label(episode, waiting=waiting),
+                label=label(episode, today=today, upcoming_titles=upcoming_titles, waiting=waiting),
                 synopsis="" if waiting else episode.shown_synopsis,
                 air_date=episode.air_date,
                 airtime=episode.airtime,
@@ -174,7 +180,11 @@ def schedule_for(
                 show=show,
                 safe_point=points[show.pk],
                 up_next=following,
-                up_next_label=label(following) if following is not None else "",
+                up_next_label=(
+                    label(following, today=today, upcoming_titles=upcoming_titles)
+                    if following is not None
+                    else ""
+                ),
                 waiting=waiting_counts.get(show.pk, 0),
                 airings=airings.get(show.pk, []),
             )

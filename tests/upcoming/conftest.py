@@ -57,8 +57,9 @@ def orbit(db) -> Show:
 
 @pytest.fixture
 def carol(orbit):
-    """A viewer at S2E5 of Orbit, with the default preferences (titles shown, synopses hidden)."""
-    user = make_user("carol")
+    """A viewer at S2E5 of Orbit who shows titles, also of episodes not yet aired (synopses
+    hidden, as by default)."""
+    user = make_user("carol", show_upcoming_titles=True)
     watch_up_to(user, orbit, 2, 5)
     return user
 

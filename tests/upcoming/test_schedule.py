@@ -33,6 +33,27 @@ def test_unwatched_titles_follow_the_viewers_preference(carol, dave):
     assert not any("TITLE" in text for text in hidden.values())
 
 
+def test_by_default_an_episode_not_yet_aired_is_told_by_its_code(orbit):
+    """The site shows unwatched titles by default, but a calendar entry is read outside the show:
+    there a title not yet aired waits until the viewer asks for such titles."""
+    viewer = make_user("default")
+    watch_up_to(viewer, orbit, 4, 3)
+    (schedule,) = schedule_for(viewer, today=TODAY).shows
+    labels = {a.episode.code: a.label for a in schedule.airings}
+    assert labels["4x3"] == "Orbit · S4E3 · TITLE-orbit-4x3"  # watched
+    assert labels["4x4"] == "Orbit · S4E4"  # airs today
+    assert labels["4x8"] == "Orbit · S4E8"
+    assert schedule.up_next_label == "Orbit · S4E4"
+
+
+def test_hiding_unwatched_titles_wins_over_asking_for_upcoming_ones(orbit):
+    viewer = make_user("both", hide_unwatched_titles=True, show_upcoming_titles=True)
+    watch_up_to(viewer, orbit, 4, 3)
+    labels = [a.label for a in schedule_for(viewer, today=TODAY).airings]
+    assert labels[0] == "Orbit · S4E3 · TITLE-orbit-4x3"
+    assert not any("TITLE" in text for text in labels[1:])
+
+
 def test_synopses_of_unwatched_episodes_are_hidden_by_default(carol):
     assert {airing.synopsis for airing in schedule_for(carol, today=TODAY).airings} == {""}
 
