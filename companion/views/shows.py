@@ -49,7 +49,8 @@ PREVIOUSLY_CHANGES_PER_EPISODE = 5
 STORY_NOTES_PER_EPISODE = 3
 
 
-OPEN_ALL_SEASONS_UP_TO = 60
+# A show longer than this tells its story a season at a time.
+STORY_BY_SEASON_FROM = 60
 
 
 def progress_context(viewing: Viewing) -> dict:
@@ -107,23 +108,21 @@ def season_heads(viewing: Viewing, only: Season | None = None) -> list[Season]:
 def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     """The show page: every season with its progress, the viewer's own season open.
 
-    Seasons the viewer has finished are folded. A short show loads every season's rows (folded
-    ones too, so a link to a row works without JavaScript); a long-running one loads only the
-    season the viewer is in and one they asked for, and the others load when unfolded.
+    Only the open seasons' rows are rendered: the one the viewer is in and one they asked for
+    (`?season=N`, which is also how a folded season opens without JavaScript). The others load
+    when unfolded (season_episodes), so the page costs the same however long the show is.
     """
     show, user = viewing.show, viewing.user
     seasons = season_heads(viewing)
     progress = progress_context(viewing)
     upcoming = progress["upcoming"]
-    long_show = progress["progress"]["total"] > OPEN_ALL_SEASONS_UP_TO
     current = upcoming.season_number if upcoming else seasons[-1].number if seasons else None
     for place, season in enumerate(seasons):
         season.current = season.number == current
         # The page lands on the viewer's season, unless it is the first one anyway.
         season.land = season.current and place > 0
-        asked = season.number == also_open
-        season.open = season.current or asked or not (season.finished or long_show)
-    season_context(viewing, [s for s in seasons if s.open] if long_show else seasons)
+        season.open = season.current or season.number == also_open
+    season_context(viewing, [s for s in seasons if s.open])
     return {
         "show": show,
         "viewing": viewing,
@@ -278,7 +277,7 @@ def story_seasons(viewing: Viewing) -> dict[int, tuple[int, int | None]]:
     within it come with it; the first also takes any before it). Nothing for a short show."""
     point = viewing.safe_point.episode
     starts = viewing.show.season_starts()
-    if point is None or sum(n for _, n in starts.values()) <= OPEN_ALL_SEASONS_UP_TO:
+    if point is None or sum(n for _, n in starts.values()) <= STORY_BY_SEASON_FROM:
         return {}
     numbers = list(starts)
     spans = {}

@@ -18,6 +18,11 @@ def test_a_plain_mark_returns_to_the_row_and_up_to_here_confirms_on_a_page(
     page = new_context(viewport=PHONE, java_script_enabled=False).new_page()
     log_in(page, "alice")
     page.goto("/shows/saga/")
+    # Season 2 is folded and its rows are not in the page: unfolded, it offers a link that opens it.
+    expect(page.locator("#season-2-episodes")).to_have_count(0)
+    page.get_by_text("Show the episodes of season 2").click()
+    page.get_by_role("link", name="Open season 2").click()
+    expect(page).to_have_url(re.compile(r"/shows/saga/\?season=2#season-2$"))
 
     row = episode(show, "2x2")
     mark_button(page, "S2E2").click()
@@ -43,7 +48,7 @@ def test_a_plain_mark_returns_to_the_row_and_up_to_here_confirms_on_a_page(
 def test_cancelling_the_confirmation_marks_nothing(new_context, alice, show):
     page = new_context(java_script_enabled=False).new_page()
     log_in(page, "alice")
-    page.goto("/shows/saga/")
+    page.goto("/shows/saga/?season=2")
     page.get_by_role("button", name="Watched all up to here (S2E5)").click()
     page.get_by_role("link", name="Cancel").click()
     expect(page).to_have_url(re.compile(r"/shows/saga/\?season=2#episode-\d+$"))

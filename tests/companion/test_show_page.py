@@ -40,14 +40,29 @@ def test_a_finished_season_is_folded_with_its_count_and_the_current_one_open(
     # The page lands on the season the viewer is in: a marker site.js scrolls to, no inline script.
     assert re.search(r'<section class="season" aria-labelledby="season-2" data-land-here>', body)
     assert body.count("data-land-here") == 1
-    # Rows of a folded season are still in the page, so a link to one works without JavaScript.
-    assert 'id="season-1-episodes"' in body and "RECAP-saga-1x5" in body
+    # A folded season's rows are not rendered: unfolding loads them, or without JavaScript its
+    # link opens it on the page.
+    assert 'id="season-1-episodes"' not in body and "RECAP-saga-1x5" not in body
+    assert 'hx-get="/shows/saga/seasons/1/"' in season_fold(body, 1)
+    assert '<a href="?season=1#season-1">Open season 1</a>' in body
+    opened = squashed(client.get("/shows/saga/?season=1"))
+    assert " open" in season_fold(opened, 1) and " open" in season_fold(opened, 2)
+    assert 'id="season-1-episodes"' in opened and "RECAP-saga-1x5" in opened
+
+
+def test_only_the_viewers_season_is_rendered_however_short_the_show(alice_client):
+    body = squashed(alice_client.get("/shows/saga/"))
+    assert " open" in season_fold(body, 1) and " open" not in season_fold(body, 2)
+    assert 'id="season-1-episodes"' in body and 'id="season-2-episodes"' not in body
+    assert "TITLE-saga-2x1" not in body
+    unfolded = squashed(alice_client.get("/shows/saga/seasons/2/", **HTMX))
+    assert 'id="season-2-episodes"' in unfolded and "TITLE-saga-2x1" in unfolded
 
 
 def test_a_viewer_at_the_start_lands_at_the_top(alice_client):
     body = squashed(alice_client.get("/shows/saga/"))
     assert "data-land-here" not in body
-    assert " open" in season_fold(body, 1) and " open" in season_fold(body, 2)
+    assert " open" in season_fold(body, 1)
 
 
 def test_each_unfinished_season_offers_mark_season_watched(alice_client):
@@ -111,7 +126,7 @@ def test_every_row_mark_comes_back_to_its_own_row_without_javascript(alice_clien
 
 
 def test_up_to_here_without_javascript_asks_on_a_small_page_first(alice_client, alice):
-    body = alice_client.get("/shows/saga/").content.decode()
+    body = alice_client.get("/shows/saga/?season=2").content.decode()
     form = re.search(
         r'<form method="get" action="/shows/saga/s2/e2/watch-up-to/confirm/"[^>]*>', body
     )
@@ -220,7 +235,7 @@ def test_a_special_is_listed_in_its_aired_place_not_in_a_block_above(client, ext
     viewer = make_user("dora")
     watch(viewer, extras, "1x1")
     client.force_login(viewer)
-    body = squashed(client.get("/shows/extras/"))
+    body = squashed(client.get("/shows/extras/?season=2"))
     assert row_order(body) == ["S1E1", "S1E2", "S0E1", "S1E3", "S2E1", "S2E2", "S2E3"]
     assert 'id="season-0' not in body and ">Specials" not in body
     # Its row's controls swap the season it is listed in, and a plain form comes back to it there.
