@@ -77,14 +77,15 @@ class Viewing:
         episodes = self.show.episodes.regular()
         if not getattr(self.user, "is_staff", False):
             episodes = episodes.visible_at(self.own_point)
-        episodes = episodes.only("pk", "show_id", "sequence", "season_number", "number")
+        selected = self.safe_point.episode
+        places = episodes.order_by("sequence").values_list("pk", "season_number", "number")
         return [
             {
-                "code": episode.code,
-                "label": episode.short_label,
-                "selected": episode == self.safe_point.episode,
+                "code": f"{season}x{number}",
+                "label": f"S{season}E{number}",
+                "selected": selected is not None and pk == selected.pk,
             }
-            for episode in episodes.order_by("sequence")
+            for pk, season, number in places
         ]
 
     @cached_property

@@ -47,7 +47,7 @@ from .gated import (
     validate_sources,
 )
 from .parties import PARTY_SIZE_LIMIT, Party, _invite_token
-from .progress import Follow, FollowQuerySet, Watch, WatchQuerySet, progress_for
+from .progress import Follow, FollowQuerySet, Watch, WatchQuerySet, progress_for, progress_of
 from .reports import SpoilerReport
 
 __all__ = [
@@ -88,6 +88,7 @@ __all__ = [
     "order_problems",
     "parse_code",
     "progress_for",
+    "progress_of",
     "revealed_q",
     "signed_in_id",
     "source_problems",

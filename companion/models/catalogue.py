@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -133,7 +133,8 @@ class Show(models.Model):
 
     def episode_at(self, season: int, number: int) -> Episode | None:
         return (
-            self.episodes.select_related("show", "season")
+            # The related manager gives each episode this very show: no join for it.
+            self.episodes.select_related("season")
             .filter(season_number=season, number=number)
             .first()
         )
@@ -504,6 +505,16 @@ class EpisodeQuerySet(models.QuerySet["Episode"]):
             .filter(rank_in_show=1)
         )
         return {episode.show_id: episode for episode in found}
+
+    def around(self, episode: Episode) -> tuple[Episode | None, Episode | None]:
+        """The episodes just before and just after this one in story order, in one query."""
+        before = self.filter(sequence__lt=episode.sequence).order_by("-sequence").values("pk")[:1]
+        after = self.filter(sequence__gt=episode.sequence).order_by("sequence").values("pk")[:1]
+        found = {
+            e.sequence < episode.sequence: e
+            for e in self.filter(Q(pk=Subquery(before)) | Q(pk=Subquery(after)))
+        }
+        return found.get(True), found.get(False)
 
     def with_watched(self, user):
         """Annotate `watched` for this user (False for anonymous visitors)."""

@@ -154,15 +154,15 @@ def progress_for(user, shows) -> dict[int, dict]:
     (SQL of its own: every mark runs it)."""
     shows = list(shows)
     counts = sql.regular_counts(signed_in_id(user), [show.pk for show in shows])
-    progress = {}
-    for show in shows:
-        done, total = counts.get(show.pk, (0, 0))
-        progress[show.pk] = {
-            "watched": done,
-            "total": total,
-            "percent": round(100 * done / total) if total else 0,
-        }
-    return progress
+    return {show.pk: progress_of(*counts.get(show.pk, (0, 0))) for show in shows}
+
+
+def progress_of(watched: int, total: int) -> dict[str, int]:
+    return {
+        "watched": watched,
+        "total": total,
+        "percent": round(100 * watched / total) if total else 0,
+    }
 
 
 from .. import sql  # noqa: E402  (last: it reads this module's models)

@@ -26,7 +26,6 @@ from ..models import (
 from ..viewing import (
     Viewing,
 )
-from .shows import progress_context
 
 EPISODE_NOTES_SHOWN = 5
 
@@ -44,7 +43,7 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
     episode.watched = (
         user.is_authenticated and Watch.objects.filter(user=user, episode=episode).exists()
     )
-    context = {"show": show, "episode": episode, "viewing": viewing, **progress_context(viewing)}
+    context = {"show": show, "episode": episode, "viewing": viewing}
     if episode.revealed:
         safe = viewing.safe_point
         context["unlocked"] = viewing.cached_fragment(
@@ -56,11 +55,9 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
             # Only editors pay for this: the shared fragment above must not depend on who asks.
             context["has_recap"] = Recap.objects.visible_at(safe).of_episodes(episode).exists()
     elif user.is_authenticated:
-        context["locked"] = locked_reason(viewing, episode, context["upcoming"])
-    neighbours = show.episodes.select_related("show").order_by("sequence")
-    context["previous"] = neighbours.filter(sequence__lt=episode.sequence).last()
-    context["next"] = neighbours.filter(sequence__gt=episode.sequence).first()
-    viewing.decorate([e for e in (context["previous"], context["next"]) if e])
+        context["locked"] = locked_reason(viewing, episode, viewing.upcoming)
+    context["previous"], context["next"] = neighbours = show.episodes.around(episode)
+    viewing.decorate([e for e in neighbours if e])
     return context
 
 

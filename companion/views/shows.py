@@ -30,6 +30,7 @@ from ..models import (
     Season,
     Show,
     progress_for,
+    progress_of,
 )
 from ..viewing import (
     Viewing,
@@ -53,9 +54,11 @@ STORY_NOTES_PER_EPISODE = 3
 STORY_BY_SEASON_FROM = 60
 
 
-def progress_context(viewing: Viewing) -> dict:
-    progress = progress_for(viewing.user, [viewing.show])[viewing.show.pk]
+def progress_context(viewing: Viewing, progress: dict | None = None) -> dict:
+    """The progress box; `progress` when the caller has already counted the regular episodes."""
     show, user, point = viewing.show, viewing.user, viewing.safe_point
+    if progress is None:
+        progress = progress_for(user, [show])[show.pk]
     return {
         "progress": progress,
         "upcoming": viewing.upcoming,
@@ -114,7 +117,10 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     """
     show, user = viewing.show, viewing.user
     seasons = season_heads(viewing)
-    progress = progress_context(viewing)
+    # The regular seasons' counts add up to the show's: no query of its own.
+    watched = sum(s.progress["watched"] for s in seasons if s.number != SPECIALS_SEASON)
+    total = sum(s.progress["total"] for s in seasons if s.number != SPECIALS_SEASON)
+    progress = progress_context(viewing, progress_of(watched, total))
     upcoming = progress["upcoming"]
     current = upcoming.season_number if upcoming else seasons[-1].number if seasons else None
     for place, season in enumerate(seasons):
