@@ -310,23 +310,23 @@ def episode_detail(request: ApiRequest, slug: str, season: int = Season, number:
 def followed_out(shows: list[Show], request: ApiRequest) -> list[dict]:
     """As the home page's cards: each show with the viewer's point, progress and what is up next."""
     cards = show_cards(request, shows)
-    for show in cards:
-        if show.upcoming is not None:
+    for card in cards:
+        if card.upcoming is not None:
             # The episode after the end of the unbroken watched run is unwatched by definition.
-            show.upcoming.watched = False
+            card.upcoming.watched = False
     return [
         {
-            "slug": show.slug,
-            "title": show.title,
-            "network": show.network,
-            "premise": show.premise,
-            "safe_point": show.safe_point.code or None,
-            "progress": show.progress,
-            "up_next": show.upcoming,
-            "ids": show_ids(show),
-            "poster": show.poster_url,
+            "slug": card.show.slug,
+            "title": card.show.title,
+            "network": card.show.network,
+            "premise": card.show.premise,
+            "safe_point": card.safe_point.code or None,
+            "progress": card.progress,
+            "up_next": card.upcoming,
+            "ids": show_ids(card.show),
+            "poster": card.show.poster_url,
         }
-        for show in cards
+        for card in cards
     ]
 
 

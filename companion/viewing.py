@@ -22,6 +22,7 @@ from .models import (
     Recap,
     ReviewerNote,
     SafePoint,
+    Season,
     Show,
     image_url,
     is_revealed,
@@ -52,6 +53,49 @@ def release() -> str:
             if path.suffix in {".py", ".html"} and path.is_file():
                 digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@dataclass
+class SeasonView:
+    """One season as a viewing shows it: its head and, when it is open, its episode rows."""
+
+    season: Season
+    # The viewer's episodes watched of the season's total (Season.objects.heads()).
+    watched: int = 0
+    total: int = 0
+    # The in-universe period, when it is safe at the viewing's point.
+    shown_period: str = ""
+    # The season the viewer is in: open, and where the page lands unless it is the first.
+    current: bool = False
+    land: bool = False
+    open: bool = False
+    # Decorated episodes, with `visible_recap`; None while folded. `rows_html` is them rendered.
+    rows: list[Episode] | None = None
+    rows_html: SafeString | None = None
+
+    @property
+    def pk(self) -> int:
+        return self.season.pk
+
+    @property
+    def number(self) -> int:
+        return self.season.number
+
+    @property
+    def premiere_date(self):
+        return self.season.premiere_date
+
+    @property
+    def period(self) -> str:
+        return self.season.period
+
+    @property
+    def progress(self) -> dict[str, int]:
+        return {"watched": self.watched, "total": self.total}
+
+    @property
+    def finished(self) -> bool:
+        return 0 < self.total == self.watched
 
 
 @dataclass
@@ -122,7 +166,7 @@ class Viewing:
             cache.set(key, html, FRAGMENT_TTL)
         return mark_safe(html)
 
-    def render_rows(self, seasons) -> None:
+    def render_rows(self, seasons: list[SeasonView]) -> None:
         """Give each season `rows_html`: its episode rows (`rows`, decorated), rendered once and
         shared between every viewer whose rows read the same.
 
@@ -147,7 +191,7 @@ class Viewing:
                     e.shown_synopsis,
                     e.visible_recap.text if e.visible_recap else None,
                 )
-                for e in season.rows
+                for e in season.rows or []
             ]
             facts = (
                 release(),
@@ -196,11 +240,18 @@ class Viewing:
             episode.synopsis_hidden = hide_synopsis and bool(episode.synopsis)
         return episodes
 
-    def decorate_seasons(self, seasons):
-        """Set shown_period: a season's in-universe period is itself gated; needs Season.objects.heads()."""
-        for season in seasons:
-            season.shown_period = self.period_at(season, self.safe_point)
-        return seasons
+    def season_views(self, heads: list[Season]) -> list[SeasonView]:
+        """Seasons from Season.objects.heads() with the viewer's progress and the period if safe
+        (a season's in-universe period is itself gated)."""
+        return [
+            SeasonView(
+                season=head,
+                watched=head.watched,
+                total=head.total,
+                shown_period=self.period_at(head, self.safe_point),
+            )
+            for head in heads
+        ]
 
     @staticmethod
     def period_at(season, point: SafePoint) -> str:
@@ -259,20 +310,30 @@ def viewings_of(user: User | AnonymousUser, shows: list[Show]) -> dict[int, View
     }
 
 
-def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True) -> list[Show]:
+@dataclass
+class ShowCard:
+    """A show on the home page, Browse or the API: the viewer's point, progress and what is next."""
+
+    show: Show
+    progress: dict[str, int]
+    safe_point: SafePoint
+    upcoming: Episode | None
+
+
+def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True) -> list[ShowCard]:
     """Each show with its progress, safe point and the episode up next: six queries for any number."""
     viewings = viewings_for(request, shows)
     progress = progress_for(request.user, shows)
     upcoming = {}
     if up_next and request.user.is_authenticated and shows:
         upcoming = Episode.objects.up_next({pk: v.safe_point for pk, v in viewings.items()})
+    cards = []
     for show in shows:
         viewing = viewings[show.pk]
-        show.progress = progress[show.pk]
-        show.safe_point = viewing.safe_point
-        show.upcoming = upcoming.get(show.pk)
-        viewing.decorate([show.upcoming] if show.upcoming else [])
-    return shows
+        card = ShowCard(show, progress[show.pk], viewing.safe_point, upcoming.get(show.pk))
+        viewing.decorate([card.upcoming] if card.upcoming else [])
+        cards.append(card)
+    return cards
 
 
 def search_results(viewing: Viewing, query: str) -> dict:

@@ -70,11 +70,6 @@ class Show(models.Model):
     stand_in = models.CharField(max_length=100, blank=True, editable=False)
     stand_in_source = models.URLField(max_length=300, blank=True, editable=False)
 
-    # Set by the show list for its template.
-    progress: dict[str, int]
-    safe_point: SafePoint
-    upcoming: Episode | None
-
     class Meta:
         ordering = ["title"]
 
@@ -372,13 +367,12 @@ def order_problems(show: Show, places: dict[int, int], codes: dict[int, str]) ->
 class SeasonQuerySet(models.QuerySet["Season"]):
     def heads(self, user, show: Show, only: Season | None = None) -> list[Season]:
         """The show's seasons (or only `only`) in order, each with where its in-universe period is
-        revealed (its set point, else its first episode) and `progress`: how many episodes it has
-        and how many of them this user watched. One query, in SQL of its own: every mark runs it.
+        revealed (its set point, else its first episode), how many episodes it has (`total`)
+        and how many of them this user `watched`. One query, in SQL of its own: every mark runs it.
         """
         seasons = sql.season_heads(signed_in_id(user), show.pk, only.pk if only else None)
         for head in seasons:
             head.show = show
-            head.progress = {"watched": head.watched, "total": head.total}
         return seasons
 
 
@@ -407,17 +401,6 @@ class Season(models.Model):
     period_reveal_sequence: int | None
     total: int
     watched: int
-    # Set by the views for the templates: the in-universe period if safe, and the episode rows of
-    # an open season (None while it is folded).
-    shown_period: str
-    rows: list[Episode] | None
-    # Set by the show page: episodes watched of the season's total, whether all are, whether it
-    # is the season the viewer is in (open, and where the page lands), and whether it is unfolded.
-    progress: dict[str, int]
-    finished: bool
-    current: bool
-    open: bool
-    land: bool
 
     class Meta:
         ordering = ["show", "number"]

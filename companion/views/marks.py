@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..viewing import (
     AS_OF_SESSION_KEY,
+    SeasonView,
     Viewing,
     show_cards,
     viewing_for,
@@ -77,7 +78,7 @@ def change_watch(
     target = request.htmx.target or ""
     context: dict[str, object]
     if target.startswith("show-card-"):
-        context = {"show": show_cards(request, [show])[0]}
+        context = {"card": show_cards(request, [show])[0]}
         response = render(request, "companion/home.html#card-response", context)
     elif target == "episode-main":
         context = episode_context(viewing, episode)
@@ -96,12 +97,13 @@ def change_watch(
                 head
                 for head in heads
                 if head.pk == listed.pk
-                or (head.period and head.shown_period != viewing.period_at(head, before))
+                or (head.period and head.shown_period != viewing.period_at(head.season, before))
             ]
+        shown = SeasonView(listed)
         context = {
             "show": show,
             "viewing": viewing,
-            "season": listed,
+            "season": shown,
             "seasons": heads,
             **progress_context(viewing),
         }
@@ -116,8 +118,8 @@ def change_watch(
             response = render(request, "companion/show_detail.html#row-response", context)
             retarget(response, f"#episode-{episode.pk}")
         else:
-            season_context(viewing, [listed])
-            context |= row_messages(request, listed.rows or [])
+            season_context(viewing, [shown])
+            context |= row_messages(request, shown.rows or [])
             response = render(request, "companion/show_detail.html#watch-response", context)
     after = viewing.safe_point
     if after != before:

@@ -33,6 +33,7 @@ from ..models import (
     progress_of,
 )
 from ..viewing import (
+    SeasonView,
     Viewing,
     search_results,
     show_cards,
@@ -75,11 +76,13 @@ def parties_of(viewing: Viewing) -> list[Party]:
     return list(user.parties.filter(show=viewing.show)) if user.is_authenticated else []
 
 
-def season_context(viewing: Viewing, seasons: list[Season]) -> None:
+def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
     """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
     show, safe = viewing.show, viewing.safe_point
     # Specials are listed in their aired place, within the regular season they air in.
-    episodes = show.episodes_with_marks(viewing.user, seasons=seasons, with_specials=True)
+    episodes = show.episodes_with_marks(
+        viewing.user, seasons=[s.season for s in seasons], with_specials=True
+    )
     starts = show.season_starts() if any(e.is_special for e in episodes) else {}
     rows: dict[int, list[Episode]] = {season.number: [] for season in seasons}
     for episode in episodes:
@@ -95,17 +98,14 @@ def season_context(viewing: Viewing, seasons: list[Season]) -> None:
     viewing.render_rows(seasons)
 
 
-def season_heads(viewing: Viewing, only: Season | None = None) -> list[Season]:
+def season_heads(viewing: Viewing, only: Season | None = None) -> list[SeasonView]:
     """Every season (or `only` that one) with its (safe) period and the viewer's progress in it:
     one query."""
-    seasons = Season.objects.heads(viewing.user, viewing.show, only)
-    if any(s.number != SPECIALS_SEASON for s in seasons):
+    heads = Season.objects.heads(viewing.user, viewing.show, only)
+    if any(s.number != SPECIALS_SEASON for s in heads):
         # The specials are listed among the regular seasons' episodes (season_context).
-        seasons = [s for s in seasons if s.number != SPECIALS_SEASON]
-    for season in viewing.decorate_seasons(seasons):
-        season.finished = 0 < season.progress["total"] == season.progress["watched"]
-        season.rows = None
-    return seasons
+        heads = [s for s in heads if s.number != SPECIALS_SEASON]
+    return viewing.season_views(heads)
 
 
 def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
@@ -118,8 +118,8 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     show, user = viewing.show, viewing.user
     seasons = season_heads(viewing)
     # The regular seasons' counts add up to the show's: no query of its own.
-    watched = sum(s.progress["watched"] for s in seasons if s.number != SPECIALS_SEASON)
-    total = sum(s.progress["total"] for s in seasons if s.number != SPECIALS_SEASON)
+    watched = sum(s.watched for s in seasons if s.number != SPECIALS_SEASON)
+    total = sum(s.total for s in seasons if s.number != SPECIALS_SEASON)
     progress = progress_context(viewing, progress_of(watched, total))
     upcoming = progress["upcoming"]
     current = upcoming.season_number if upcoming else seasons[-1].number if seasons else None
@@ -143,9 +143,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     """A viewer's followed shows with what is up next; for a visitor, what Spoilerfree is."""
     if not request.user.is_authenticated:
         return render(request, "companion/welcome.html")
-    shows = show_cards(request, list(Follow.objects.shows_of(request.user)))
+    cards = show_cards(request, list(Follow.objects.shows_of(request.user)))
     parties = request.user.parties.select_related("show")
-    return render(request, "companion/home.html", {"shows": shows, "parties": parties})
+    return render(request, "companion/home.html", {"cards": cards, "parties": parties})
 
 
 @require_safe
@@ -162,7 +162,7 @@ def browse(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "query": query,
-        "shows": show_cards(request, list(shows), up_next=False),
+        "cards": show_cards(request, list(shows), up_next=False),
         "followed": followed,
     }
     if request.htmx:
@@ -185,7 +185,7 @@ def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpRes
     """One season's episode rows, for unfolding a season or refreshing it after progress changed."""
     viewing = viewing_of(request, slug)
     show = viewing.show
-    season = get_object_or_404(show.seasons, number=number)
+    season = SeasonView(get_object_or_404(show.seasons, number=number))
     if not request.htmx:
         return redirect(f"{show.get_absolute_url()}?season={number}#season-{number}")
     season_context(viewing, [season])
@@ -267,11 +267,13 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
     # A recap may be revealed before its own episode is (an unwatched special's, at a later one
     # watched): its title then follows the viewer's preference, as everywhere else.
     viewing.decorate([recap.episode for recap in recaps])
+    entries = []
     for recap in recaps:
-        recap.notes = notes_by_episode.pop(recap.episode_id, [])
-        recap.more_notes = totals.get(recap.episode_id, 0) - len(recap.notes)
+        notes = notes_by_episode.pop(recap.episode_id, [])
+        more_notes = totals.get(recap.episode_id, 0) - len(notes)
+        entries.append({"recap": recap, "notes": notes, "more_notes": more_notes})
     return {
-        "recaps": recaps,
+        "entries": entries,
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],
         "characters": Character.objects.with_states_at(safe),
     }
