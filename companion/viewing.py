@@ -38,7 +38,7 @@ AS_OF_SESSION_KEY = "as_of"
 FRAGMENT_TTL = 60 * 60
 # Results of each kind a search lists, at most.
 SEARCH_LIMIT = 20
-# Stands in for the CSRF token in shared rows and cached pages; each response gets its own put in.
+# Stands in for the CSRF token in rows shared across viewers; each response gets its own put in.
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
 
 
