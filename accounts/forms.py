@@ -35,39 +35,34 @@ class PreferencesForm(forms.ModelForm):
         ]
 
 
-class EmailForm(forms.Form):
+class PasswordConfirmedForm(forms.Form):
+    """What only the account's holder may do: they type their password to confirm it."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput, help_text="Type your password to confirm."
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise forms.ValidationError("That is not your password.")
+        return self.cleaned_data["password"]
+
+
+class DeleteAccountForm(PasswordConfirmedForm):
+    """Deleting the account asks for nothing but the password."""
+
+
+class EmailForm(PasswordConfirmedForm):
     """A new address, behind the password: whoever holds the address can reset the password."""
 
     email = forms.EmailField(
         required=False, label="Email address", help_text="Leave blank to have no address."
     )
-    password = forms.CharField(
-        widget=forms.PasswordInput, help_text="Type your password to confirm."
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self):
-        if not self.user.check_password(self.cleaned_data["password"]):
-            raise forms.ValidationError("That is not your password.")
-        return self.cleaned_data["password"]
-
-
-class DeleteAccountForm(forms.Form):
-    password = forms.CharField(
-        widget=forms.PasswordInput, help_text="Type your password to confirm."
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self):
-        if not self.user.check_password(self.cleaned_data["password"]):
-            raise forms.ValidationError("That is not your password.")
-        return self.cleaned_data["password"]
+    field_order = ["email", "password"]
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
