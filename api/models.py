@@ -20,21 +20,34 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def new_secret(prefix: str) -> tuple[str, str]:
+    """A new secret (API token, webhook or feed URL) and its hash, the only part we keep."""
+    raw = prefix + secrets.token_urlsafe(32)
+    return raw, hash_token(raw)
+
+
+def secret_hash(raw: str, prefix: str) -> str | None:
+    """The hash to look a presented secret up by, or None where it cannot be one of ours."""
+    if not raw.startswith(prefix) or len(raw) > 100:
+        return None
+    return hash_token(raw)
+
+
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self):
         return self.filter(revoked=False, user__is_active=True)
 
     def issue(self, *, user, name: str) -> tuple[ApiToken, str]:
         """A new token for the user; the raw value is returned here and never stored."""
-        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = self.create(user=user, name=name, token_hash=hash_token(raw))
-        return token, raw
+        raw, token_hash = new_secret(TOKEN_PREFIX)
+        return self.create(user=user, name=name, token_hash=token_hash), raw
 
     def authenticate(self, raw: str) -> ApiToken | None:
         """The live token with this value, its last use recorded; None for anything else."""
-        if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        token_hash = secret_hash(raw, TOKEN_PREFIX)
+        if token_hash is None:
             return None
-        token = self.active().select_related("user").filter(token_hash=hash_token(raw)).first()
+        token = self.active().select_related("user").filter(token_hash=token_hash).first()
         if token is None:
             return None
         now = timezone.now()

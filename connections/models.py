@@ -7,14 +7,13 @@ title: the server names episodes the viewer may not have reached here.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from api.models import hash_token
+from api.models import new_secret, secret_hash
 from companion.models import Episode, Show, Watch
 from history.matching import find_episode_by_ids, find_show
 
@@ -37,16 +36,17 @@ class MediaServerHookQuerySet(models.QuerySet["MediaServerHook"]):
     @transaction.atomic
     def issue(self, *, user, server: str) -> tuple[MediaServerHook, str]:
         """A new URL token for this server, replacing any earlier one; the raw value is not stored."""
-        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        raw, token_hash = new_secret(TOKEN_PREFIX)
         self.filter(user=user, server=server).delete()
-        return self.create(user=user, server=server, token_hash=hash_token(raw)), raw
+        return self.create(user=user, server=server, token_hash=token_hash), raw
 
     def find(self, *, server: str, raw: str) -> MediaServerHook | None:
         """The live hook of this server with this token, or None for anything else."""
-        if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        token_hash = secret_hash(raw, TOKEN_PREFIX)
+        if token_hash is None:
             return None
         return (
-            self.filter(server=server, token_hash=hash_token(raw), user__is_active=True)
+            self.filter(server=server, token_hash=token_hash, user__is_active=True)
             .select_related("user")
             .first()
         )

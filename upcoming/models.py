@@ -6,13 +6,11 @@ the SHA-256: it is shown once, and replacing or revoking it stops the old one at
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from api.models import hash_token
+from api.models import new_secret, secret_hash
 from companion.models import Episode
 
 TOKEN_PREFIX = "sfc_"
@@ -22,18 +20,17 @@ class CalendarFeedQuerySet(models.QuerySet["CalendarFeed"]):
     @transaction.atomic
     def issue(self, *, user) -> tuple[CalendarFeed, str]:
         """A new feed URL token for the viewer, replacing any earlier one; the raw value is not stored."""
-        raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        raw, token_hash = new_secret(TOKEN_PREFIX)
         self.filter(user=user).delete()
-        return self.create(user=user, token_hash=hash_token(raw)), raw
+        return self.create(user=user, token_hash=token_hash), raw
 
     def find(self, raw: str) -> CalendarFeed | None:
         """The live feed with this token, or None for anything else (a revoked one included)."""
-        if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        token_hash = secret_hash(raw, TOKEN_PREFIX)
+        if token_hash is None:
             return None
         return (
-            self.filter(token_hash=hash_token(raw), user__is_active=True)
-            .select_related("user")
-            .first()
+            self.filter(token_hash=token_hash, user__is_active=True).select_related("user").first()
         )
 
 
