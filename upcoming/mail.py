@@ -35,7 +35,11 @@ WEEK = timedelta(days=7)
 
 
 def unsubscribe_token(user: User, kind: str) -> str:
-    return signing.dumps({"user": user.pk, "kind": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+    # The link names the recipient by the username the mail greets them with, never by the
+    # creation-ordered id, which would tell the holder how many accounts came before theirs.
+    return signing.dumps(
+        {"name": user.get_username(), "kind": kind}, salt=UNSUBSCRIBE_SALT, compress=True
+    )
 
 
 def unsubscribing(token: str) -> tuple[User, str] | None:
@@ -44,7 +48,7 @@ def unsubscribing(token: str) -> tuple[User, str] | None:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
         return None
-    user = User.objects.filter(pk=data.get("user")).first()
+    user = User.objects.filter(username=data.get("name")).first()
     if user is None or data.get("kind") not in KINDS:
         return None
     return user, data["kind"]
