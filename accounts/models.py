@@ -27,7 +27,11 @@ class UserQuerySet(models.QuerySet["User"]):
             )
         except signing.BadSignature:
             return None
-        return self.exclude(email="").filter(pk=data["user"], email=data["email"]).first()
+        return (
+            self.exclude(email="")
+            .filter(username=data.get("name"), email=data.get("email"))
+            .first()
+        )
 
 
 class ViewerManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
@@ -105,7 +109,10 @@ class User(AbstractUser):
 
     def email_confirmation_token(self) -> str:
         return signing.dumps(
-            {"user": self.pk, "email": self.email}, salt=EMAIL_CONFIRMATION_SALT, compress=True
+            # The username, not the creation-ordered id, which would tell how many came before.
+            {"name": self.get_username(), "email": self.email},
+            salt=EMAIL_CONFIRMATION_SALT,
+            compress=True,
         )
 
     def confirm_email(self) -> None:

@@ -51,6 +51,14 @@ def test_signing_up_with_an_address_mails_a_link_that_confirms_it(client, db, ma
     assert list(User.objects.with_confirmed_email()) == [newbie]
 
 
+def test_the_link_carries_no_account_number(client, db, mailoutbox):
+    """Account numbers are creation-ordered: one in a link would tell how many came before."""
+    sign_up(client)
+    token = link_in(mailoutbox[0]).split("/")[-2]
+    payload = signing.loads(token, salt="spoilerfree.email-confirmation")
+    assert payload == {"name": "newbie", "email": "newbie@example.com"}
+
+
 def test_signing_up_without_an_address_sends_nothing(client, db, mailoutbox):
     sign_up(client, email="")
     assert mailoutbox == []
