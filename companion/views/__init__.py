@@ -3,13 +3,13 @@
 from .episodes import episode_detail, preview, show_anyway
 from .marks import change_watch, confirm_up_to, fill_gap, follow, season_watch, set_as_of
 from .parties import party_create, party_detail, party_join, party_join_confirm, party_leave
+from .previously import previously
 from .reports import report_spoiler
 from .shows import (
     browse,
     cast,
     character_detail,
     home,
-    previously,
     progress_tools,
     search,
     season_episodes,

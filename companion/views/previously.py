@@ -1,0 +1,74 @@
+"""Previously on: a catch-up before the next episode."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from ..http import HtmxHttpRequest
+from ..lookups import viewing_of
+from ..models import CharacterState, Recap, ReviewerNote
+
+PREVIOUSLY_EPISODES = 3
+
+
+PREVIOUSLY_NOTES_PER_EPISODE = 3
+
+
+PREVIOUSLY_CHANGES_PER_EPISODE = 5
+
+
+@require_safe
+def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Catch-up before the next episode: for each of the last few watched, the recap's opening,
+    who changed (a line each) and a few notes, with links to the rest; about a phone screen each."""
+    viewing = viewing_of(request, slug)
+    show, safe = viewing.show, viewing.safe_point
+    recent_first = (
+        show.episodes.regular().visible_at(safe).select_related("show").order_by("-sequence")
+    )
+    recent = list(recent_first[:PREVIOUSLY_EPISODES])[::-1]
+    upcoming = viewing.upcoming
+    viewing.decorate(recent)
+    recaps = {
+        recap.episode_id: recap for recap in Recap.objects.visible_at(safe).of_episodes(*recent)
+    }
+    changes: dict[int, list[CharacterState]] = {}
+    for state in (
+        CharacterState.objects.visible_at(safe)
+        .filter(reveal_at__in=recent)
+        .select_related("character__show", "reveal_at")
+        .order_by("reveal_at__sequence", "character__name")
+    ):
+        changes.setdefault(state.reveal_at_id, []).append(state)
+    notes = ReviewerNote.objects.visible_at(safe).filter(episode__in=recent)
+    totals = notes.count_per_episode()
+    first_notes: dict[int, list[ReviewerNote]] = {}
+    for note in (
+        notes.select_related("episode__show")
+        .first_per_episode(PREVIOUSLY_NOTES_PER_EPISODE)
+        .order_by("episode__sequence", "pk")
+    ):
+        first_notes.setdefault(note.episode_id, []).append(note)
+    entries = [
+        {
+            "episode": episode,
+            "recap": recaps.get(episode.pk),
+            "changes": changes.get(episode.pk, [])[:PREVIOUSLY_CHANGES_PER_EPISODE],
+            "more_changes": max(
+                0, len(changes.get(episode.pk, [])) - PREVIOUSLY_CHANGES_PER_EPISODE
+            ),
+            "notes": first_notes.get(episode.pk, []),
+            "more_notes": totals.get(episode.pk, 0) - len(first_notes.get(episode.pk, [])),
+        }
+        for episode in recent
+    ]
+    context = {
+        "show": show,
+        "viewing": viewing,
+        "recent": recent,
+        "upcoming": upcoming,
+        "entries": entries,
+    }
+    return render(request, "companion/previously.html", context)
