@@ -1,5 +1,7 @@
-"""The site's pages, a module a subject: shows, episodes, marks, parties, reports."""
+"""The site's pages, a module a subject: shows, characters, story, episodes, marks, parties,
+reports."""
 
+from .characters import cast, character_detail
 from .episodes import episode_detail, preview, show_anyway
 from .marks import change_watch, confirm_up_to, fill_gap, follow, season_watch, set_as_of
 from .parties import party_create, party_detail, party_join, party_join_confirm, party_leave
@@ -7,15 +9,13 @@ from .previously import previously
 from .reports import report_spoiler
 from .shows import (
     browse,
-    cast,
-    character_detail,
     home,
     progress_tools,
     search,
     season_episodes,
     show_detail,
-    story,
 )
+from .story import story
 
 __all__ = [
     "browse",

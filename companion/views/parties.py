@@ -24,7 +24,7 @@ from ..models import (
 from ..viewing import (
     Viewing,
 )
-from .shows import story_body
+from .story import story_body
 
 
 @require_POST

@@ -1,5 +1,4 @@
-"""A show's pages: the home page and Browse, the show page and its seasons, Who's who, Story so
-far and search."""
+"""A show's pages: the home page and Browse, the show page and its seasons, and search."""
 
 from __future__ import annotations
 
@@ -17,16 +16,13 @@ from ..http import (
     HtmxHttpRequest,
     login_required_htmx,
 )
-from ..lookups import viewing_of, visible_or_404
+from ..lookups import viewing_of
 from ..models import (
     SPECIALS_SEASON,
-    Character,
-    CharacterState,
     Episode,
     Follow,
     Party,
     Recap,
-    ReviewerNote,
     Season,
     Show,
     progress_for,
@@ -38,12 +34,6 @@ from ..viewing import (
     search_results,
     show_cards,
 )
-
-STORY_NOTES_PER_EPISODE = 3
-
-
-# A show longer than this tells its story a season at a time.
-STORY_BY_SEASON_FROM = 60
 
 
 def progress_context(viewing: Viewing, progress: dict | None = None) -> dict:
@@ -197,129 +187,6 @@ def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     # Only what the tools show: the points to look back to and the parties, not the progress box.
     context = {"show": viewing.show, "viewing": viewing, "parties": parties_of(viewing)}
     return render(request, "companion/show_detail.html#tools-body", context)
-
-
-@require_safe
-def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    viewing = viewing_of(request, slug)
-    show = viewing.show
-    cast_list = viewing.cached_fragment(
-        "cast",
-        "companion/cast.html#cast-list",
-        lambda: {
-            "characters": Character.objects.with_states_at(viewing.safe_point),
-            "point": viewing.safe_point,
-        },
-    )
-    return render(
-        request, "companion/cast.html", {"show": show, "viewing": viewing, "cast_list": cast_list}
-    )
-
-
-@require_safe
-def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -> HttpResponse:
-    viewing = viewing_of(request, slug)
-    show = viewing.show
-    character = visible_or_404(
-        Character.objects.visible_at(viewing.safe_point).select_related("first_appearance__show"),
-        slug=character_slug,
-    )
-    timeline = viewing.cached_fragment(
-        f"character:{character.pk}",
-        "companion/character_detail.html#timeline",
-        lambda: {
-            "states": CharacterState.objects.visible_at(viewing.safe_point)
-            .filter(character=character)
-            .select_related("reveal_at", "character__show")
-        },
-    )
-    context = {"show": show, "viewing": viewing, "character": character, "timeline": timeline}
-    return render(request, "companion/character_detail.html", context)
-
-
-def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict:
-    """Recaps in order with their notes, other notes, and where everyone stands: all safe at the
-    viewing's point; only those on the episodes placed within `span` (from, before), when given."""
-    safe = viewing.safe_point
-    within = {}
-    if span is not None:
-        within = {"episode__sequence__gte": span[0]}
-        if span[1] is not None:
-            within["episode__sequence__lt"] = span[1]
-    visible_notes = (
-        ReviewerNote.objects.visible_at(safe).filter(**within).select_related("episode__show")
-    )
-    totals = visible_notes.count_per_episode()
-    notes_by_episode: dict[int, list] = {}
-    first_notes = visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE)
-    for note in first_notes.order_by("episode__sequence", "pk"):
-        notes_by_episode.setdefault(note.episode_id, []).append(note)
-    recaps = list(Recap.objects.visible_at(safe).filter(**within).select_related("episode__show"))
-    # A recap may be revealed before its own episode is (an unwatched special's, at a later one
-    # watched): its title then follows the viewer's preference, as everywhere else.
-    viewing.decorate([recap.episode for recap in recaps])
-    entries = []
-    for recap in recaps:
-        notes = notes_by_episode.pop(recap.episode_id, [])
-        more_notes = totals.get(recap.episode_id, 0) - len(notes)
-        entries.append({"recap": recap, "notes": notes, "more_notes": more_notes})
-    return {
-        "entries": entries,
-        "other_notes": [note for notes in notes_by_episode.values() for note in notes],
-        "characters": Character.objects.with_states_at(safe),
-    }
-
-
-def story_seasons(viewing: Viewing) -> dict[int, tuple[int, int | None]]:
-    """A long show's story is told a season at a time: each regular season up to the viewer's own,
-    with the places it spans (up to the next season's first episode, so the specials that air
-    within it come with it; the first also takes any before it). Nothing for a short show."""
-    point = viewing.safe_point.episode
-    starts = viewing.show.season_starts()
-    if point is None or sum(n for _, n in starts.values()) <= STORY_BY_SEASON_FROM:
-        return {}
-    numbers = list(starts)
-    spans = {}
-    for place, number in enumerate(numbers):
-        if number > point.season_number:
-            break
-        following = starts[numbers[place + 1]][0] if place + 1 < len(numbers) else None
-        spans[number] = (0 if place == 0 else starts[number][0], following)
-    return spans
-
-
-def story_body(
-    viewing: Viewing, season: int | None = None, span: tuple[int, int | None] | None = None
-) -> str:
-    """The story safe for this viewing (one season's part of it, when given), shared by everyone
-    at the same safe point."""
-    if not viewing.safe_point:
-        return ""
-    name = "story" if season is None else f"story-season-{season}"
-    return viewing.cached_fragment(
-        f"{name}:titles-hidden" if viewing.hide_titles else name,
-        "companion/story.html#story-body",
-        lambda: story_context(viewing, span),
-    )
-
-
-@require_safe
-def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    viewing = viewing_of(request, slug)
-    seasons = story_seasons(viewing)
-    asked = request.GET.get("season", "")
-    # A season not told yet (or none at all) gets the viewer's own: the same page either way.
-    season = (
-        int(asked) if asked.isdecimal() and int(asked) in seasons else max(seasons, default=None)
-    )
-    context = {
-        "show": viewing.show,
-        "viewing": viewing,
-        "story_body": story_body(viewing, season, None if season is None else seasons[season]),
-        "story_seasons": list(seasons),
-        "story_season": season,
-    }
-    return render(request, "companion/story.html", context)
 
 
 @require_safe
