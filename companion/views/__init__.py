@@ -1,17 +1,16 @@
-"""The site's pages, a module a subject: shows, characters, story, episodes, marks, parties,
-reports."""
+"""The site's pages, a module a subject: home, shows, characters, story, episodes, marks,
+parties, reports, search."""
 
 from .characters import cast, character_detail
 from .episodes import episode_detail, preview, show_anyway
+from .home import browse, home
 from .marks import change_watch, confirm_up_to, fill_gap, follow, season_watch, set_as_of
 from .parties import party_create, party_detail, party_join, party_join_confirm, party_leave
 from .previously import previously
 from .reports import report_spoiler
+from .search import search
 from .shows import (
-    browse,
-    home,
     progress_tools,
-    search,
     season_episodes,
     show_detail,
 )

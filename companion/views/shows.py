@@ -1,4 +1,4 @@
-"""A show's pages: the home page and Browse, the show page and its seasons, and search."""
+"""A show's pages: the show page and its seasons."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
-from ..forms import (
-    BrowseForm,
-)
 from ..http import (
     AuthenticatedHttpRequest,
     HtmxHttpRequest,
@@ -20,19 +17,15 @@ from ..lookups import viewing_of
 from ..models import (
     SPECIALS_SEASON,
     Episode,
-    Follow,
     Party,
     Recap,
     Season,
-    Show,
     progress_for,
     progress_of,
 )
 from ..viewing import (
     SeasonView,
     Viewing,
-    search_results,
-    show_cards,
 )
 
 
@@ -120,38 +113,6 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
 
 
 @require_safe
-def home(request: HtmxHttpRequest) -> HttpResponse:
-    """A viewer's followed shows with what is up next; for a visitor, what Spoilerfree is."""
-    if not request.user.is_authenticated:
-        return render(request, "companion/welcome.html")
-    cards = show_cards(request, list(Follow.objects.shows_of(request.user)))
-    parties = request.user.parties.select_related("show")
-    return render(request, "companion/home.html", {"cards": cards, "parties": parties})
-
-
-@require_safe
-def browse(request: HtmxHttpRequest) -> HttpResponse:
-    """Every show in the catalogue, or those whose title matches the search."""
-    form = BrowseForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    shows = Show.objects.all()
-    if query:
-        shows = shows.filter(title__icontains=query)
-    followed = set()
-    if request.user.is_authenticated:
-        followed = set(request.user.follows.values_list("show_id", flat=True))
-    context = {
-        "form": form,
-        "query": query,
-        "cards": show_cards(request, list(shows), up_next=False),
-        "followed": followed,
-    }
-    if request.htmx:
-        return render(request, "companion/browse.html#results", context)
-    return render(request, "companion/browse.html", context)
-
-
-@require_safe
 def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asked = request.GET.get("season", "")
     also_open = int(asked) if asked.isdecimal() else None
@@ -187,17 +148,6 @@ def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     # Only what the tools show: the points to look back to and the parties, not the progress box.
     context = {"show": viewing.show, "viewing": viewing, "parties": parties_of(viewing)}
     return render(request, "companion/show_detail.html#tools-body", context)
-
-
-@require_safe
-def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    viewing = viewing_of(request, slug)
-    query = request.GET.get("q", "").strip()[:100]
-    results = search_results(viewing, query)
-    context = {"show": viewing.show, "viewing": viewing, "query": query, "results": results}
-    if request.htmx:
-        return render(request, "companion/search.html#results", context)
-    return render(request, "companion/search.html", context)
 
 
 def row_tag(episode: Episode) -> str:
