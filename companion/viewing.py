@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from pathlib import Path
+from functools import cached_property
 from typing import TYPE_CHECKING
 
-from django.apps import apps
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.template import engines
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
@@ -40,19 +37,6 @@ FRAGMENT_TTL = 60 * 60
 SEARCH_LIMIT = 20
 # Stands in for the CSRF token in rows shared across viewers; each response gets its own put in.
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
-
-
-@lru_cache(maxsize=1)
-def release() -> str:
-    """A digest of the code and templates, so a deploy never serves what the old one cached."""
-    roots = [Path(apps.get_app_config(label).path) for label in ("companion", "accounts")]
-    roots += [Path(folder) for folder in engines["django"].dirs]
-    digest = hashlib.sha256()
-    for root in roots:
-        for path in sorted(root.rglob("*")):
-            if path.suffix in {".py", ".html"} and path.is_file():
-                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -159,7 +143,7 @@ class Viewing:
         Everyone at the same safe point sees the same gated content, so the fragment may be shared
         between viewers. It must not contain anything personal (watch marks, preferences, tokens).
         """
-        key = f"fragment:{release()}:{name}:{self.cache_key}"
+        key = f"fragment:{name}:{self.cache_key}"
         html = cache.get(key)
         if html is None:
             html = render_to_string(template, build_context())
@@ -175,8 +159,8 @@ class Viewing:
         this safe point with these preferences. Two viewers share rows only when theirs would be
         the same bytes, and a mark, an edit or a preference change makes a new key at once. The
         CSRF token, the one personal part, is rendered as a placeholder that with_csrf replaces.
-        A row template that reads anything more must add it to the key; `release()` stands for
-        the templates and code themselves.
+        A row template that reads anything more must add it to the key; the cache's key prefix
+        names the release, so new templates and code never read old rows (config/settings.py).
         """
         keys = {}
         for season in seasons:
@@ -194,7 +178,6 @@ class Viewing:
                 for e in season.rows or []
             ]
             facts = (
-                release(),
                 self.show.slug,
                 season.number,
                 self.user.is_authenticated,

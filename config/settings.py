@@ -1,5 +1,6 @@
 """Settings for Spoilerfree: one file, read from the environment, with development defaults."""
 
+import hashlib
 import json
 import os
 import tempfile
@@ -50,6 +51,16 @@ def email_settings(url: str) -> dict:
         # Without one, a mail server that stops answering holds the task worker for ever.
         "EMAIL_TIMEOUT": float(query.get("timeout", ["30"])[0]),
     }
+
+
+def source_digest(folders: list[Path]) -> str:
+    """A digest of the code and templates under these folders: what a deploy changes."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in {".py", ".html"} and path.is_file():
+                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def media_origin(url: str) -> list[str]:
@@ -162,11 +173,18 @@ def cache_settings(redis_url: str) -> dict:
     """Redis when REDIS_URL is set, else a per-process cache."""
     if not redis_url:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A shared cache outlives a deploy: its keys name the release, so new code and templates never
+    # read fragments the old ones rendered. RELEASE if the deploy sets it (a commit, say), else a
+    # digest of the first-party code and the templates.
+    first_party = [
+        BASE_DIR / app for app in ["config", *INSTALLED_APPS] if (BASE_DIR / app).is_dir()
+    ]
+    release = env("RELEASE") or source_digest([*first_party, SITE_DIR / "templates"])
     return {
         "default": {
             "BACKEND": "companion.cache.RedisCache",
             "LOCATION": redis_url,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "spoilerfree"),
+            "KEY_PREFIX": f"{env('CACHE_KEY_PREFIX', 'spoilerfree')}:{release}",
             # The cache is an accelerator, never a dependency: with Redis down or restarting, a
             # read is a miss and a write is skipped, and the page renders uncached. The log says
             # once when Redis becomes unreachable and once when it is back (companion/cache.py).
