@@ -117,6 +117,8 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asked = request.GET.get("season", "")
     also_open = int(asked) if asked.isdecimal() else None
     context = show_context(viewing_of(request, slug), also_open=also_open)
+    # The tools fold loads its body when opened; without JavaScript its link asks for it here.
+    context["tools_open"] = request.GET.get("tools") == "1"
     rows = [row for season in context["seasons"] if season.rows for row in season.rows]
     context |= row_messages(request, rows)
     return render(request, "companion/show_detail.html", context)

@@ -205,6 +205,19 @@ def test_a_mark_that_moves_the_safe_point_refreshes_the_tools_when_they_are_open
     assert "Your watch parties: <a" in opened and "CREW" in opened
 
 
+def test_the_page_loads_its_tools_when_they_are_opened_or_without_javascript_asked_for(
+    alice_client,
+):
+    body = squashed(alice_client.get("/shows/saga/"))
+    tools = body[body.index('<div id="progress-tools">') :]
+    tools = tools[: tools.index("</details>")]
+    assert 'hx-get="/shows/saga/tools/" hx-trigger="toggle once"' in tools
+    assert "<option" not in tools and 'href="/shows/saga/?tools=1#progress-tools"' in tools
+    asked = squashed(alice_client.get("/shows/saga/?tools=1"))
+    tools = asked[asked.index('<div id="progress-tools">') :]
+    assert '<details class="tools" open>' in tools and '<option value="1x3" selected>' in tools
+
+
 def test_the_tools_need_a_login_and_htmx(client, alice_client):
     assert client.get("/shows/saga/tools/").status_code == 302
     assert alice_client.get("/shows/saga/tools/")["Location"] == "/shows/saga/"
