@@ -47,6 +47,9 @@ class SeasonView:
     # The viewer's episodes watched of the season's total (Season.objects.heads()).
     watched: int = 0
     total: int = 0
+    # The places of its last episode and of the last one the viewer watched, if any.
+    last: int | None = None
+    last_watched: int | None = None
     # The in-universe period, when it is safe at the viewing's point.
     shown_period: str = ""
     # The season the viewer is in: open, and where the page lands unless it is the first.
@@ -231,6 +234,8 @@ class Viewing:
                 season=head,
                 watched=head.watched,
                 total=head.total,
+                last=head.last,
+                last_watched=head.last_watched,
                 shown_period=self.period_at(head, self.safe_point),
             )
             for head in heads

@@ -401,6 +401,8 @@ class Season(models.Model):
     period_reveal_sequence: int | None
     total: int
     watched: int
+    last: int | None
+    last_watched: int | None
 
     class Meta:
         ordering = ["show", "number"]

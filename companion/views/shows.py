@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,16 +31,34 @@ from ..viewing import (
 )
 
 
-def progress_context(viewing: Viewing, progress: dict | None = None) -> dict:
-    """The progress box; `progress` when the caller has already counted the regular episodes."""
+class Unknown(enum.Enum):
+    """Not looked up by the caller (None is an answer: there is nothing up next)."""
+
+    UNKNOWN = enum.auto()
+
+
+UNKNOWN = Unknown.UNKNOWN
+
+
+def progress_context(
+    viewing: Viewing,
+    progress: dict | None = None,
+    *,
+    upcoming: Episode | None | Unknown = UNKNOWN,
+    watched_past_point: bool = True,
+) -> dict:
+    """The progress box; `progress` when the caller has already counted the regular episodes,
+    `upcoming` when it has found the episode up next, and `watched_past_point` False when it
+    knows the viewer watched no regular episode past their safe point (so there is no gap)."""
     show, user, point = viewing.show, viewing.user, viewing.safe_point
     if progress is None:
         progress = progress_for(user, [show])[show.pk]
+    no_gap = viewing.time_travel or not watched_past_point
     return {
         "progress": progress,
-        "upcoming": viewing.upcoming,
+        "upcoming": viewing.upcoming if isinstance(upcoming, Unknown) else upcoming,
         # Looked up only where the progress box is rendered; rewatch mode has no gap to name.
-        "gap": SimpleLazyObject(lambda: None if viewing.time_travel else show.gap_for(user, point)),
+        "gap": SimpleLazyObject(lambda: None if no_gap else show.gap_for(user, point)),
         # Only where its tools are rendered: the page, and the tools fetched after a mark.
         "parties": SimpleLazyObject(lambda: parties_of(viewing)),
     }
@@ -91,18 +111,34 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     """
     show, user = viewing.show, viewing.user
     seasons = season_heads(viewing)
+    regular = [s for s in seasons if s.number != SPECIALS_SEASON]
     # The regular seasons' counts add up to the show's: no query of its own.
-    watched = sum(s.watched for s in seasons if s.number != SPECIALS_SEASON)
-    total = sum(s.total for s in seasons if s.number != SPECIALS_SEASON)
-    progress = progress_context(viewing, progress_of(watched, total))
-    upcoming = progress["upcoming"]
-    current = upcoming.season_number if upcoming else seasons[-1].number if seasons else None
+    watched = sum(s.watched for s in regular)
+    total = sum(s.total for s in regular)
+    # Regular seasons follow one another in story order, so the episode up next is in the first
+    # one that goes on past the safe point, among the rows that season's list reads anyway.
+    after = viewing.safe_point.sequence
+    current_season = next((s for s in regular if s.last is not None and s.last > after), None)
+    current = current_season.number if current_season else seasons[-1].number if seasons else None
     for place, season in enumerate(seasons):
         season.current = season.number == current
         # The page lands on the viewer's season, unless it is the first one anyway.
         season.land = season.current and place > 0
         season.open = season.current or season.number == also_open
     season_context(viewing, [s for s in seasons if s.open])
+    upcoming = None
+    if current_season is not None:
+        upcoming = next(
+            (e for e in current_season.rows or [] if not e.is_special and e.sequence > after),
+            None,
+        )
+    furthest = max((s.last_watched or 0 for s in regular), default=0)
+    progress = progress_context(
+        viewing,
+        progress_of(watched, total),
+        upcoming=upcoming,
+        watched_past_point=furthest > after,
+    )
     return {
         "show": show,
         "viewing": viewing,
