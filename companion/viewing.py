@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import (
@@ -59,6 +62,8 @@ class SeasonView:
     # Decorated episodes, with `visible_recap`; None while folded. `rows_html` is them rendered.
     rows: list[Episode] | None = None
     rows_html: SafeString | None = None
+    # What `rows_html` was cached under: a digest of everything the rows show.
+    rows_key: str | None = None
 
     @property
     def pk(self) -> int:
@@ -201,6 +206,7 @@ class Viewing:
                 html = render_to_string("companion/show_detail.html#episode-rows", context)
                 missing[keys[season.pk]] = html
             season.rows_html = mark_safe(html)
+            season.rows_key = keys[season.pk]
         if missing:
             cache.set_many(missing, FRAGMENT_TTL)
 
@@ -246,6 +252,36 @@ class Viewing:
         """The season's in-universe period if it is safe at `point`, else nothing."""
         reveal = season.period_reveal_point
         return season.period if reveal and is_revealed(reveal, point) else ""
+
+
+def render_shared(request: HttpRequest, template: str, context: dict, facts: tuple) -> HttpResponse:
+    """Render a page once and share it between every viewer to whom it reads the same.
+
+    `facts` must be everything the page shows besides its URL and its CSRF token:
+    two viewers share a page only when theirs would be the same bytes, and a mark, an edit or a
+    preference change makes a new key at once. The CSRF token, the one personal part, is
+    rendered as a placeholder and put in per response. A page that shows messages, or anything
+    else of this request alone, is rendered with render() instead.
+    """
+    # The page's own URL, with the scheme and host its absolute links are made of.
+    url = request.build_absolute_uri(request.path)
+    # The cache's key prefix names the release, as for the rows (config/settings.py).
+    key = "page:" + hashlib.sha256(repr((template, url, facts)).encode()).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        shared = {
+            **context,
+            "user": request.user,
+            # Of the request, only its URL: what else it carries is this viewer's alone.
+            "request": SimpleNamespace(
+                path=request.path, build_absolute_uri=request.build_absolute_uri
+            ),
+            "messages": (),
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+        html = render_to_string(template, shared)
+        cache.set(key, html, FRAGMENT_TTL)
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, escape(get_token(request))))
 
 
 def as_of_episode(request: HttpRequest, show: Show) -> Episode | None:

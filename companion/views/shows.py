@@ -28,6 +28,7 @@ from ..models import (
 from ..viewing import (
     SeasonView,
     Viewing,
+    render_shared,
 )
 
 
@@ -152,12 +153,49 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
 def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asked = request.GET.get("season", "")
     also_open = int(asked) if asked.isdecimal() else None
-    context = show_context(viewing_of(request, slug), also_open=also_open)
+    viewing = viewing_of(request, slug)
+    context = show_context(viewing, also_open=also_open)
     # The tools fold loads its body when opened; without JavaScript its link asks for it here.
     context["tools_open"] = request.GET.get("tools") == "1"
-    rows = [row for season in context["seasons"] if season.rows for row in season.rows]
-    context |= row_messages(request, rows)
-    return render(request, "companion/show_detail.html", context)
+    template = "companion/show_detail.html"
+    # What only this viewer sees, and seldom: the page is then rendered for them alone.
+    if context["tools_open"] or viewing.time_travel or context["gap"] or has_messages(request):
+        rows = [row for season in context["seasons"] if season.rows for row in season.rows]
+        context |= row_messages(request, rows)
+        return render(request, template, context)
+    context |= {"row_messages": {}, "placed_messages": []}
+    return render_shared(request, template, context, show_page_facts(viewing, context))
+
+
+def show_page_facts(viewing: Viewing, context: dict) -> tuple:
+    """Everything the show page shows (besides its path and the CSRF token), for render_shared:
+    a part of the page that reads anything more must add it here."""
+    show, user, upcoming = viewing.show, viewing.user, context["upcoming"]
+    return (
+        [getattr(show, field.attname) for field in show._meta.concrete_fields],
+        user.is_authenticated,
+        getattr(user, "is_staff", False),
+        (viewing.hide_titles, viewing.hide_synopses, viewing.hide_images),
+        viewing.safe_point.cache_key,
+        viewing.safe_point.short_label,
+        context["following"],
+        [(party.pk, party.name) for party in context["parties"]],
+        sorted(context["progress"].items()),
+        upcoming and (upcoming.url, upcoming.short_label, upcoming.shown_title),
+        [
+            (
+                season.number,
+                season.watched,
+                season.total,
+                season.shown_period,
+                season.premiere_date,
+                season.land,
+                season.open,
+                season.rows_key,
+            )
+            for season in context["seasons"]
+        ],
+    )
 
 
 @require_safe
@@ -191,6 +229,11 @@ def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
 def row_tag(episode: Episode) -> str:
     """The tag of a message about one episode's mark, so the show page shows it at that row."""
     return f"row-{episode.pk}"
+
+
+def has_messages(request: HttpRequest) -> bool:
+    """Whether this response shows messages, without marking them read."""
+    return len(messages.get_messages(request)) > 0
 
 
 def row_messages(request: HttpRequest, rows: list[Episode]) -> dict:

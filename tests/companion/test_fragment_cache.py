@@ -78,7 +78,7 @@ def csrf_tokens(html: str) -> set[str]:
     return set(re.findall(r'(?:"X-CSRFToken": "|name="csrfmiddlewaretoken" value=")([^"]+)', html))
 
 
-@pytest.mark.parametrize("url", [STORY, episode_url(1, 2)])
+@pytest.mark.parametrize("url", [STORY, episode_url(1, 2), reverse("show-detail", args=["saga"])])
 def test_cached_fragments_carry_nothing_personal(client, alice, carol, url):
     """The page around a shared fragment carries the viewer's own form tokens, never the first viewer's."""
     client.force_login(alice)
@@ -113,6 +113,28 @@ def test_rows_rendered_for_one_viewer_are_shared_with_the_next(client, alice, ca
     client.force_login(carol)
     assert "RECAP-saga-1x3" in client.get(SHOW).content.decode()
     assert "companion/show_detail.html#episode-rows" not in renders
+
+
+def test_a_show_page_rendered_for_one_viewer_is_shared_with_the_next_who_reads_the_same(
+    client, alice, carol, show, monkeypatch
+):
+    from companion import viewing
+
+    client.force_login(alice)
+    alices = csrf_tokens(client.get(SHOW).content.decode())
+    renders = []
+    real = viewing.render_to_string
+    monkeypatch.setattr(
+        viewing, "render_to_string", lambda *a, **k: renders.append(a[0]) or real(*a, **k)
+    )
+    client.force_login(carol)
+    carols = client.get(SHOW).content.decode()
+    assert renders == []
+    assert alices and csrf_tokens(carols) and not alices & csrf_tokens(carols)
+    # Once carol has watched one more, her page reads otherwise: it is rendered for her.
+    watch(carol, show, "1x04")
+    assert 'aria-pressed="true"' in row(client.get(SHOW).content.decode(), show, "1x04")
+    assert "companion/show_detail.html" in renders
 
 
 def test_shared_rows_carry_each_viewers_own_working_token(alice, carol, show):

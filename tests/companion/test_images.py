@@ -32,6 +32,11 @@ def test_posters_show_on_browse_home_and_the_show_page(alice_client, art):
     # Lazy in lists; the show page's own poster is its main image and loads at once.
     assert 'loading="lazy"' in img_tags(alice_client.get("/browse/").text)[0]
     assert 'loading="lazy"' not in img_tags(alice_client.get("/shows/saga/").text)[0]
+    # The show page is shared between viewers who read it the same; its OG image is absolute.
+    poster = default_storage.url(show.poster)
+    assert f'<meta property="og:image" content="http://testserver{poster}">' in (
+        alice_client.get("/shows/saga/").text
+    )
 
 
 @pytest.mark.django_db
