@@ -37,7 +37,14 @@ from ..viewing import (
     viewing_for,
 )
 from .episodes import episode_context
-from .shows import progress_context, row_messages, row_tag, season_context, season_heads
+from .shows import (
+    progress_context,
+    progress_of_heads,
+    row_messages,
+    row_tag,
+    season_context,
+    season_heads,
+)
 
 
 def _redirect_back(request: HtmxHttpRequest, fallback: str) -> HttpResponse:
@@ -91,7 +98,9 @@ def change_watch(
         if episode.is_special:
             number = show.listed_season(episode, show.season_starts())
             listed = show.seasons.get(number=number)
-        heads = season_heads(viewing, None if unlocked or action == "up-to" else listed)
+        # Every season's head, in the same one query: the progress box adds them up.
+        every = season_heads(viewing)
+        heads = every
         if action != "up-to":
             heads = [
                 head
@@ -105,7 +114,7 @@ def change_watch(
             "viewing": viewing,
             "season": shown,
             "seasons": heads,
-            **progress_context(viewing),
+            **progress_of_heads(viewing, every),
         }
         if not unlocked:
             # Nothing was unlocked or locked: only this row's mark changed.

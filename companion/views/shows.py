@@ -103,6 +103,43 @@ def season_heads(viewing: Viewing, only: Season | None = None) -> list[SeasonVie
     return viewing.season_views(heads)
 
 
+def season_up_next(viewing: Viewing, seasons: list[SeasonView]) -> SeasonView | None:
+    """Of every season's head, the one holding the regular episode up next: regular seasons
+    follow one another in story order, so it is the first that goes on past the safe point."""
+    after = viewing.safe_point.sequence
+    return next(
+        (
+            season
+            for season in seasons
+            if season.number != SPECIALS_SEASON and season.last is not None and season.last > after
+        ),
+        None,
+    )
+
+
+def up_next_in(viewing: Viewing, season: SeasonView) -> Episode | None:
+    """The regular episode up next, among the rows of the season season_up_next() found."""
+    after = viewing.safe_point.sequence
+    rows = season.rows or []
+    return next((e for e in rows if not e.is_special and e.sequence > after), None)
+
+
+def progress_of_heads(
+    viewing: Viewing, seasons: list[SeasonView], *, upcoming: Episode | None | Unknown = UNKNOWN
+) -> dict:
+    """The progress box from every season's head, with no query of its own for the counts (the
+    regular seasons' add up to the show's) nor, when nothing was watched past the safe point,
+    for a gap."""
+    regular = [s for s in seasons if s.number != SPECIALS_SEASON]
+    furthest = max((s.last_watched or 0 for s in regular), default=0)
+    return progress_context(
+        viewing,
+        progress_of(sum(s.watched for s in regular), sum(s.total for s in regular)),
+        upcoming=upcoming,
+        watched_past_point=furthest > viewing.safe_point.sequence,
+    )
+
+
 def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     """The show page: every season with its progress, the viewer's own season open.
 
@@ -112,14 +149,7 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     """
     show, user = viewing.show, viewing.user
     seasons = season_heads(viewing)
-    regular = [s for s in seasons if s.number != SPECIALS_SEASON]
-    # The regular seasons' counts add up to the show's: no query of its own.
-    watched = sum(s.watched for s in regular)
-    total = sum(s.total for s in regular)
-    # Regular seasons follow one another in story order, so the episode up next is in the first
-    # one that goes on past the safe point, among the rows that season's list reads anyway.
-    after = viewing.safe_point.sequence
-    current_season = next((s for s in regular if s.last is not None and s.last > after), None)
+    current_season = season_up_next(viewing, seasons)
     current = current_season.number if current_season else seasons[-1].number if seasons else None
     for place, season in enumerate(seasons):
         season.current = season.number == current
@@ -127,19 +157,8 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
         season.land = season.current and place > 0
         season.open = season.current or season.number == also_open
     season_context(viewing, [s for s in seasons if s.open])
-    upcoming = None
-    if current_season is not None:
-        upcoming = next(
-            (e for e in current_season.rows or [] if not e.is_special and e.sequence > after),
-            None,
-        )
-    furthest = max((s.last_watched or 0 for s in regular), default=0)
-    progress = progress_context(
-        viewing,
-        progress_of(watched, total),
-        upcoming=upcoming,
-        watched_past_point=furthest > after,
-    )
+    upcoming = up_next_in(viewing, current_season) if current_season else None
+    progress = progress_of_heads(viewing, seasons, upcoming=upcoming)
     return {
         "show": show,
         "viewing": viewing,
