@@ -158,3 +158,15 @@ def test_home_and_browse_cost_the_same_with_one_or_six_followed_shows(
     six = count_queries(alice_client, url)
     assert six == one
     print(f"{url}: {one} queries with 1 followed show, {six} with 6")
+
+
+def test_the_show_page_and_a_mark_from_it_read_no_more_than_they_need(alice_client):
+    """The show page finds up next among its rows and rules out a gap from its season heads; its
+    tools load when opened. A mark adds up the progress box from the heads too."""
+    # Session and user, the show, the safe point (3), the season heads, the open season's rows
+    # and their recaps, the follow and the parties.
+    assert count_queries(alice_client, "/shows/saga/") <= 11
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    with CaptureQueriesContext(connection) as mark:
+        alice_client.post("/shows/saga/s1/e4/watch/", **htmx)
+    assert len(mark) <= 20
