@@ -16,10 +16,13 @@ from typing import NamedTuple
 from django.db import connection, models
 
 from .models.catalogue import Episode, Season, Show
-from .models.progress import Watch
+from .models.parties import Party
+from .models.progress import Follow, Watch
 from .models.rule import SPECIALS_SEASON
 
 EPISODE, SEASON, SHOW, WATCH = (model._meta.db_table for model in (Episode, Season, Show, Watch))
+FOLLOW, PARTY = Follow._meta.db_table, Party._meta.db_table
+MEMBERS = Party.members.through._meta.db_table
 
 
 def regular(alias: str) -> str:
@@ -34,6 +37,13 @@ def columns(model: type[models.Model], alias: str) -> str:
 
 def placeholders(values: list) -> str:
     return ", ".join(["%s"] * len(values))
+
+
+def season_of(show_id: int, number: int) -> Season | None:
+    found = Season.objects.raw(
+        f"SELECT * FROM {SEASON} WHERE show_id = %s AND number = %s", [show_id, number]
+    )
+    return next(iter(found), None)
 
 
 def show_by_slug(slug: str) -> Show | None:
@@ -208,3 +218,24 @@ def regular_counts(user_id: int | None, show_ids: list[int]) -> dict[int, Counts
             [user_id, *show_ids],
         )
         return {pk: Counts(done, total) for pk, done, total in cursor.fetchall()}
+
+
+def follows(user_id: int, show_id: int) -> bool:
+    """Whether the user follows the show."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {FOLLOW} WHERE user_id = %s AND show_id = %s LIMIT 1",
+            [user_id, show_id],
+        )
+        return cursor.fetchone() is not None
+
+
+def parties_of(user_id: int, show_id: int) -> list[Party]:
+    """The user's watch parties for the show, by name."""
+    return list(
+        Party.objects.raw(
+            f"SELECT {columns(Party, 'p')} FROM {PARTY} p JOIN {MEMBERS} m ON m.party_id = p.id"
+            " WHERE m.user_id = %s AND p.show_id = %s ORDER BY p.name",
+            [user_id, show_id],
+        )
+    )

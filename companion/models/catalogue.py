@@ -126,6 +126,13 @@ class Show(models.Model):
         """The show with this slug, if any: every page of a show (cached or not) starts here."""
         return sql.show_by_slug(slug)
 
+    def season_numbered(self, number: int) -> Season | None:
+        """The season with this number, if any: SQL of its own, as every unfolded season asks."""
+        season = sql.season_of(self.pk, number)
+        if season is not None:
+            season.show = self
+        return season
+
     def episode_at(self, season: int, number: int) -> Episode | None:
         return (
             # The related manager gives each episode this very show: no join for it.

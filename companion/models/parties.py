@@ -20,6 +20,13 @@ def _invite_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+class PartyQuerySet(models.QuerySet["Party"]):
+    def of_member(self, user, show: Show) -> list[Party]:
+        """The user's watch parties for the show, by name: SQL of its own, as every show page
+        asks."""
+        return sql.parties_of(user.pk, show.pk)
+
+
 class Party(models.Model):
     """Friends watching a show together; the party sees only what is safe for every member."""
 
@@ -42,6 +49,8 @@ class Party(models.Model):
         max_length=32, unique=True, default=_invite_token, editable=False
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PartyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -121,3 +130,6 @@ class Party(models.Model):
             s["behind"] = leader - s["watched"]
         lowest = min(standing, key=lambda s: s["watched"], default=None)
         return (lowest["safe_point"] if lowest else NOTHING_SAFE), standing
+
+
+from .. import sql  # noqa: E402  (last: it reads this module's models)

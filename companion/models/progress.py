@@ -120,6 +120,10 @@ class FollowQuerySet(models.QuerySet["Follow"]):
             shows.update(Episode.objects.filter(pk__in=chunk).values_list("show_id", flat=True))
         self.follow(user=user, shows=shows)
 
+    def follows(self, user, show: Show) -> bool:
+        """Whether the viewer follows the show: SQL of its own, as every show page asks."""
+        return sql.follows(user.pk, show.pk)
+
     def unfollow(self, *, user, show: Show) -> None:
         self.filter(user=user, show=show).delete()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
@@ -19,6 +19,7 @@ from ..lookups import viewing_of
 from ..models import (
     SPECIALS_SEASON,
     Episode,
+    Follow,
     Party,
     Recap,
     Season,
@@ -68,7 +69,7 @@ def progress_context(
 def parties_of(viewing: Viewing) -> list[Party]:
     """The viewer's own watch parties for this show."""
     user = viewing.user
-    return list(user.parties.filter(show=viewing.show)) if user.is_authenticated else []
+    return Party.objects.of_member(user, viewing.show) if user.is_authenticated else []
 
 
 def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
@@ -85,7 +86,10 @@ def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
         if listed in rows:
             rows[listed].append(episode)
     shown = viewing.decorate([e for listed in rows.values() for e in listed])
-    recaps = {r.episode_id: r for r in Recap.objects.visible_at(safe).of_episodes(*shown)}
+    # One recap per episode, picked out by its episode: no order, so no join to the episodes.
+    recaps = {
+        r.episode_id: r for r in Recap.objects.visible_at(safe).of_episodes(*shown).order_by()
+    }
     for episode in shown:
         episode.visible_recap = recaps.get(episode.pk)
     for season in seasons:
@@ -162,7 +166,7 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     return {
         "show": show,
         "viewing": viewing,
-        "following": user.is_authenticated and user.follows.filter(show=show).exists(),
+        "following": user.is_authenticated and Follow.objects.follows(user, show),
         "seasons": seasons,
         **progress,
     }
@@ -222,7 +226,10 @@ def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpRes
     """One season's episode rows, for unfolding a season or refreshing it after progress changed."""
     viewing = viewing_of(request, slug)
     show = viewing.show
-    season = SeasonView(get_object_or_404(show.seasons, number=number))
+    found = show.season_numbered(number)
+    if found is None:
+        raise Http404("No such season.")
+    season = SeasonView(found)
     if not request.htmx:
         return redirect(f"{show.get_absolute_url()}?season={number}#season-{number}")
     season_context(viewing, [season])
