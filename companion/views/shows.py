@@ -191,11 +191,17 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def show_page_facts(viewing: Viewing, context: dict) -> tuple:
-    """Everything the show page shows (besides its path and the CSRF token), for render_shared:
+    """Everything the show page shows (besides its URL and the CSRF token), for render_shared:
     a part of the page that reads anything more must add it here."""
     show, user, upcoming = viewing.show, viewing.user, context["upcoming"]
     return (
-        [getattr(show, field.attname) for field in show._meta.concrete_fields],
+        # The show's own fields, but not its content version: an edit of an episode past the
+        # viewer's point moves that, and the page must not be rendered afresh for it.
+        [
+            getattr(show, f.attname)
+            for f in show._meta.concrete_fields
+            if f.name != "content_version"
+        ],
         user.is_authenticated,
         getattr(user, "is_staff", False),
         (viewing.hide_titles, viewing.hide_synopses, viewing.hide_images),
