@@ -239,3 +239,33 @@ def parties_of(user_id: int, show_id: int) -> list[Party]:
             [user_id, show_id],
         )
     )
+
+
+# Where each row of episode_page() stands to the episode asked for.
+HERE, PREVIOUS, NEXT, UP_NEXT = 0, -1, 1, 2
+
+
+def episode_page(
+    user_id: int | None, show_id: int, season: int, number: int, up_next_after: int
+) -> list[Episode]:
+    """What an episode's page needs of the episode table, in one statement: the episode at
+    (season, number), the episodes just before and after it in story order, and the regular one
+    up next after place `up_next_after`; each with `place` (HERE, PREVIOUS, NEXT or UP_NEXT) and
+    `watched` (0 or 1) for this user. None of them for an episode that does not exist."""
+    return list(
+        Episode.objects.raw(
+            f"WITH here AS (SELECT h.id, h.sequence FROM {EPISODE} h"
+            " WHERE h.show_id = %s AND h.season_number = %s AND h.number = %s)"
+            f" SELECT {columns(Episode, 'e')}, p.place, w.id IS NOT NULL AS watched FROM ("
+            f"SELECT id, {HERE} AS place FROM here"
+            f" UNION ALL SELECT (SELECT b.id FROM {EPISODE} b, here WHERE b.show_id = %s"
+            f" AND b.sequence < here.sequence ORDER BY b.sequence DESC LIMIT 1), {PREVIOUS}"
+            f" UNION ALL SELECT (SELECT a.id FROM {EPISODE} a, here WHERE a.show_id = %s"
+            f" AND a.sequence > here.sequence ORDER BY a.sequence LIMIT 1), {NEXT}"
+            f" UNION ALL SELECT (SELECT u.id FROM {EPISODE} u, here WHERE u.show_id = %s"
+            f" AND {regular('u')} AND u.sequence > %s ORDER BY u.sequence LIMIT 1), {UP_NEXT}"
+            f") p JOIN {EPISODE} e ON e.id = p.id"
+            f" LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s",
+            [show_id, season, number, show_id, show_id, show_id, up_next_after, user_id],
+        )
+    )

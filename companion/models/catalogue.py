@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -139,6 +139,25 @@ class Show(models.Model):
             self.episodes.select_related("season")
             .filter(season_number=season, number=number)
             .first()
+        )
+
+    def episode_page(self, user, season: int, number: int, *, up_next_after: int) -> EpisodePage:
+        """The episode at (season, number), its neighbours in story order and the regular episode
+        up next after place `up_next_after`, each with `watched` for this user: one query."""
+        found = {}
+        if not (0 <= season <= MAX_NUMBER and 0 <= number <= MAX_NUMBER):
+            # No such episode can exist, and a number from the URL may not fit the column.
+            return EpisodePage(None, None, None, None)
+        for episode in sql.episode_page(signed_in_id(user), self.pk, season, number, up_next_after):
+            # The show is this very one: no join for it.
+            episode.show = self
+            episode.watched = bool(episode.watched)
+            found[episode.place] = episode
+        return EpisodePage(
+            episode=found.get(sql.HERE),
+            previous=found.get(sql.PREVIOUS),
+            next=found.get(sql.NEXT),
+            up_next=found.get(sql.UP_NEXT),
         )
 
     def safe_point_for(
@@ -271,6 +290,16 @@ class Show(models.Model):
         for episode in moved:
             episode.sequence = places[episode.pk]
         Episode.objects.bulk_update(moved, ["sequence"])
+
+
+@dataclass
+class EpisodePage:
+    """An episode and the episodes its page links to or names (Show.episode_page)."""
+
+    episode: Episode | None
+    previous: Episode | None
+    next: Episode | None
+    up_next: Episode | None
 
 
 @dataclass
@@ -498,16 +527,6 @@ class EpisodeQuerySet(models.QuerySet["Episode"]):
         )
         return {episode.show_id: episode for episode in found}
 
-    def around(self, episode: Episode) -> tuple[Episode | None, Episode | None]:
-        """The episodes just before and just after this one in story order, in one query."""
-        before = self.filter(sequence__lt=episode.sequence).order_by("-sequence").values("pk")[:1]
-        after = self.filter(sequence__gt=episode.sequence).order_by("sequence").values("pk")[:1]
-        found = {
-            e.sequence < episode.sequence: e
-            for e in self.filter(Q(pk=Subquery(before)) | Q(pk=Subquery(after)))
-        }
-        return found.get(True), found.get(False)
-
     def with_watched(self, user):
         """Annotate `watched` for this user (False for anonymous visitors)."""
         if not getattr(user, "is_authenticated", False):
@@ -566,6 +585,8 @@ class Episode(models.Model):
 
     # Set by EpisodeQuerySet.with_watched() or by the views; the rest by Viewing.decorate().
     watched: bool
+    # Set by Show.episode_page(): where the row stands to the episode asked for.
+    place: int
     visible_recap: Recap | None
     revealed: bool
     shown_title: str

@@ -21,7 +21,6 @@ from ..models import (
     Recap,
     ReviewerNote,
     Show,
-    Watch,
 )
 from ..viewing import (
     Viewing,
@@ -33,16 +32,25 @@ EPISODE_NOTES_SHOWN = 5
 @require_safe
 def episode_detail(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     viewing = viewing_of(request, slug)
-    episode = episode_or_404(viewing.show, season, number)
-    return render(request, "companion/episode_detail.html", episode_context(viewing, episode))
+    context = episode_page_context(viewing, season, number)
+    return render(request, "companion/episode_detail.html", context)
 
 
 def episode_context(viewing: Viewing, episode: Episode) -> dict:
+    """The page of an episode already found (after a mark): read again, with its mark as it is now."""
+    return episode_page_context(viewing, episode.season_number, episode.number)
+
+
+def episode_page_context(viewing: Viewing, season: int, number: int) -> dict:
+    """The episode at (season, number) and its page, or a 404."""
     show, user = viewing.show, viewing.user
-    viewing.decorate([episode])
-    episode.watched = (
-        user.is_authenticated and Watch.objects.filter(user=user, episode=episode).exists()
-    )
+    # The episode, its mark, its neighbours and what is up next: one query, whatever is needed.
+    page = show.episode_page(user, season, number, up_next_after=viewing.safe_point.sequence)
+    episode = page.episode
+    if episode is None:
+        raise Http404("No such episode.")
+    neighbours = (page.previous, page.next)
+    viewing.decorate([e for e in (episode, *neighbours, page.up_next) if e])
     context = {"show": show, "episode": episode, "viewing": viewing}
     if episode.revealed:
         safe = viewing.safe_point
@@ -55,9 +63,8 @@ def episode_context(viewing: Viewing, episode: Episode) -> dict:
             # Only editors pay for this: the shared fragment above must not depend on who asks.
             context["has_recap"] = Recap.objects.visible_at(safe).of_episodes(episode).exists()
     elif user.is_authenticated:
-        context["locked"] = locked_reason(viewing, episode, viewing.upcoming)
-    context["previous"], context["next"] = neighbours = show.episodes.around(episode)
-    viewing.decorate([e for e in neighbours if e])
+        context["locked"] = locked_reason(viewing, episode, page.up_next)
+    context["previous"], context["next"] = neighbours
     return context
 
 
