@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import CharacterState, Recap, ReviewerNote
+from ..viewing import Viewing
 
 PREVIOUSLY_EPISODES = 3
 
@@ -24,6 +25,24 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Catch-up before the next episode: for each of the last few watched, the recap's opening,
     who changed (a line each) and a few notes, with links to the rest; about a phone screen each."""
     viewing = viewing_of(request, slug)
+    context = {"show": viewing.show, "viewing": viewing, "body": previously_body(viewing)}
+    return render(request, "companion/previously.html", context)
+
+
+def previously_body(viewing: Viewing) -> str:
+    """The catch-up, shared by everyone at the same safe point with the same title preference:
+    the recent episodes are revealed, so only the one up next has a title to hide."""
+    if not viewing.safe_point:
+        return ""
+    return viewing.cached_fragment(
+        "previously:titles-hidden" if viewing.hide_titles else "previously",
+        "companion/previously.html#previously-body",
+        lambda: previously_context(viewing),
+    )
+
+
+def previously_context(viewing: Viewing) -> dict:
+    """The last few regular episodes up to the point, each with its recap, changes and notes."""
     show, safe = viewing.show, viewing.safe_point
     recent_first = (
         show.episodes.regular().visible_at(safe).select_related("show").order_by("-sequence")
@@ -64,11 +83,4 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         }
         for episode in recent
     ]
-    context = {
-        "show": show,
-        "viewing": viewing,
-        "recent": recent,
-        "upcoming": upcoming,
-        "entries": entries,
-    }
-    return render(request, "companion/previously.html", context)
+    return {"recent": recent, "upcoming": upcoming, "entries": entries}

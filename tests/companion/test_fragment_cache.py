@@ -13,6 +13,7 @@ from tests.factories import episode, make_user, watch
 STORY = reverse("story", args=["saga"])
 CAST = reverse("cast", args=["saga"])
 ADA = reverse("character-detail", args=["saga", "ada"])
+PREVIOUSLY = reverse("previously", args=["saga"])
 
 
 def episode_url(season: int, number: int) -> str:
@@ -33,7 +34,7 @@ def queries_for(client, url):
     return len(captured), body
 
 
-@pytest.mark.parametrize("url", [STORY, CAST, ADA, episode_url(1, 2)])
+@pytest.mark.parametrize("url", [STORY, CAST, ADA, PREVIOUSLY, episode_url(1, 2)])
 def test_viewers_at_the_same_point_share_the_rendered_fragment(client, alice, carol, url):
     client.force_login(alice)
     cold, _ = queries_for(client, url)
@@ -49,12 +50,13 @@ def test_a_viewer_further_on_does_not_get_the_earlier_fragment(client, alice, bo
     assert "RECAP-saga-2x5" in client.get(STORY).content.decode()
 
 
-def test_editing_content_invalidates_cached_fragments(alice_client, show):
-    assert "RECAP-saga-1x2" in alice_client.get(STORY).content.decode()
+@pytest.mark.parametrize("url", [STORY, PREVIOUSLY])
+def test_editing_content_invalidates_cached_fragments(alice_client, show, url):
+    assert "RECAP-saga-1x2" in alice_client.get(url).content.decode()
     recap = Recap.objects.get(episode=episode(show, "1x2"))
     recap.text = "REWRITTEN-RECAP"
     recap.save()
-    body = alice_client.get(STORY).content.decode()
+    body = alice_client.get(url).content.decode()
     assert "REWRITTEN-RECAP" in body and "RECAP-saga-1x2" not in body
 
 
@@ -64,7 +66,7 @@ def test_moving_a_reveal_point_later_hides_it_at_once(alice_client, show):
     state = CharacterState.objects.get(description="STATE-Ada-1x03")
     state.reveal_at = episode(show, "2x01")
     state.save()
-    for url in [CAST, STORY, ADA, episode_url(1, 3)]:
+    for url in [CAST, STORY, ADA, PREVIOUSLY, episode_url(1, 3)]:
         assert "STATE-Ada-1x03" not in alice_client.get(url).content.decode(), url
 
 

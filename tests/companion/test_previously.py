@@ -1,7 +1,7 @@
 """Previously on stays short: per episode the recap's opening, a line per change, a few notes."""
 
 from companion.models import CharacterState, Recap, ReviewerNote
-from tests.factories import episode, make_character
+from tests.factories import episode, make_character, make_user, watch
 
 
 def squashed(response) -> str:
@@ -40,3 +40,14 @@ def test_an_episode_with_nothing_written_says_so_under_its_heading(alice_client,
     assert "Nothing is written for S1E2 yet." in squashed(
         alice_client.get("/shows/saga/previously/")
     )
+
+
+def test_the_title_up_next_follows_each_viewers_preference_at_the_same_point(client, alice, show):
+    hider = make_user("hider", hide_unwatched_titles=True)
+    watch(hider, show, "1x01", "1x02", "1x03")
+    client.force_login(alice)
+    assert "TITLE-saga-1x4" in squashed(client.get("/shows/saga/previously/"))
+    client.force_login(hider)
+    body = squashed(client.get("/shows/saga/previously/"))
+    assert "TITLE-saga-1x4" not in body and "S1E4 Episode 4" in body
+    assert "TITLE-saga-1x3" in body, "what the viewer has watched keeps its title"
