@@ -44,6 +44,7 @@ urlpatterns = [
         name="episode-watch-up-to",
     ),
     path(f"{episode}watch-up-to/confirm/", views.confirm_up_to, name="episode-confirm-up-to"),
+    path(f"{episode}notes/", views.episode_notes, name="episode-notes"),
     path(f"{episode}show-anyway/", views.show_anyway, name="episode-show-anyway"),
     path(f"{episode}preview/", views.preview, name="preview"),
 ]

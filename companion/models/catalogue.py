@@ -666,6 +666,10 @@ class Episode(models.Model):
         return reverse("episode-confirm-up-to", args=self._url_args)
 
     @cached_property
+    def notes_url(self) -> str:
+        return reverse("episode-notes", args=self._url_args)
+
+    @cached_property
     def show_anyway_url(self) -> str:
         return reverse("episode-show-anyway", args=self._url_args)
 

@@ -2,7 +2,7 @@
 parties, reports, search."""
 
 from .characters import cast, character_detail
-from .episodes import episode_detail, preview, show_anyway
+from .episodes import episode_detail, episode_notes, preview, show_anyway
 from .home import browse, home
 from .marks import change_watch, confirm_up_to, fill_gap, follow, season_watch, set_as_of
 from .parties import party_create, party_detail, party_join, party_join_confirm, party_leave
@@ -23,6 +23,7 @@ __all__ = [
     "character_detail",
     "confirm_up_to",
     "episode_detail",
+    "episode_notes",
     "fill_gap",
     "follow",
     "home",

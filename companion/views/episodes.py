@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Window
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST, require_safe
@@ -71,11 +72,14 @@ def episode_page_context(viewing: Viewing, season: int, number: int) -> dict:
 def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
     """What a revealed episode's page shows: its recap, one list of who is in it, its notes."""
     safe = viewing.safe_point
+    # The first few, each with how many there are in all: the rest load when unfolded.
     notes = list(
         ReviewerNote.objects.visible_at(safe)
         .filter(episode=episode)
         .select_related("episode__show")
+        .annotate(visible_in_all=Window(Count("pk")))[:EPISODE_NOTES_SHOWN]
     )
+    notes_in_all = notes[0].visible_in_all if notes else 0
     characters = list(Character.objects.in_episode(episode, safe))
     return {
         "code": episode.short_label,
@@ -95,9 +99,30 @@ def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
         .select_related("episode__show")
         .first(),
         # More than a few notes fold under "More notes (N)"; N counts only what is visible.
-        "notes": notes[:EPISODE_NOTES_SHOWN],
-        "more_notes": notes[EPISODE_NOTES_SHOWN:],
+        "notes": notes,
+        "more_notes": notes_in_all - len(notes),
+        "notes_url": episode.notes_url,
     }
+
+
+@require_safe
+def episode_notes(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
+    """Every reviewer's note on the episode visible at the viewer's point: a page, or for htmx
+    those after the first few, which the episode page folds under "More notes"."""
+    viewing = viewing_of(request, slug)
+    episode = episode_or_404(viewing.show, season, number)
+    viewing.decorate([episode])
+    notes = (
+        ReviewerNote.objects.visible_at(viewing.safe_point)
+        .filter(episode=episode)
+        .select_related("episode__show")
+    )
+    context = {"show": viewing.show, "viewing": viewing, "episode": episode}
+    if request.htmx:
+        context["notes"] = notes[EPISODE_NOTES_SHOWN:]
+        return render(request, "companion/episode_notes.html#notes", context)
+    context["notes"] = notes
+    return render(request, "companion/episode_notes.html", context)
 
 
 def locked_reason(viewing: Viewing, episode: Episode, upcoming: Episode | None) -> dict:

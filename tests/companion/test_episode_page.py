@@ -64,8 +64,24 @@ def test_more_than_five_notes_fold_under_more_notes(alice_client, show):
     )
     body = squashed(alice_client.get("/shows/saga/s1/e1/"))
     assert "More notes (2)</summary>" in body
-    assert body.index("EXTRA-3") < body.index("More notes (2)") < body.index("EXTRA-4")
-    assert "LATE" not in body
+    assert body.index("EXTRA-3") < body.index("More notes (2)")
+    assert "EXTRA-4" not in body and "LATE" not in body
+    assert 'hx-get="/shows/saga/s1/e1/notes/"' in body
+    assert 'href="/shows/saga/s1/e1/notes/">All 7 reviewers\' notes on S1E1' in body
+    unfolded = squashed(
+        alice_client.get("/shows/saga/s1/e1/notes/", headers={"HX-Request": "true"})
+    )
+    assert "EXTRA-4" in unfolded and "EXTRA-5" in unfolded
+    assert "EXTRA-3" not in unfolded and "LATE" not in unfolded and "<html" not in unfolded
+    page = squashed(alice_client.get("/shows/saga/s1/e1/notes/"))
+    assert all(f"EXTRA-{n}" in page for n in range(6)) and "NOTE-saga-1x1" in page
+    assert "LATE" not in page
+
+
+def test_the_notes_of_an_unwatched_episode_read_as_none_written(alice_client, show):
+    page = squashed(alice_client.get("/shows/saga/s2/e1/notes/"))
+    assert "NOTE-saga-2x1" not in page
+    assert "No reviewer has written about S2E1 yet." in page
 
 
 @pytest.fixture

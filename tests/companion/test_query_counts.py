@@ -21,6 +21,7 @@ PAGES = [
     "/browse/",
     "/shows/saga/",
     "/shows/saga/s1/e2/",
+    "/shows/saga/s1/e2/notes/",
     "/shows/saga/cast/",
     "/shows/saga/cast/ada/",
     "/shows/saga/story/",
