@@ -7,7 +7,7 @@ import re
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html, strip_tags
@@ -76,22 +76,28 @@ class CharacterQuerySet(GatedQuerySet["Character"]):
 
     def in_episode(self, episode: Episode, point: SafePoint) -> list[Character]:
         """Visible characters who first appear or change in this episode, each with `states_then`:
-        their states visible at the point up to this episode, oldest first. Two queries, always
-        two (a prefetch would skip the second when nobody is in the episode)."""
+        their latest state visible at the point up to this episode, the one the page shows, as a
+        list of at most one. Two queries, always two (a prefetch would skip the second when
+        nobody is in the episode)."""
         changed_here = CharacterState.objects.visible_at(point).filter(reveal_at=episode)
         characters = self.visible_at(point).filter(
             Q(first_appearance=episode) | Q(pk__in=changed_here.values("character_id"))
         )
-        states: dict[int, list[CharacterState]] = {}
-        for state in (
-            CharacterState.objects.visible_at(point)
-            .filter(
-                character__in=characters.values("pk"), reveal_at__sequence__lte=episode.sequence
-            )
-            .select_related("reveal_at", "character__show")
-            .order_by("reveal_at__sequence")
-        ):
-            states.setdefault(state.character_id, []).append(state)
+        up_to_here = CharacterState.objects.visible_at(point).filter(
+            reveal_at__sequence__lte=episode.sequence
+        )
+        # Only each character's latest: their whole history would be read to show one line.
+        latest = (
+            up_to_here.filter(character=OuterRef("character"))
+            .order_by("-reveal_at__sequence", "-pk")
+            .values("pk")[:1]
+        )
+        states = {
+            state.character_id: [state]
+            for state in up_to_here.filter(
+                character__in=characters.values("pk"), pk=Subquery(latest)
+            ).select_related("reveal_at", "character__show")
+        }
         found = list(characters.select_related("first_appearance", "show"))
         for character in found:
             character.states_then = states.get(character.pk, [])
