@@ -11,7 +11,9 @@ watched episodes ends is `first_gaps()`, which every safe point (a viewer's, a p
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
 
 from django.db import connection, models
 
@@ -33,6 +35,30 @@ def regular(alias: str) -> str:
 def columns(model: type[models.Model], alias: str) -> str:
     """Every column of the model's table, to read whole rows into models."""
     return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+def converters(model: type[models.Model]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """Per column of columns(model) that the database returns in a type of its own (a date as
+    text, a boolean as 0 or 1 on SQLite): its place, and what turns the value into the field's."""
+    key = (connection.vendor, model)
+    if key not in _converters:
+        found: list[tuple[int, Callable[[Any], Any]]] = []
+        for at, field in enumerate(model._meta.concrete_fields):
+            col = field.get_col(model._meta.db_table)
+            steps = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
+            if steps:
+                found.append((at, partial(_apply, steps, col)))
+        _converters[key] = found
+    return _converters[key]
+
+
+_converters: dict[tuple[str, type[models.Model]], list[tuple[int, Callable[[Any], Any]]]] = {}
+
+
+def _apply(steps: list, expression, value):
+    for step in steps:
+        value = step(value, expression, connection)
+    return value
 
 
 def placeholders(values: list) -> str:
@@ -252,11 +278,12 @@ def episode_page(
     (season, number), the episodes just before and after it in story order, and the regular one
     up next after place `up_next_after`; each with `place` (HERE, PREVIOUS, NEXT or UP_NEXT) and
     `watched` (0 or 1) for this user. None of them for an episode that does not exist."""
-    return list(
-        Episode.objects.raw(
+    fields = [field.attname for field in Episode._meta.concrete_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
             f"WITH here AS (SELECT h.id, h.sequence FROM {EPISODE} h"
             " WHERE h.show_id = %s AND h.season_number = %s AND h.number = %s)"
-            f" SELECT {columns(Episode, 'e')}, p.place, w.id IS NOT NULL AS watched FROM ("
+            f" SELECT {columns(Episode, 'e')}, p.place, w.id IS NOT NULL FROM ("
             f"SELECT id, {HERE} AS place FROM here"
             f" UNION ALL SELECT (SELECT b.id FROM {EPISODE} b, here WHERE b.show_id = %s"
             f" AND b.sequence < here.sequence ORDER BY b.sequence DESC LIMIT 1), {PREVIOUS}"
@@ -268,4 +295,13 @@ def episode_page(
             f" LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s",
             [show_id, season, number, show_id, show_id, show_id, up_next_after, user_id],
         )
-    )
+        rows = cursor.fetchall()
+    # Built from the rows directly: a raw queryset's machinery cost more than the statement.
+    found = []
+    for *values, place, watched in rows:
+        for at, convert in converters(Episode):
+            values[at] = convert(values[at])
+        episode = Episode.from_db(connection.alias, fields, values)
+        episode.place, episode.watched = place, bool(watched)
+        found.append(episode)
+    return found

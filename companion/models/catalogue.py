@@ -151,7 +151,6 @@ class Show(models.Model):
         for episode in sql.episode_page(signed_in_id(user), self.pk, season, number, up_next_after):
             # The show is this very one: no join for it.
             episode.show = self
-            episode.watched = bool(episode.watched)
             found[episode.place] = episode
         return EpisodePage(
             episode=found.get(sql.HERE),
