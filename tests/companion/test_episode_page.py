@@ -177,3 +177,19 @@ def test_when_everyone_is_listed_from_here_the_line_says_so_once(client, bob, sh
     body = squashed(client.get("/shows/saga/s1/e4/"))  # only Zed Quist is in 1x04's list
     assert "Everyone here is listed from this episode on" in body
     assert "listed from here" not in body and "badge new" not in body
+
+
+def test_the_page_costs_eight_queries_with_its_fragment_shared_and_twelve_without(
+    alice_client, show, django_assert_num_queries
+):
+    # Session and user, the show, the safe point (3), the episode with its neighbours and marks,
+    # and the content stamp that keys the shared fragment; then its notes, people (2) and recap.
+    with django_assert_num_queries(12):
+        alice_client.get("/shows/saga/s1/e2/")
+    with django_assert_num_queries(8):
+        alice_client.get("/shows/saga/s1/e2/")
+
+
+def test_a_locked_episode_costs_seven_queries(alice_client, show, django_assert_num_queries):
+    with django_assert_num_queries(7):
+        alice_client.get("/shows/saga/s2/e1/")

@@ -51,3 +51,14 @@ def test_the_title_up_next_follows_each_viewers_preference_at_the_same_point(cli
     body = squashed(client.get("/shows/saga/previously/"))
     assert "TITLE-saga-1x4" not in body and "S1E4 Episode 4" in body
     assert "TITLE-saga-1x3" in body, "what the viewer has watched keeps its title"
+
+
+def test_the_page_costs_seven_queries_with_its_catch_up_shared(
+    alice_client, show, django_assert_num_queries
+):
+    # Session and user, the show, the safe point (3) and the content stamp that keys the catch-up;
+    # building it reads the recent episodes, the one up next, recaps, changes, note counts, notes.
+    with django_assert_num_queries(13):
+        alice_client.get("/shows/saga/previously/")
+    with django_assert_num_queries(7):
+        alice_client.get("/shows/saga/previously/")
