@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 
 AS_OF_SESSION_KEY = "as_of"
 FRAGMENT_TTL = 60 * 60
-# Results of each kind a search lists, at most.
+# Results of each kind a search lists, at most, and the shortest query it looks for.
 SEARCH_LIMIT = 20
+SEARCH_MIN_LENGTH = 2
 # Stands in for the CSRF token in rows shared across viewers; each response gets its own put in.
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
 
@@ -362,7 +363,7 @@ def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True)
 
 def search_results(viewing: Viewing, query: str) -> dict:
     """What a search finds at the viewer's safe point; the search page and the API both use it."""
-    if len(query) < 2:
+    if len(query) < SEARCH_MIN_LENGTH:
         return {}
     show, safe = viewing.show, viewing.safe_point
     titled = show.episodes.filter(title__icontains=query).select_related("show")
