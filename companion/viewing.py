@@ -376,10 +376,12 @@ def search_results(viewing: Viewing, query: str) -> dict:
         .filter(name__icontains=query)
         .select_related("show")[:SEARCH_LIMIT],
         "episodes": viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT])),
-        "recaps": Recap.objects.visible_at(safe)
+        # Read in story order and only up to the limit: a common word is found in the first few
+        # episodes' thousands of notes, not after reading every one revealed.
+        "recaps": Recap.objects.visible_in_story_order(safe)
         .filter(text__icontains=query)
         .select_related("episode__show")[:SEARCH_LIMIT],
-        "notes": ReviewerNote.objects.visible_at(safe)
+        "notes": ReviewerNote.objects.visible_in_story_order(safe)
         .filter(text__icontains=query)
         .select_related("episode__show")[:SEARCH_LIMIT],
         "states": CharacterState.objects.visible_at(safe)

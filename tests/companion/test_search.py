@@ -1,11 +1,15 @@
 """Search: what it lists is shared between viewers who would see the same, and only between them."""
 
+import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from companion.models import ReviewerNote
+from companion.viewing import SEARCH_LIMIT
 from tests.factories import episode, make_user, watch
+from tests.helpers import DatabaseWork
 
 URL = "/shows/saga/search/?q=RECAP"
 
@@ -57,3 +61,28 @@ def test_an_edit_of_a_found_note_shows_on_the_next_search(alice_client, show):
 def test_the_query_is_part_of_what_is_shared(alice_client):
     assert "Nothing found for “RECAPX”" in alice_client.get(URL + "X").content.decode()
     assert "Nothing found for “recapx”" in alice_client.get(URL.lower() + "x").content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="counts SQLite's instructions")
+def test_a_search_reads_only_as_far_as_it_lists(alice_client, show):
+    """Notes are read in story order up to the limit: more matches further on cost nothing."""
+
+    def notes(code: str, count: int) -> None:
+        at = episode(show, code)
+        ReviewerNote.objects.bulk_create(
+            ReviewerNote(episode=at, reveal_at=at, text=f"COMMON {n}", outlet="P")
+            for n in range(count)
+        )
+
+    def work() -> int:
+        cache.clear()
+        with DatabaseWork() as measured:
+            alice_client.get("/shows/saga/search/?q=COMMON")
+        return measured.steps
+
+    notes("1x01", SEARCH_LIMIT)
+    notes("1x02", 5)
+    before = work()
+    notes("1x02", 200)
+    notes("1x03", 200)
+    assert work() == before
