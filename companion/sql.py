@@ -113,6 +113,20 @@ def last_regular_before(gaps: dict[int, int | None]) -> list[Episode]:
     return list(Episode.objects.raw(each, params))
 
 
+def first_regular_after(places: dict[int, int]) -> list[Episode]:
+    """Per show id, the first regular episode placed after the given place (what is up next):
+    found from the show's sequence index, one row per show."""
+    if not places:
+        return []
+    each = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT {columns(Episode, 'e')} FROM {EPISODE} e WHERE e.show_id = %s"
+        f" AND {regular('e')} AND e.sequence > %s ORDER BY e.sequence LIMIT 1) first_of_show"
+        for _ in places
+    )
+    params = [v for pk, place in places.items() for v in (pk, place)]
+    return list(Episode.objects.raw(each, params))
+
+
 class WatchedSpecial(NamedTuple):
     show_id: int
     episode_id: int

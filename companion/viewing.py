@@ -356,7 +356,9 @@ def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True)
     for show in shows:
         viewing = viewings[show.pk]
         card = ShowCard(show, progress[show.pk], viewing.safe_point, upcoming.get(show.pk))
-        viewing.decorate([card.upcoming] if card.upcoming else [])
+        if card.upcoming is not None:
+            card.upcoming.show = show
+            viewing.decorate([card.upcoming])
         cards.append(card)
     return cards
 

@@ -10,8 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.functional import cached_property
 
@@ -516,14 +515,9 @@ class EpisodeQuerySet(models.QuerySet["Episode"]):
         return self.regular().filter(after_each)
 
     def up_next(self, points: dict[int, SafePoint]) -> dict[int, Episode]:
-        """Per show id, `after(point).first()` for each point, in one query however many shows."""
-        first = Window(RowNumber(), partition_by=[F("show_id")], order_by=[F("sequence").asc()])
-        found = (
-            self.past(points)
-            .select_related("show")
-            .annotate(rank_in_show=first)
-            .filter(rank_in_show=1)
-        )
+        """Per show id, `after(point).first()` for each point, in one query however many shows
+        (SQL of its own: the home page and every mark from it run it). `show` is not attached."""
+        found = sql.first_regular_after({pk: point.sequence for pk, point in points.items()})
         return {episode.show_id: episode for episode in found}
 
     def with_watched(self, user):
