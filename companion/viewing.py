@@ -368,25 +368,41 @@ def search_results(viewing: Viewing, query: str) -> dict:
     if len(query) < SEARCH_MIN_LENGTH:
         return {}
     show, safe = viewing.show, viewing.safe_point
-    titled = show.episodes.filter(title__icontains=query).select_related("show")
+    # The show's related manager gives each episode this very show: no join for it.
+    titled = show.episodes.filter(title__icontains=query)
     if viewing.hide_titles:
         # Titles the viewer's preference hides are left out before the limit, by the database,
         # which then never reads them: a hidden title changes neither what is listed nor the time.
         titled = titled.visible_at(safe)
-    return {
-        "characters": Character.objects.visible_at(safe)
-        .filter(name__icontains=query)
-        .select_related("show")[:SEARCH_LIMIT],
-        "episodes": viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT])),
-        # Read in story order and only up to the limit: a common word is found in the first few
-        # episodes' thousands of notes, not after reading every one revealed.
-        "recaps": Recap.objects.visible_in_story_order(safe)
+    characters = list(
+        Character.objects.visible_at(safe).filter(name__icontains=query)[:SEARCH_LIMIT]
+    )
+    # Read in story order and only up to the limit: a common word is found in the first few
+    # episodes' thousands of notes, not after reading every one revealed.
+    recaps = list(
+        Recap.objects.visible_in_story_order(safe)
         .filter(text__icontains=query)
-        .select_related("episode__show")[:SEARCH_LIMIT],
-        "notes": ReviewerNote.objects.visible_in_story_order(safe)
+        .select_related("episode")[:SEARCH_LIMIT]
+    )
+    notes = list(
+        ReviewerNote.objects.visible_in_story_order(safe)
         .filter(text__icontains=query)
-        .select_related("episode__show")[:SEARCH_LIMIT],
-        "states": CharacterState.objects.visible_at(safe)
+        .select_related("episode")[:SEARCH_LIMIT]
+    )
+    states = list(
+        CharacterState.objects.visible_at(safe)
         .filter(description__icontains=query)
-        .select_related("character__show", "reveal_at")[:SEARCH_LIMIT],
+        .select_related("character", "reveal_at")[:SEARCH_LIMIT]
+    )
+    # All of it is this show's (the rule keeps to the point's show): attached, not joined again.
+    for character in [*characters, *(state.character for state in states)]:
+        character.show = show
+    for episode in [*(item.episode for item in [*recaps, *notes]), *(s.reveal_at for s in states)]:
+        episode.show = show
+    return {
+        "characters": characters,
+        "episodes": viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT])),
+        "recaps": recaps,
+        "notes": notes,
+        "states": states,
     }
