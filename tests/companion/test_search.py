@@ -86,3 +86,12 @@ def test_a_search_reads_only_as_far_as_it_lists(alice_client, show):
     notes("1x02", 200)
     notes("1x03", 200)
     assert work() == before
+
+
+def test_search_queries(alice_client, django_assert_num_queries):
+    """Session and user (2), the show, the safe point (3), the content stamp, then the five kinds
+    found; with the list already shared, none of the five."""
+    with django_assert_num_queries(12):
+        alice_client.get(URL)
+    with django_assert_num_queries(7):
+        alice_client.get(URL)
