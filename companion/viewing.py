@@ -43,6 +43,32 @@ SEARCH_MIN_LENGTH = 2
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
 
 
+def shared_renders(template: str, items: list, facts, context) -> list[SafeString]:
+    """Render each item once per what it shows and share that between every viewer and every
+    safe point that shows the same: `facts(item)` must hold everything the template reads of it
+    (nothing personal), `context(item)` is what the template is given.
+
+    A point nobody has visited yet still finds most of its items rendered: an item reads the same
+    from its reveal to the next edit or reveal that changes it. The key is a digest of the facts,
+    so an edit makes a new key at once; the cache's key prefix stands for the code and templates.
+    """
+    keys = [
+        "item:" + hashlib.sha256(repr((template, facts(item))).encode()).hexdigest()
+        for item in items
+    ]
+    cached = cache.get_many(keys) if keys else {}
+    missing = {}
+    renders = []
+    for key, item in zip(keys, items, strict=True):
+        html = cached.get(key)
+        if html is None:
+            html = missing[key] = render_to_string(template, context(item))
+        renders.append(mark_safe(html))
+    if missing:
+        cache.set_many(missing, FRAGMENT_TTL)
+    return renders
+
+
 @dataclass
 class SeasonView:
     """One season as a viewing shows it: its head and, when it is open, its episode rows."""

@@ -7,7 +7,7 @@ import re
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html, strip_tags
@@ -72,6 +72,27 @@ class CharacterQuerySet(GatedQuerySet["Character"]):
             self.visible_at(point)
             .select_related("first_appearance", "show")
             .prefetch_related(models.Prefetch("states", queryset=states, to_attr="safe_states"))
+        )
+
+    def with_latest_state_at(self, point: SafePoint):
+        """Visible characters, each with `latest_states`: their newest state visible at the point,
+        if any. Reads one state per character, not every one revealed so far."""
+        # Not a window over every state revealed so far (slow on a long show): a state counts
+        # when no later one of the same character is visible too.
+        later = CharacterState.objects.visible_at(point).filter(
+            character=OuterRef("character"), reveal_at__sequence__gt=OuterRef("reveal_at__sequence")
+        )
+        # Unordered: the default order joins the character and the show only to sort.
+        states = (
+            CharacterState.objects.visible_at(point)
+            .select_related("reveal_at")
+            .filter(~Exists(later))
+            .order_by()
+        )
+        return (
+            self.visible_at(point)
+            .select_related("show")
+            .prefetch_related(models.Prefetch("states", queryset=states, to_attr="latest_states"))
         )
 
     def in_episode(self, episode: Episode, point: SafePoint) -> list[Character]:
@@ -146,8 +167,9 @@ class Character(GatedContent):
 
     objects = CharacterQuerySet.as_manager()
 
-    # Set by CharacterQuerySet.with_states_at() and in_episode().
+    # Set by CharacterQuerySet.with_states_at(), with_latest_state_at() and in_episode().
     safe_states: list[CharacterState]
+    latest_states: list[CharacterState]
     states_then: list[CharacterState]
 
     class Meta:
@@ -175,8 +197,9 @@ class Character(GatedContent):
 
     @property
     def latest_state(self) -> CharacterState | None:
-        """The newest state at the safe point; needs with_states_at()."""
-        return self.safe_states[-1] if self.safe_states else None
+        """The newest state at the safe point; needs with_states_at() or with_latest_state_at()."""
+        states = self.latest_states if "latest_states" in self.__dict__ else self.safe_states
+        return states[-1] if states else None
 
     @property
     def state_then(self) -> CharacterState | None:

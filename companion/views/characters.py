@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -9,23 +10,67 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of, visible_or_404
 from ..models import Character, CharacterState
+from ..viewing import shared_renders
+
+# Who's who lists this many at a time: a long show's cast is a few pages, never one long one.
+CAST_PAGE_SIZE = 30
+
+
+def state_facts(state: CharacterState | None) -> tuple | None:
+    """Everything _state.html shows of a state, to key its shared render on."""
+    if state is None:
+        return None
+    return (
+        state.pk,
+        state.public_id,
+        state.character.show.slug,
+        state.status,
+        state.location,
+        state.affiliation,
+        state.description,
+        state.reveal_at.season_number,
+        state.reveal_at.number,
+    )
+
+
+def card_facts(character: Character) -> tuple:
+    """Everything a Who's who card shows: the character and their newest state."""
+    return (
+        character.pk,
+        character.show.slug,
+        character.slug,
+        character.name,
+        character.actor,
+        character.photo,
+        state_facts(character.latest_state),
+    )
 
 
 @require_safe
 def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
-    show = viewing.show
+    point = viewing.safe_point
+    # Counted among the characters visible at the point only: the pages tell nothing of the rest.
+    visible = Character.objects.visible_at(point).order_by("name", "pk")
+    page = Paginator(visible, CAST_PAGE_SIZE).get_page(request.GET.get("page"))
+
+    def cast_page() -> dict:
+        first = (page.number - 1) * CAST_PAGE_SIZE
+        people = Character.objects.with_latest_state_at(point).order_by("name", "pk")[
+            first : first + CAST_PAGE_SIZE
+        ]
+        cards = shared_renders(
+            "companion/cast.html#cast-card", list(people), card_facts, lambda c: {"character": c}
+        )
+        return {"show": viewing.show, "viewing": viewing, "page": page, "cards": cards}
+
+    # The page is shared by everyone at the point; a point nobody has visited yet still finds
+    # most of its cards rendered, as each card reads the same from one reveal to the next.
     cast_list = viewing.cached_fragment(
-        "cast",
-        "companion/cast.html#cast-list",
-        lambda: {
-            "characters": Character.objects.with_states_at(viewing.safe_point),
-            "point": viewing.safe_point,
-        },
+        f"cast-page-{page.number}", "companion/cast.html#cast-list", cast_page
     )
-    return render(
-        request, "companion/cast.html", {"show": show, "viewing": viewing, "cast_list": cast_list}
-    )
+    context = {"show": viewing.show, "viewing": viewing, "page": page, "cast_list": cast_list}
+    return render(request, "companion/cast.html", context)
 
 
 @require_safe
