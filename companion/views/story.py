@@ -20,7 +20,8 @@ STORY_BY_SEASON_FROM = 60
 
 def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict:
     """Recaps in order with their notes, other notes, and where everyone stands: all safe at the
-    viewing's point; only those on the episodes placed within `span` (from, before), when given."""
+    viewing's point; only the recaps and notes on the episodes placed within `span` (from,
+    before), and no one's standing, when given."""
     safe = viewing.safe_point
     within = {}
     if span is not None:
@@ -45,9 +46,13 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
         more_notes = totals.get(recap.episode_id, 0) - len(notes)
         entries.append({"recap": recap, "notes": notes, "more_notes": more_notes})
     return {
+        "show": viewing.show,
         "entries": entries,
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],
-        "characters": Character.objects.with_states_at(safe),
+        # Told a season at a time, the story leaves where everyone stands to Who's who, which
+        # lists them a page at a time: hundreds of them beside each season would cost more to
+        # render than the season's story, and tell nothing of that season.
+        "characters": Character.objects.with_latest_state_at(safe) if span is None else None,
     }
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from companion.models import ReviewerNote, Watch
-from tests.factories import episode
+from tests.factories import episode, make_character
 from tests.helpers import HTMX, markers_in, mask_csrf
 
 SAFE = ["RECAP-saga-1x1", "RECAP-saga-1x3", "NOTE-saga-1x2", "STATE-Ada-1x03"]
@@ -311,6 +311,14 @@ def test_a_long_shows_story_is_told_a_season_at_a_time_from_the_viewers_own(epic
     assert "RECAP-epic-1x1" in first and "RECAP-epic-1x10" in first
     assert "RECAP-epic-2x1" not in first and "RECAP-epic-4x1" not in first
     assert "Season 1, in order." in first
+
+
+def test_a_long_shows_story_leaves_where_everyone_stands_to_whos_who(epic_viewer, epic):
+    make_character(epic, "Vera", "1x01", {"4x01": "missing"})
+    body = epic_viewer.get("/shows/epic/story/").content.decode()
+    assert "lists everyone you have met, with where they stand now." in body
+    assert "STATE-Vera-4x01" not in body
+    assert "STATE-Vera-4x01" in epic_viewer.get("/shows/epic/cast/").content.decode()
 
 
 def test_a_season_not_reached_reads_exactly_like_one_that_does_not_exist(epic_viewer):
