@@ -9,13 +9,47 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import Character, Recap, ReviewerNote
-from ..viewing import Viewing
+from ..viewing import Viewing, shared_renders
 
 STORY_NOTES_PER_EPISODE = 3
 
 
 # A show longer than this tells its story a season at a time.
 STORY_BY_SEASON_FROM = 60
+
+
+def note_facts(note: ReviewerNote) -> tuple:
+    """Everything _note.html shows of a note, to key its shared render on."""
+    episode = note.episode
+    return (
+        note.pk,
+        note.public_id,
+        note.text,
+        note.author,
+        note.outlet,
+        note.article_title,
+        note.url,
+        episode.show.slug,
+        episode.season_number,
+        episode.number,
+    )
+
+
+def entry_facts(entry: dict) -> tuple:
+    """Everything a story entry shows: the recap, its episode as this viewing names it, the first
+    notes and how many more there are."""
+    recap = entry["recap"]
+    episode = recap.episode
+    return (
+        recap.pk,
+        recap.text,
+        episode.show.slug,
+        episode.season_number,
+        episode.number,
+        episode.shown_title,
+        [note_facts(note) for note in entry["notes"]],
+        entry["more_notes"],
+    )
 
 
 def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict:
@@ -47,7 +81,11 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
         entries.append({"recap": recap, "notes": notes, "more_notes": more_notes})
     return {
         "show": viewing.show,
-        "entries": entries,
+        # An episode's entry reads the same at many points (until a later note about it is
+        # revealed): rendered once for all of them.
+        "entries": shared_renders(
+            "companion/story.html#story-entry", entries, entry_facts, lambda entry: {"entry": entry}
+        ),
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],
         # Told a season at a time, the story leaves where everyone stands to Who's who, which
         # lists them a page at a time: hundreds of them beside each season would cost more to
