@@ -55,12 +55,11 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     page = Paginator(visible, CAST_PAGE_SIZE).get_page(request.GET.get("page"))
 
     def cast_page() -> dict:
-        first = (page.number - 1) * CAST_PAGE_SIZE
-        people = Character.objects.with_latest_state_at(point).order_by("name", "pk")[
-            first : first + CAST_PAGE_SIZE
-        ]
+        people = Character.objects.order_by("name", "pk").with_latest_state_at(
+            point, start=(page.number - 1) * CAST_PAGE_SIZE, count=CAST_PAGE_SIZE
+        )
         cards = shared_renders(
-            "companion/cast.html#cast-card", list(people), card_facts, lambda c: {"character": c}
+            "companion/cast.html#cast-card", people, card_facts, lambda c: {"character": c}
         )
         return {"show": viewing.show, "viewing": viewing, "page": page, "cards": cards}
 
