@@ -57,7 +57,16 @@ def previously_context(viewing: Viewing) -> dict:
     for state in (
         CharacterState.objects.visible_at(safe)
         .filter(reveal_at__in=recent)
-        .select_related("character__show", "reveal_at")
+        .select_related("character__show")
+        # A line each: what it names and links to, not the descriptions and sources.
+        .only(
+            "reveal_at_id",
+            "status",
+            "location",
+            "character__name",
+            "character__slug",
+            "character__show__slug",
+        )
         .order_by("reveal_at__sequence", "character__name")
     ):
         changes.setdefault(state.reveal_at_id, []).append(state)
