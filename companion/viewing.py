@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from types import SimpleNamespace
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
-from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
 
 from .models import (
     Character,
@@ -28,6 +23,7 @@ from .models import (
     is_revealed,
     progress_for,
 )
+from .renders import CSRF_PLACEHOLDER, render_keyed, render_once, shared_key
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -35,38 +31,9 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 AS_OF_SESSION_KEY = "as_of"
-FRAGMENT_TTL = 60 * 60
 # Results of each kind a search lists, at most, and the shortest query it looks for.
 SEARCH_LIMIT = 20
 SEARCH_MIN_LENGTH = 2
-# Stands in for the CSRF token in rows shared across viewers; each response gets its own put in.
-CSRF_PLACEHOLDER = "csrf-token-of-this-request"
-
-
-def shared_renders(template: str, items: list, facts, context) -> list[SafeString]:
-    """Render each item once per what it shows and share that between every viewer and every
-    safe point that shows the same: `facts(item)` must hold everything the template reads of it
-    (nothing personal), `context(item)` is what the template is given.
-
-    A point nobody has visited yet still finds most of its items rendered: an item reads the same
-    from its reveal to the next edit or reveal that changes it. The key is a digest of the facts,
-    so an edit makes a new key at once; the cache's key prefix stands for the code and templates.
-    """
-    keys = [
-        "item:" + hashlib.sha256(repr((template, facts(item))).encode()).hexdigest()
-        for item in items
-    ]
-    cached = cache.get_many(keys) if keys else {}
-    missing = {}
-    renders = []
-    for key, item in zip(keys, items, strict=True):
-        html = cached.get(key)
-        if html is None:
-            html = missing[key] = render_to_string(template, context(item))
-        renders.append(mark_safe(html))
-    if missing:
-        cache.set_many(missing, FRAGMENT_TTL)
-    return renders
 
 
 @dataclass
@@ -173,17 +140,9 @@ class Viewing:
         return is_revealed(episode, self.safe_point)
 
     def cached_fragment(self, name: str, template: str, build_context) -> SafeString:
-        """Render a gated fragment once per (show, content version, safe point) and share it.
-
-        Everyone at the same safe point sees the same gated content, so the fragment may be shared
-        between viewers. It must not contain anything personal (watch marks, preferences, tokens).
-        """
-        key = f"fragment:{name}:{self.cache_key}"
-        html = cache.get(key)
-        if html is None:
-            html = render_to_string(template, build_context())
-            cache.set(key, html, FRAGMENT_TTL)
-        return mark_safe(html)
+        """A gated fragment, shared by everyone at this point: it must not contain anything
+        personal (watch marks, preferences, tokens)."""
+        return render_once(template, (name, self.cache_key), build_context)
 
     def render_rows(self, seasons: list[SeasonView]) -> None:
         """Give each season `rows_html`: its episode rows (`rows`, decorated), rendered once and
@@ -193,11 +152,11 @@ class Viewing:
         come from it), the viewer's mark, and what decorate() and the recap lookup let through at
         this safe point with these preferences. Two viewers share rows only when theirs would be
         the same bytes, and a mark, an edit or a preference change makes a new key at once. The
-        CSRF token, the one personal part, is rendered as a placeholder that with_csrf replaces.
-        A row template that reads anything more must add it to the key; the cache's key prefix
-        names the release, so new templates and code never read old rows (config/settings.py).
+        CSRF token is put in by the template's with_csrf (companion/renders.py). A row template
+        that reads anything more must add it to the facts.
         """
-        keys = {}
+        template = "companion/show_detail.html#episode-rows"
+        keyed: list[tuple[str, Callable[[], dict]]] = []
         for season in seasons:
             shown = [
                 (
@@ -212,30 +171,17 @@ class Viewing:
                 )
                 for e in season.rows or []
             ]
-            facts = (
-                self.show.slug,
-                season.number,
-                self.user.is_authenticated,
-                shown,
-            )
-            keys[season.pk] = "rows:" + hashlib.sha256(repr(facts).encode()).hexdigest()
-        cached = cache.get_many(keys.values())
-        missing = {}
-        for season in seasons:
-            html = cached.get(keys[season.pk])
-            if html is None:
-                context = {
-                    "show": self.show,
-                    "season": season,
-                    "user": self.user,
-                    "csrf_token": CSRF_PLACEHOLDER,
-                }
-                html = render_to_string("companion/show_detail.html#episode-rows", context)
-                missing[keys[season.pk]] = html
-            season.rows_html = mark_safe(html)
-            season.rows_key = keys[season.pk]
-        if missing:
-            cache.set_many(missing, FRAGMENT_TTL)
+            facts = (self.show.slug, season.number, self.user.is_authenticated, shown)
+            season.rows_key = shared_key(template, facts)
+            context = {
+                "show": self.show,
+                "season": season,
+                "user": self.user,
+                "csrf_token": CSRF_PLACEHOLDER,
+            }
+            keyed.append((season.rows_key, partial(dict, context)))
+        for season, html in zip(seasons, render_keyed(template, keyed), strict=True):
+            season.rows_html = html
 
     def decorate(self, episodes):
         """Set revealed, shown_title, shown_synopsis and the images on each episode for the
@@ -279,36 +225,6 @@ class Viewing:
         """The season's in-universe period if it is safe at `point`, else nothing."""
         reveal = season.period_reveal_point
         return season.period if reveal and is_revealed(reveal, point) else ""
-
-
-def render_shared(request: HttpRequest, template: str, context: dict, facts: tuple) -> HttpResponse:
-    """Render a page once and share it between every viewer to whom it reads the same.
-
-    `facts` must be everything the page shows besides its URL and its CSRF token:
-    two viewers share a page only when theirs would be the same bytes, and a mark, an edit or a
-    preference change makes a new key at once. The CSRF token, the one personal part, is
-    rendered as a placeholder and put in per response. A page that shows messages, or anything
-    else of this request alone, is rendered with render() instead.
-    """
-    # The page's own URL, with the scheme and host its absolute links are made of.
-    url = request.build_absolute_uri(request.path)
-    # The cache's key prefix names the release, as for the rows (config/settings.py).
-    key = "page:" + hashlib.sha256(repr((template, url, facts)).encode()).hexdigest()
-    html = cache.get(key)
-    if html is None:
-        shared = {
-            **context,
-            "user": request.user,
-            # Of the request, only its URL: what else it carries is this viewer's alone.
-            "request": SimpleNamespace(
-                path=request.path, build_absolute_uri=request.build_absolute_uri
-            ),
-            "messages": (),
-            "csrf_token": CSRF_PLACEHOLDER,
-        }
-        html = render_to_string(template, shared)
-        cache.set(key, html, FRAGMENT_TTL)
-    return HttpResponse(html.replace(CSRF_PLACEHOLDER, escape(get_token(request))))
 
 
 def as_of_episode(request: HttpRequest, show: Show) -> Episode | None:

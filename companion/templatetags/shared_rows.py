@@ -1,18 +1,18 @@
 """Shared, cached episode rows get this request's CSRF token and messages put in
-(Viewing.render_rows)."""
+(Viewing.render_rows, companion/renders.py)."""
 
 from django import template
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from companion.viewing import CSRF_PLACEHOLDER
+from companion.renders import with_csrf as put_csrf_in
 
 register = template.Library()
 
 
 @register.filter
 def with_csrf(html: SafeString, token) -> SafeString:
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, escape(str(token))))
+    return put_csrf_in(html, str(token))
 
 
 @register.filter

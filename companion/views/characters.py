@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of, visible_or_404
 from ..models import Character, CharacterState
-from ..viewing import shared_renders
+from ..renders import render_each
 
 # Who's who lists this many at a time: a long show's cast is a few pages, never one long one.
 CAST_PAGE_SIZE = 30
@@ -58,7 +58,7 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         people = Character.objects.order_by("name", "pk").with_latest_state_at(
             point, start=(page.number - 1) * CAST_PAGE_SIZE, count=CAST_PAGE_SIZE
         )
-        cards = shared_renders(
+        cards = render_each(
             "companion/cast.html#cast-card", people, card_facts, lambda c: {"character": c}
         )
         return {"show": viewing.show, "viewing": viewing, "page": page, "cards": cards}

@@ -26,11 +26,8 @@ from ..models import (
     progress_for,
     progress_of,
 )
-from ..viewing import (
-    SeasonView,
-    Viewing,
-    render_shared,
-)
+from ..renders import render_page
+from ..viewing import SeasonView, Viewing
 
 
 class Unknown(enum.Enum):
@@ -187,11 +184,11 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         context |= row_messages(request, rows)
         return render(request, template, context)
     context |= {"row_messages": {}, "placed_messages": []}
-    return render_shared(request, template, context, show_page_facts(viewing, context))
+    return render_page(request, template, context, show_page_facts(viewing, context))
 
 
 def show_page_facts(viewing: Viewing, context: dict) -> tuple:
-    """Everything the show page shows (besides its URL and the CSRF token), for render_shared:
+    """Everything the show page shows (besides its URL and the CSRF token), for render_page:
     a part of the page that reads anything more must add it here."""
     show, user, upcoming = viewing.show, viewing.user, context["upcoming"]
     return (

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import Character, Recap, ReviewerNote
-from ..viewing import Viewing, shared_renders
+from ..renders import render_each
+from ..viewing import Viewing
 
 STORY_NOTES_PER_EPISODE = 3
 
@@ -83,7 +84,7 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
         "show": viewing.show,
         # An episode's entry reads the same at many points (until a later note about it is
         # revealed): rendered once for all of them.
-        "entries": shared_renders(
+        "entries": render_each(
             "companion/story.html#story-entry", entries, entry_facts, lambda entry: {"entry": entry}
         ),
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],

@@ -103,14 +103,14 @@ def row(body: str, show, code: str) -> str:
 
 
 def test_rows_rendered_for_one_viewer_are_shared_with_the_next(client, alice, carol, monkeypatch):
-    from companion import viewing
+    from companion import renders as shared
 
     client.force_login(alice)
     client.get(SHOW)
     renders = []
-    real = viewing.render_to_string
+    real = shared.render_to_string
     monkeypatch.setattr(
-        viewing, "render_to_string", lambda *a, **k: renders.append(a[0]) or real(*a, **k)
+        shared, "render_to_string", lambda *a, **k: renders.append(a[0]) or real(*a, **k)
     )
     client.force_login(carol)
     assert "RECAP-saga-1x3" in client.get(SHOW).content.decode()
@@ -120,14 +120,14 @@ def test_rows_rendered_for_one_viewer_are_shared_with_the_next(client, alice, ca
 def test_a_show_page_rendered_for_one_viewer_is_shared_with_the_next_who_reads_the_same(
     client, alice, carol, show, monkeypatch
 ):
-    from companion import viewing
+    from companion import renders as shared
 
     client.force_login(alice)
     alices = csrf_tokens(client.get(SHOW).content.decode())
     renders = []
-    real = viewing.render_to_string
+    real = shared.render_to_string
     monkeypatch.setattr(
-        viewing, "render_to_string", lambda *a, **k: renders.append(a[0]) or real(*a, **k)
+        shared, "render_to_string", lambda *a, **k: renders.append(a[0]) or real(*a, **k)
     )
     client.force_login(carol)
     carols = client.get(SHOW).content.decode()

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from companion.models import Follow, Party, Watch
-from companion.viewing import AS_OF_SESSION_KEY, CSRF_PLACEHOLDER
+from companion.renders import CSRF_PLACEHOLDER
+from companion.viewing import AS_OF_SESSION_KEY
 from tests.factories import episode, make_user, watch, watch_by_sql
 from tests.helpers import HTMX
 

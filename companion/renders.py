@@ -1,0 +1,95 @@
+"""Renders shared between viewers: a fragment or a page is rendered once per what it shows.
+
+The one key rule: a render is cached under a digest of its template and its *facts*, which must
+hold everything the render shows (nothing personal). Two viewers share a render only when theirs
+would be the same bytes, and a mark, an edit or a preference change makes new facts, so a new key,
+at once. The cache's key prefix names the release (config/settings.py), so new code and templates
+never read old renders. The CSRF token, the one personal part a shared render may need, is
+rendered as a placeholder and put in per response by `with_csrf`, the one place that does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from functools import partial
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+# An hour: a render outlives no release, and facts nobody asks for again age out.
+TTL = 60 * 60
+# Stands in for the CSRF token in shared renders; each response gets its own put in.
+CSRF_PLACEHOLDER = "csrf-token-of-this-request"
+
+
+def shared_key(template: str, facts: Any) -> str:
+    return "shared:" + hashlib.sha256(repr((template, facts)).encode()).hexdigest()
+
+
+def render_keyed(
+    template: str, keyed: Iterable[tuple[str, Callable[[], dict]]]
+) -> list[SafeString]:
+    """Render `template` for each (key, context) not in the cache yet, in one read and one write."""
+    keyed = list(keyed)
+    cached = cache.get_many([key for key, _ in keyed]) if keyed else {}
+    missing = {}
+    renders = []
+    for key, context in keyed:
+        html = cached.get(key)
+        if html is None:
+            html = missing[key] = render_to_string(template, context())
+        renders.append(mark_safe(html))
+    if missing:
+        cache.set_many(missing, TTL)
+    return renders
+
+
+def render_each(
+    template: str, items: list, facts: Callable[[Any], Any], context: Callable[[Any], dict]
+) -> list[SafeString]:
+    """Each item rendered once per its `facts(item)` and shared: an item reads the same from its
+    reveal to the next edit or reveal that changes it, so a point nobody has visited yet still
+    finds most of its items rendered."""
+    return render_keyed(
+        template, [(shared_key(template, facts(item)), partial(context, item)) for item in items]
+    )
+
+
+def render_once(template: str, facts: Any, context: Callable[[], dict]) -> SafeString:
+    return render_keyed(template, [(shared_key(template, facts), context)])[0]
+
+
+def with_csrf(html: str, token: str) -> SafeString:
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, escape(token)))
+
+
+def render_page(request: HttpRequest, template: str, context: dict, facts: tuple) -> HttpResponse:
+    """A whole page, shared between every viewer to whom it reads the same.
+
+    `facts` must be everything the page shows besides its URL and its CSRF token. A page that shows
+    messages, or anything else of this request alone, is rendered with render() instead.
+    """
+    # The page's own URL, with the scheme and host its absolute links are made of.
+    url = request.build_absolute_uri(request.path)
+
+    def shared_context() -> dict:
+        return {
+            **context,
+            "user": request.user,
+            # Of the request, only its URL: what else it carries is this viewer's alone.
+            "request": SimpleNamespace(
+                path=request.path, build_absolute_uri=request.build_absolute_uri
+            ),
+            "messages": (),
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+
+    html = render_once(template, (url, facts), shared_context)
+    return HttpResponse(with_csrf(html, get_token(request)))
