@@ -96,6 +96,28 @@ class Viewing:
     real_point: SafePoint | None = None
     hide_images: bool = False
 
+    @classmethod
+    def at(
+        cls,
+        show: Show,
+        user: User | AnonymousUser,
+        safe_point: SafePoint,
+        *,
+        real_point: SafePoint | None = None,
+    ) -> Viewing:
+        """The viewer's show at `safe_point`, with their preferences (a visitor's: the defaults).
+        `real_point` is their own point when `safe_point` is an earlier one they asked for."""
+        return cls(
+            show=show,
+            user=user,
+            safe_point=safe_point,
+            time_travel=real_point is not None,
+            hide_titles=getattr(user, "hide_unwatched_titles", False),
+            hide_synopses=getattr(user, "hide_unwatched_synopses", True),
+            real_point=real_point,
+            hide_images=getattr(user, "hide_unwatched_images", False),
+        )
+
     @property
     def own_point(self) -> SafePoint:
         return self.safe_point if self.real_point is None else self.real_point
@@ -240,16 +262,7 @@ def viewing_for(request: HttpRequest, show: Show) -> Viewing:
     real = Show.safe_points_for(user, [show])[show.pk]
     safe_point = show.safe_point_for(user, as_of=as_of, real=real)
     time_travel = as_of is not None and safe_point.episode == as_of
-    return Viewing(
-        show=show,
-        user=user,
-        safe_point=safe_point,
-        time_travel=time_travel,
-        hide_titles=getattr(user, "hide_unwatched_titles", False),
-        hide_synopses=getattr(user, "hide_unwatched_synopses", True),
-        real_point=real if time_travel else None,
-        hide_images=getattr(user, "hide_unwatched_images", False),
-    )
+    return Viewing.at(show, user, safe_point, real_point=real if time_travel else None)
 
 
 def viewings_for(request: HttpRequest, shows: list[Show]) -> dict[int, Viewing]:
@@ -263,18 +276,7 @@ def viewings_for(request: HttpRequest, shows: list[Show]) -> dict[int, Viewing]:
 def viewings_of(user: User | AnonymousUser, shows: list[Show]) -> dict[int, Viewing]:
     """As viewings_for, with no request: the calendar feed and emails read a viewer's shows too."""
     points = Show.safe_points_for(user, shows)
-    return {
-        show.pk: Viewing(
-            show=show,
-            user=user,
-            safe_point=points[show.pk],
-            time_travel=False,
-            hide_titles=getattr(user, "hide_unwatched_titles", False),
-            hide_synopses=getattr(user, "hide_unwatched_synopses", True),
-            hide_images=getattr(user, "hide_unwatched_images", False),
-        )
-        for show in shows
-    }
+    return {show.pk: Viewing.at(show, user, points[show.pk]) for show in shows}
 
 
 @dataclass

@@ -42,15 +42,7 @@ def party_thread_of(request: AuthenticatedHttpRequest, pk: int) -> Thread:
     """A party's thread at the party's point; looked up through the viewer's own parties."""
     party = get_object_or_404(request.user.parties.select_related("show"), pk=pk)
     point, _ = party.progress()
-    user = request.user
-    viewing = Viewing(
-        show=party.show,
-        user=user,
-        safe_point=point,
-        time_travel=False,
-        hide_titles=user.hide_unwatched_titles,
-        hide_synopses=user.hide_unwatched_synopses,
-    )
+    viewing = Viewing.at(party.show, request.user, point)
     return Thread(viewing, party=party)
 
 

@@ -48,15 +48,7 @@ def party_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     party = get_object_or_404(request.user.parties.select_related("show"), pk=pk)
     party_point, standing = party.progress()
     # The party reads at its lowest member's point, whatever this viewer's own progress.
-    user = request.user
-    viewing = Viewing(
-        show=party.show,
-        user=user,
-        safe_point=party_point,
-        time_travel=False,
-        hide_titles=user.hide_unwatched_titles,
-        hide_synopses=user.hide_unwatched_synopses,
-    )
+    viewing = Viewing.at(party.show, request.user, party_point)
     context = {
         "party": party,
         "show": party.show,
