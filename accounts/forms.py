@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import UserCreationForm
 
-from companion.middleware import client_ip
+from config.middleware import client_ip
 
 from .models import PasswordResetRequest, User
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from companion.middleware import client_ip
+from config.middleware import client_ip
 
 from .models import EMAIL_CONFIRMATION_MAX_AGE, PasswordResetRequest, User
 

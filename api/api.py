@@ -18,7 +18,6 @@ from ninja.security import HttpBearer, SessionAuth
 
 from accounts.models import User
 from companion.lookups import episode_or_404, show_or_404, viewing_of, visible_or_404
-from companion.middleware import ERROR_MESSAGES, busy_response, database_busy
 from companion.models import (
     MAX_NUMBER,
     Character,
@@ -32,6 +31,7 @@ from companion.models import (
     progress_for,
 )
 from companion.viewing import Viewing, search_results, show_cards, viewing_for
+from config.middleware import ERROR_MESSAGES, busy_response, database_busy
 
 from . import schemas
 from .middleware import SERVER_ERROR
@@ -100,7 +100,7 @@ api = SpoilerfreeAPI(
 )
 
 ERRORS: dict[int, type] = {
-    # A NUL character in the query string (companion.middleware.RejectNulMiddleware).
+    # A NUL character in the query string (config.middleware.RejectNulMiddleware).
     400: schemas.Message,
     401: schemas.Message,
     403: schemas.Message,

@@ -6,7 +6,7 @@ import json
 
 from django.http import HttpRequest, HttpResponse
 
-from companion.middleware import ERROR_MESSAGES, is_json
+from config.middleware import ERROR_MESSAGES, is_json
 
 API_PREFIX = "/api/"
 SERVER_ERROR = "Something went wrong on our side. Nothing was changed; try again later."

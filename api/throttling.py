@@ -15,7 +15,7 @@ from django.db import connection
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
-from companion.middleware import client_ip
+from config.middleware import client_ip
 
 from .models import ApiToken, RateWindow
 

@@ -112,17 +112,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "companion.middleware.CommonMiddleware",
+    "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "companion.middleware.PrivateCacheMiddleware",
-    "companion.middleware.FriendlyErrorsMiddleware",
+    "config.middleware.PrivateCacheMiddleware",
+    "config.middleware.FriendlyErrorsMiddleware",
     "api.middleware.JsonErrorsMiddleware",
-    "companion.middleware.RejectNulMiddleware",
+    "config.middleware.RejectNulMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -154,7 +154,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; the busy timeout and IMMEDIATE
     # transactions make concurrent writers wait instead of failing with "database is locked".
     # The wait is short: a writer stuck for longer is answered 503 "try again"
-    # (companion.middleware.server_error), well before a worker's timeout (gunicorn's is 30 s),
+    # (config.middleware.server_error), well before a worker's timeout (gunicorn's is 30 s),
     # even for a request that writes twice (a log-in: its session, then the session again).
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -182,12 +182,12 @@ def cache_settings(redis_url: str) -> dict:
     release = env("RELEASE") or source_digest([*first_party, SITE_DIR / "templates"])
     return {
         "default": {
-            "BACKEND": "companion.cache.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": f"{env('CACHE_KEY_PREFIX', 'spoilerfree')}:{release}",
             # The cache is an accelerator, never a dependency: with Redis down or restarting, a
             # read is a miss and a write is skipped, and the page renders uncached. The log says
-            # once when Redis becomes unreachable and once when it is back (companion/cache.py).
+            # once when Redis becomes unreachable and once when it is back (config/cache.py).
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 0.2,
@@ -226,9 +226,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 # Behind reverse proxies every request comes from the proxy's address; without this, five wrong
-# passwords from anyone would lock a username for everyone. See companion.middleware.client_ip.
+# passwords from anyone would lock a username for everyone. See config.middleware.client_ip.
 PROXY_COUNT = int(env("DJANGO_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "companion.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -36,6 +36,6 @@ if not urlsplit(settings.MEDIA_URL).netloc:
         path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", media.image, name="stored-image")
     )
 
-# A database busy with another writer answers 503 "try again" (companion.middleware.server_error).
-handler400 = "companion.middleware.bad_request"
-handler500 = "companion.middleware.server_error"
+# A database busy with another writer answers 503 "try again" (config.middleware.server_error).
+handler400 = "config.middleware.bad_request"
+handler500 = "config.middleware.server_error"

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from companion.http import AuthenticatedHttpRequest
-from companion.middleware import ERROR_MESSAGES
+from config.middleware import ERROR_MESSAGES
 
 from .forms import ServerForm
 from .models import EVENTS_KEPT, MediaServer, MediaServerEvent, MediaServerHook

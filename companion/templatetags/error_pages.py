@@ -2,7 +2,7 @@
 
 from django import template
 
-from companion.middleware import ERROR_MESSAGES
+from config.middleware import ERROR_MESSAGES
 
 register = template.Library()
 

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from companion.middleware import ERROR_MESSAGES
 from companion.models import Watch
+from config.middleware import ERROR_MESSAGES
 from tests.helpers import HTMX
 
 ROOT = Path(__file__).resolve().parent.parent.parent
