@@ -2,8 +2,9 @@
 
 from django.urls import reverse
 
-from companion.models import Season
+from companion.models import CharacterState, Season, Show
 from tests.factories import episode
+from tests.helpers import FAM
 
 
 def test_the_season_page_says_what_is_written_for_each_episode(client, editor, show):
@@ -58,7 +59,7 @@ def add_state_inline(data: dict, reveal_at) -> dict:
 
 
 def test_the_state_inline_refuses_a_state_before_the_first_appearance(client, editor, show):
-    from companion.models import Character, CharacterState
+    from companion.models import Character
 
     client.force_login(editor)
     zed = Character.objects.get(name="Zed Quist")  # first appears in 1x04
@@ -71,7 +72,7 @@ def test_the_state_inline_refuses_a_state_before_the_first_appearance(client, ed
 
 
 def test_the_state_inline_checks_against_the_first_appearance_being_saved(client, editor, show):
-    from companion.models import Character, CharacterState
+    from companion.models import Character
 
     client.force_login(editor)
     ada = Character.objects.get(name="Ada")  # first appears in 1x01, has a state as of 1x01
@@ -160,3 +161,26 @@ def test_staff_without_the_right_to_view_shows_cannot_export_one(client, show):
     client.force_login(make_user("intern", is_staff=True))
     response = client.get(reverse("admin:companion_show_export", args=[show.pk]))
     assert response.status_code == 403 and b"STATE-Ada" not in response.content
+
+
+def test_editor_imports_a_show_in_the_admin(client, editor):
+    client.force_login(editor)
+    with open(FAM, "rb") as upload:
+        response = client.post("/admin/companion/show/import/", {"file": upload})
+    assert response.status_code == 302
+    assert Show.objects.get(slug="for-all-mankind").episodes.count() == 40
+
+
+def test_a_bad_file_in_the_admin_lists_problems_and_changes_nothing(client, editor, tmp_path):
+    client.force_login(editor)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("show:\n  title: Bad\nseasons:\n  - number: one\n")
+    with open(bad, "rb") as upload:
+        response = client.post("/admin/companion/show/import/", {"file": upload})
+    assert "seasons[0].number (line 4): must be a whole number" in response.content.decode()
+    assert not Show.objects.filter(title="Bad").exists()
+
+
+def test_viewers_cannot_import(alice_client, tmp_path):
+    response = alice_client.get("/admin/companion/show/import/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]

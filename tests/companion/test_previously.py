@@ -60,3 +60,24 @@ def test_the_page_costs_seven_queries_with_its_catch_up_shared(alice_client, sho
     # note counts, notes.
     assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 12
     assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 6
+
+
+def test_previously_on_recaps_the_last_episodes_and_who_changed(alice_client):
+    body = alice_client.get("/shows/saga/previously/").content.decode()
+    assert "RECAP-saga-1x1" in body and "RECAP-saga-1x2" in body and "RECAP-saga-1x3" in body
+    # Each change takes one line (who, status, where); its description stays on the episode page.
+    assert "PLACE-Ada-1x03" in body and "NOTE-saga-1x3" in body
+    assert "Before you start" in body and "S1E4" in body
+    assert "RECAP-saga-1x4" not in body and "NOTE-saga-1x4" not in body and "Zed Quist" not in body
+
+
+def test_previously_on_respects_hidden_titles(alice_client, alice):
+    alice.hide_unwatched_titles = True
+    alice.save()
+    assert "TITLE-saga-1x4" not in alice_client.get("/shows/saga/previously/").content.decode()
+
+
+def test_previously_on_with_nothing_watched(client, show, outsider):
+    client.force_login(outsider)
+    body = client.get("/shows/saga/previously/").content.decode()
+    assert "Nothing to catch up on yet" in body and "RECAP" not in body
