@@ -208,13 +208,12 @@ def progress_of(viewing: Viewing, user: User) -> dict:
     skipped = show.gap_for(user, viewing.own_point)
     gap = skipped.runs[0][0].code if skipped and skipped.runs else None
     up_next = show.episodes.after(safe).select_related("show").with_watched(user).first()
-    viewing.decorate([up_next] if up_next else [])
     return {
         "show": show.slug,
         "safe_point": safe.code or None,
         "watched": [e.code for e in watched],
         "gap": gap,
-        "up_next": up_next,
+        "up_next": viewing.episode_view(up_next) if up_next else None,
         "progress": progress_for(user, [show])[show.pk],
     }
 
@@ -272,17 +271,16 @@ def episode_detail(request: ApiRequest, slug: str, season: int = Season, number:
     """One episode; once it is revealed, its recap, notes, debuts and who changed in it."""
     viewing = viewing_of(request, slug)
     show, safe = viewing.show, viewing.safe_point
-    found = (
+    episode = (
         show.episodes.select_related("show")
         .with_watched(request.user)
         .filter(season_number=season, number=number)
         .first()
     )
-    if found is None:
+    if episode is None:
         raise Http404
-    episode = viewing.decorate([found])[0]
     detail: dict = {
-        "episode": episode,
+        "episode": viewing.episode_view(episode),
         "recap": None,
         "notes": [],
         "debuts": [],
@@ -313,7 +311,7 @@ def followed_out(shows: list[Show], request: ApiRequest) -> list[dict]:
     for card in cards:
         if card.upcoming is not None:
             # The episode after the end of the unbroken watched run is unwatched by definition.
-            card.upcoming.watched = False
+            card.upcoming.episode.watched = False
     return [
         {
             "slug": card.show.slug,

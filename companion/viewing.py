@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
@@ -36,6 +36,33 @@ SEARCH_LIMIT = 20
 SEARCH_MIN_LENGTH = 2
 
 
+@dataclass(frozen=True)
+class EpisodeView:
+    """One episode as a viewing shows it: its title, synopsis and still as far as this viewer may
+    see them. Anything else is read from the episode, so templates and the API say `e.number`."""
+
+    episode: Episode
+    # At or before the viewing's safe point.
+    revealed: bool
+    shown_title: str
+    # Titles and synopses are hidden by preference only: "Show anyway" may reveal them.
+    title_hidden: bool
+    shown_synopsis: str
+    synopsis_hidden: bool
+    # The still's URL, only for a revealed episode; the image to show, the stand-in included.
+    shown_still: str
+    shown_image: str
+    # Its recap where the show page's row shows one: safe at the viewing's point.
+    visible_recap: Recap | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for what the view does not hold. Not for `episode` itself or dunders, so
+        # that copying a view, which looks them up before any field is set, cannot recurse.
+        if name == "episode" or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.episode, name)
+
+
 @dataclass
 class SeasonView:
     """One season as a viewing shows it: its head and, when it is open, its episode rows."""
@@ -53,8 +80,9 @@ class SeasonView:
     current: bool = False
     land: bool = False
     open: bool = False
-    # Decorated episodes, with `visible_recap`; None while folded. `rows_html` is them rendered.
-    rows: list[Episode] | None = None
+    # Its episodes as the viewing shows them, with their recaps; None while folded. `rows_html`
+    # is them rendered.
+    rows: list[EpisodeView] | None = None
     rows_html: SafeString | None = None
     # What `rows_html` was cached under: a digest of everything the rows show.
     rows_key: str | None = None
@@ -141,12 +169,12 @@ class Viewing:
         ]
 
     @cached_property
-    def upcoming(self) -> Episode | None:
-        """The regular episode up next after the safe point (decorated), if any."""
+    def upcoming(self) -> EpisodeView | None:
+        """The regular episode up next after the safe point, if any."""
         after = self.show.episodes_with_marks(
             self.user, regular_after=self.safe_point.sequence, limit=1
         )
-        return self.decorate(after)[0] if after else None
+        return self.episode_view(after[0]) if after else None
 
     @cached_property
     def content_stamp(self) -> int:
@@ -205,27 +233,35 @@ class Viewing:
         for season, html in zip(seasons, render_keyed(template, keyed), strict=True):
             season.rows_html = html
 
-    def decorate(self, episodes):
-        """Set revealed, shown_title, shown_synopsis and the images on each episode for the
-        templates and the API."""
-        for episode in episodes:
-            episode.revealed = self.is_revealed(episode)
-            # The one place a still becomes a URL: only for an episode revealed at this point. In
-            # the place of any other (hidden or missing alike) the show's blurred stand-in, which
-            # is made from the show's art and tells nothing of the episode.
-            episode.shown_still = image_url(episode.still) if episode.revealed else ""
-            stand_in = "" if self.hide_images else self.show.stand_in_url
-            episode.shown_image = episode.shown_still or stand_in
-            hidden_title = self.hide_titles and not episode.revealed
-            episode.shown_title = (
-                f"Episode {episode.number}" if hidden_title else episode.display_title
-            )
-            episode.title_hidden = hidden_title and bool(episode.title)
-            hide_synopsis = self.hide_synopses and not episode.revealed
-            episode.shown_synopsis = "" if hide_synopsis else episode.synopsis
-            # Titles and synopses are hidden by preference only: "Show anyway" may reveal them.
-            episode.synopsis_hidden = hide_synopsis and bool(episode.synopsis)
-        return episodes
+    def episode_view(self, episode: Episode, recap: Recap | None = None) -> EpisodeView:
+        """The episode as this viewing shows it, with the recap of its row if the caller has one."""
+        revealed = self.is_revealed(episode)
+        # The one place a still becomes a URL: only for an episode revealed at this point. In the
+        # place of any other (hidden or missing alike) the show's blurred stand-in, which is made
+        # from the show's art and tells nothing of the episode.
+        still = image_url(episode.still) if revealed else ""
+        stand_in = "" if self.hide_images else self.show.stand_in_url
+        hide_title = self.hide_titles and not revealed
+        hide_synopsis = self.hide_synopses and not revealed
+        return EpisodeView(
+            episode,
+            revealed=revealed,
+            shown_title=f"Episode {episode.number}" if hide_title else episode.display_title,
+            title_hidden=hide_title and bool(episode.title),
+            shown_synopsis="" if hide_synopsis else episode.synopsis,
+            synopsis_hidden=hide_synopsis and bool(episode.synopsis),
+            shown_still=still,
+            shown_image=still or stand_in,
+            visible_recap=recap,
+        )
+
+    def decorate(
+        self, episodes: Iterable[Episode], recaps: Mapping[int, Recap] | None = None
+    ) -> list[EpisodeView]:
+        """Each episode as this viewing shows it, for the templates and the API; with its recap
+        from `recaps` (by episode pk) for the show page's rows."""
+        recaps = recaps or {}
+        return [self.episode_view(episode, recaps.get(episode.pk)) for episode in episodes]
 
     def season_views(self, heads: list[Season]) -> list[SeasonView]:
         """Seasons from Season.objects.heads() with the viewer's progress and the period if safe
@@ -286,7 +322,7 @@ class ShowCard:
     show: Show
     progress: dict[str, int]
     safe_point: SafePoint
-    upcoming: Episode | None
+    upcoming: EpisodeView | None
 
 
 def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True) -> list[ShowCard]:
@@ -299,11 +335,11 @@ def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True)
     cards = []
     for show in shows:
         viewing = viewings[show.pk]
-        card = ShowCard(show, progress[show.pk], viewing.safe_point, upcoming.get(show.pk))
-        if card.upcoming is not None:
-            card.upcoming.show = show
-            viewing.decorate([card.upcoming])
-        cards.append(card)
+        episode = upcoming.get(show.pk)
+        if episode is not None:
+            episode.show = show
+        shown = viewing.episode_view(episode) if episode is not None else None
+        cards.append(ShowCard(show, progress[show.pk], viewing.safe_point, shown))
     return cards
 
 

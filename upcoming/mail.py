@@ -215,7 +215,9 @@ def send_aired_mails(today: date) -> int:
             ]
             if new:
                 news.append(aired_news(show, new))
-                records += [EpisodeMail(user=user, episode=airing.episode) for airing in new]
+                records += [
+                    EpisodeMail(user=user, episode=airing.episode.episode) for airing in new
+                ]
                 codes.append(f"{show.show.title} {' '.join(a.episode.short_label for a in new)}")
         if news:
             went = send_once(records, aired_message(user, news, ", ".join(codes)))

@@ -16,17 +16,19 @@ from itertools import groupby
 from django.db.models import Count
 
 from companion.models import Episode, Follow, SafePoint, Show
-from companion.viewing import viewings_of
+from companion.viewing import EpisodeView, viewings_of
 
 # The calendar's window: aired in the last few days, airing in the coming weeks.
 RECENT_DAYS = 7
 COMING_DAYS = 28
 
 
-def label(episode: Episode, *, today: dt.date, upcoming_titles: bool, waiting: bool = False) -> str:
+def label(
+    episode: EpisodeView, *, today: dt.date, upcoming_titles: bool, waiting: bool = False
+) -> str:
     """ "For All Mankind · S5E3", and its title after it where the viewer's preferences show it.
 
-    Needs an episode decorated by Viewing.decorate: that is where the title's rule lives. An
+    Needs an episode as Viewing.decorate() shows it: that is where the title's rule lives. An
     episode `waiting` (aired past the viewer's point) is told by its code alone, whatever the
     preferences: a viewer who has fallen behind is told how many, not what they are called.
     An episode not yet aired is told by its code too unless the viewer asked for those titles:
@@ -45,7 +47,7 @@ def label(episode: Episode, *, today: dt.date, upcoming_titles: bool, waiting: b
 class Airing:
     """One episode's air date, as this viewer may be told of it."""
 
-    episode: Episode  # decorated for the viewer
+    episode: EpisodeView  # as the viewer's Viewing shows it
     label: str  # by the viewer's preferences; the code alone while it is waiting
     synopsis: str  # "" where the viewer's preferences hide it, or while it is waiting
     air_date: dt.date
@@ -70,7 +72,7 @@ class ShowSchedule:
 
     show: Show
     safe_point: SafePoint
-    up_next: Episode | None  # decorated; None when the viewer has watched every episode
+    up_next: EpisodeView | None  # None when the viewer has watched every episode
     up_next_label: str
     waiting: int  # regular episodes aired before today, past the safe point
     airings: list[Airing] = field(default_factory=list)
@@ -154,27 +156,27 @@ def schedule_for(
     airings: dict[int, list[Airing]] = {}
     for episode in in_window:
         episode.show = by_pk[episode.show_id]
-        viewings[episode.show_id].decorate([episode])
+        shown = viewings[episode.show_id].episode_view(episode)
         assert episode.air_date is not None  # filtered on it
         aired = episode.air_date < today
-        waiting = aired and not episode.revealed
+        waiting = aired and not shown.revealed
         airings.setdefault(episode.show_id, []).append(
             Airing(
-                episode=episode,
-                label=label(episode, today=today, upcoming_titles=upcoming_titles, waiting=waiting),
-                synopsis="" if waiting else episode.shown_synopsis,
+                episode=shown,
+                label=label(shown, today=today, upcoming_titles=upcoming_titles, waiting=waiting),
+                synopsis="" if waiting else shown.shown_synopsis,
                 air_date=episode.air_date,
                 airtime=episode.airtime,
                 aired=aired,
-                revealed=episode.revealed,
+                revealed=shown.revealed,
             )
         )
     schedules = []
     for show in shows:
-        following = up_next.get(show.pk)
-        if following is not None:
-            following.show = show
-            viewings[show.pk].decorate([following])
+        found = up_next.get(show.pk)
+        if found is not None:
+            found.show = show
+        following = viewings[show.pk].episode_view(found) if found is not None else None
         schedules.append(
             ShowSchedule(
                 show=show,

@@ -559,8 +559,8 @@ class Episode(models.Model):
     tvmaze_id = models.PositiveIntegerField("TVmaze id", null=True, blank=True, unique=True)
     airtime = models.TimeField("air time", null=True, blank=True, help_text="Local to the network.")
     runtime = models.PositiveSmallIntegerField("runtime (minutes)", null=True, blank=True)
-    # Gated like the episode's content: only Viewing.decorate() turns it into a URL, and only at a
-    # point that reveals the episode (see Show.poster for the name).
+    # Gated like the episode's content: only Viewing.episode_view() turns it into a URL, and only
+    # at a point that reveals the episode (see Show.poster for the name).
     still = models.CharField(max_length=100, blank=True, editable=False)
     still_source = models.URLField(max_length=300, blank=True, editable=False)
     # False for text an import brought in that no editor has looked at yet: a refresh from TVmaze
@@ -576,18 +576,11 @@ class Episode(models.Model):
 
     objects = EpisodeQuerySet.as_manager()
 
-    # Set by EpisodeQuerySet.with_watched() or by the views; the rest by Viewing.decorate().
+    # Set by EpisodeQuerySet.with_watched() or by the views. What a viewer is shown of an
+    # episode is not kept here: Viewing.decorate() makes an EpisodeView of it.
     watched: bool
     # Set by Show.episode_page(): where the row stands to the episode asked for.
     place: int
-    visible_recap: Recap | None
-    revealed: bool
-    shown_title: str
-    title_hidden: bool
-    shown_synopsis: str
-    synopsis_hidden: bool
-    shown_still: str
-    shown_image: str
 
     class Meta:
         ordering = ["show", "sequence"]

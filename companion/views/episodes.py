@@ -50,10 +50,9 @@ def episode_page_context(viewing: Viewing, season: int, number: int) -> dict:
     episode = page.episode
     if episode is None:
         raise Http404("No such episode.")
-    neighbours = (page.previous, page.next)
-    viewing.decorate([e for e in (episode, *neighbours, page.up_next) if e])
-    context = {"show": show, "episode": episode, "viewing": viewing}
-    if episode.revealed:
+    shown = viewing.episode_view(episode)
+    context = {"show": show, "episode": shown, "viewing": viewing}
+    if shown.revealed:
         safe = viewing.safe_point
         context["unlocked"] = viewing.cached_fragment(
             f"episode:{episode.pk}",
@@ -65,7 +64,9 @@ def episode_page_context(viewing: Viewing, season: int, number: int) -> dict:
             context["has_recap"] = Recap.objects.visible_at(safe).of_episodes(episode).exists()
     elif user.is_authenticated:
         context["locked"] = locked_reason(viewing, episode, page.up_next)
-    context["previous"], context["next"] = neighbours
+    context["previous"], context["next"] = (
+        viewing.episode_view(e) if e is not None else None for e in (page.previous, page.next)
+    )
     return context
 
 
@@ -111,13 +112,12 @@ def episode_notes(request: HtmxHttpRequest, slug: str, season: int, number: int)
     those after the first few, which the episode page folds under "More notes"."""
     viewing = viewing_of(request, slug)
     episode = episode_or_404(viewing.show, season, number)
-    viewing.decorate([episode])
     notes = (
         ReviewerNote.objects.visible_at(viewing.safe_point)
         .filter(episode=episode)
         .select_related("episode__show")
     )
-    context = {"show": viewing.show, "viewing": viewing, "episode": episode}
+    context = {"show": viewing.show, "viewing": viewing, "episode": viewing.episode_view(episode)}
     if request.htmx:
         context["notes"] = notes[EPISODE_NOTES_SHOWN:]
         return render(request, "companion/episode_notes.html#notes", context)

@@ -118,11 +118,9 @@ def change_watch(
         }
         if not unlocked:
             # Nothing was unlocked or locked: only this row's mark changed.
-            row = viewing.decorate([episode])[0]
-            row.watched = action != "unwatch"
-            row.visible_recap = (
-                Recap.objects.visible_at(viewing.safe_point).of_episodes(row).first()
-            )
+            episode.watched = action != "unwatch"
+            recap = Recap.objects.visible_at(viewing.safe_point).of_episodes(episode).first()
+            row = viewing.episode_view(episode, recap)
             context |= {"episode": row, **row_messages(request, [row])}
             response = render(request, "companion/show_detail.html#row-response", context)
             retarget(response, f"#episode-{episode.pk}")
@@ -146,7 +144,6 @@ def confirm_up_to(
     viewing = viewing_of(request, slug)
     show = viewing.show
     episode = episode_or_404(show, season, number)
-    viewing.decorate([episode])
     unmarked = (
         show.episodes.regular()
         .filter(sequence__lte=episode.sequence)
@@ -157,7 +154,7 @@ def confirm_up_to(
     context = {
         "show": show,
         "viewing": viewing,
-        "episode": episode,
+        "episode": viewing.episode_view(episode),
         "unmarked": unmarked,
         "next": back,
     }

@@ -49,7 +49,6 @@ def previously_context(viewing: Viewing) -> dict:
     )
     recent = list(recent_first[:PREVIOUSLY_EPISODES])[::-1]
     upcoming = viewing.upcoming
-    viewing.decorate(recent)
     recaps = {
         recap.episode_id: recap for recap in Recap.objects.visible_at(safe).of_episodes(*recent)
     }
@@ -90,6 +89,6 @@ def previously_context(viewing: Viewing) -> dict:
             "notes": first_notes.get(episode.pk, []),
             "more_notes": totals.get(episode.pk, 0) - len(first_notes.get(episode.pk, [])),
         }
-        for episode in recent
+        for episode in viewing.decorate(recent)
     ]
     return {"recent": recent, "upcoming": upcoming, "entries": entries}

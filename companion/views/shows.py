@@ -27,7 +27,7 @@ from ..models import (
     progress_of,
 )
 from ..renders import render_page
-from ..viewing import SeasonView, Viewing
+from ..viewing import EpisodeView, SeasonView, Viewing
 
 
 class Unknown(enum.Enum):
@@ -43,7 +43,7 @@ def progress_context(
     viewing: Viewing,
     progress: dict | None = None,
     *,
-    upcoming: Episode | None | Unknown = UNKNOWN,
+    upcoming: EpisodeView | None | Unknown = UNKNOWN,
     watched_past_point: bool = True,
 ) -> dict:
     """The progress box; `progress` when the caller has already counted the regular episodes,
@@ -70,7 +70,7 @@ def parties_of(viewing: Viewing) -> list[Party]:
 
 
 def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
-    """Give each season `rows`: its episodes, decorated, with their recaps when safe."""
+    """Give each season `rows`: its episodes as the viewing shows them, with their recaps when safe."""
     show, safe = viewing.show, viewing.safe_point
     # Specials are listed in their aired place, within the regular season they air in.
     episodes = show.episodes_with_marks(
@@ -82,15 +82,13 @@ def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
         listed = show.listed_season(episode, starts)
         if listed in rows:
             rows[listed].append(episode)
-    shown = viewing.decorate([e for listed in rows.values() for e in listed])
+    in_rows = [e for listed in rows.values() for e in listed]
     # One recap per episode, picked out by its episode: no order, so no join to the episodes.
     recaps = {
-        r.episode_id: r for r in Recap.objects.visible_at(safe).of_episodes(*shown).order_by()
+        r.episode_id: r for r in Recap.objects.visible_at(safe).of_episodes(*in_rows).order_by()
     }
-    for episode in shown:
-        episode.visible_recap = recaps.get(episode.pk)
     for season in seasons:
-        season.rows = rows[season.number]
+        season.rows = viewing.decorate(rows[season.number], recaps)
     viewing.render_rows(seasons)
 
 
@@ -118,7 +116,7 @@ def season_up_next(viewing: Viewing, seasons: list[SeasonView]) -> SeasonView | 
     )
 
 
-def up_next_in(viewing: Viewing, season: SeasonView) -> Episode | None:
+def up_next_in(viewing: Viewing, season: SeasonView) -> EpisodeView | None:
     """The regular episode up next, among the rows of the season season_up_next() found."""
     after = viewing.safe_point.sequence
     rows = season.rows or []
@@ -126,7 +124,7 @@ def up_next_in(viewing: Viewing, season: SeasonView) -> Episode | None:
 
 
 def progress_of_heads(
-    viewing: Viewing, seasons: list[SeasonView], *, upcoming: Episode | None | Unknown = UNKNOWN
+    viewing: Viewing, seasons: list[SeasonView], *, upcoming: EpisodeView | None | Unknown = UNKNOWN
 ) -> dict:
     """The progress box from every season's head, with no query of its own for the counts (the
     regular seasons' add up to the show's) nor, when nothing was watched past the safe point,
@@ -255,7 +253,7 @@ def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
     return render(request, "companion/show_detail.html#tools-body", context)
 
 
-def row_tag(episode: Episode) -> str:
+def row_tag(episode: Episode | EpisodeView) -> str:
     """The tag of a message about one episode's mark, so the show page shows it at that row."""
     return f"row-{episode.pk}"
 
@@ -265,7 +263,7 @@ def has_messages(request: HttpRequest) -> bool:
     return len(messages.get_messages(request)) > 0
 
 
-def row_messages(request: HttpRequest, rows: list[Episode]) -> dict:
+def row_messages(request: HttpRequest, rows: list[EpisodeView]) -> dict:
     """This request's messages about marks of these rows, by the row's episode pk.
 
     The show page shows them in the row, where the viewer is (a mark without JavaScript comes

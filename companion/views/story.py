@@ -39,8 +39,7 @@ def note_facts(note: ReviewerNote) -> tuple:
 def entry_facts(entry: dict) -> tuple:
     """Everything a story entry shows: the recap, its episode as this viewing names it, the first
     notes and how many more there are."""
-    recap = entry["recap"]
-    episode = recap.episode
+    recap, episode = entry["recap"], entry["episode"]
     return (
         recap.pk,
         recap.text,
@@ -74,12 +73,14 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
     recaps = list(Recap.objects.visible_at(safe).filter(**within).select_related("episode__show"))
     # A recap may be revealed before its own episode is (an unwatched special's, at a later one
     # watched): its title then follows the viewer's preference, as everywhere else.
-    viewing.decorate([recap.episode for recap in recaps])
+    shown = viewing.decorate(recap.episode for recap in recaps)
     entries = []
-    for recap in recaps:
+    for recap, episode in zip(recaps, shown, strict=True):
         notes = notes_by_episode.pop(recap.episode_id, [])
         more_notes = totals.get(recap.episode_id, 0) - len(notes)
-        entries.append({"recap": recap, "notes": notes, "more_notes": more_notes})
+        entries.append(
+            {"recap": recap, "episode": episode, "notes": notes, "more_notes": more_notes}
+        )
     return {
         "show": viewing.show,
         # An episode's entry reads the same at many points (until a later note about it is
