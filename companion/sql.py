@@ -13,16 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, models
 
 from .models.catalogue import Episode, Season, Show
+from .models.gated import Character, CharacterState
 from .models.parties import Party
 from .models.progress import Follow, Watch
-from .models.rule import SPECIALS_SEASON
+from .models.rule import SPECIALS_SEASON, RevealedSql
 
 EPISODE, SEASON, SHOW, WATCH = (model._meta.db_table for model in (Episode, Season, Show, Watch))
+CHARACTER, STATE = Character._meta.db_table, CharacterState._meta.db_table
+
+_Model = TypeVar("_Model", bound=models.Model)
 FOLLOW, PARTY = Follow._meta.db_table, Party._meta.db_table
 MEMBERS = Party.members.through._meta.db_table
 
@@ -319,3 +323,72 @@ def episode_page(
         episode.place, episode.watched = place, bool(watched)
         found.append(episode)
     return found
+
+
+def characters_with_latest_state(
+    revealed: RevealedSql, *, start: int = 0, count: int | None = None
+) -> list[Character]:
+    """The characters whose first appearance is among the revealed episodes, by name (`count` of
+    them from `start`, when given), each with its `show` and `latest_states`: its newest state
+    revealed there, as a list of at most one, whose `reveal_at` holds only its episode's place.
+
+    One statement: a character's states are looked up one by one from their (character, episode)
+    index; the ORM's three queries for the same took twice as long to build as to run.
+    """
+    page = "" if count is None else " LIMIT %s OFFSET %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH seen AS ({revealed.sql}),"
+            f" page AS (SELECT {columns(Character, 'c')} FROM {CHARACTER} c"
+            f" WHERE c.first_appearance_id IN (SELECT pk FROM seen) ORDER BY c.name, c.id{page})"
+            f" SELECT page.*, {columns(Show, 'sh')}, {columns(CharacterState, 's')},"
+            " e.season_number, e.number, e.sequence"
+            f" FROM page JOIN {SHOW} sh ON sh.id = page.show_id"
+            f" LEFT JOIN {STATE} s ON s.id = (SELECT n.id FROM {STATE} n"
+            f" JOIN {EPISODE} ne ON ne.id = n.reveal_at_id WHERE n.character_id = page.id"
+            " AND n.reveal_at_id IN (SELECT pk FROM seen) ORDER BY ne.sequence DESC, n.id DESC LIMIT 1)"
+            f" LEFT JOIN {EPISODE} e ON e.id = s.reveal_at_id ORDER BY page.name, page.id",
+            [*revealed.params, *([] if count is None else [count, start])],
+        )
+        rows = cursor.fetchall()
+    found = []
+    shows: dict[int, Show] = {}
+    widths = [len(model._meta.concrete_fields) for model in (Character, Show, CharacterState)]
+    for row in rows:
+        character = from_row(Character, list(row[: widths[0]]))
+        show = row[widths[0] : widths[0] + widths[1]]
+        state = from_row(CharacterState, list(row[widths[0] + widths[1] : -3]))
+        assert character is not None
+        # One show object for all its characters, as the related manager would give them.
+        if character.show_id not in shows:
+            found_show = from_row(Show, list(show))
+            assert found_show is not None
+            shows[character.show_id] = found_show
+        character.show = shows[character.show_id]
+        character.latest_states = []
+        if state is not None:
+            season_number, number, sequence = row[-3:]
+            state.character = character
+            state.reveal_at = Episode(
+                pk=state.reveal_at_id,
+                show=character.show,
+                season_number=season_number,
+                number=number,
+                sequence=sequence,
+            )
+            character.latest_states = [state]
+        found.append(character)
+    return found
+
+
+def from_row(model: type[_Model], values: list) -> _Model | None:
+    """A model from its columns as columns(model) reads them; None for a row a LEFT JOIN left empty."""
+    if values[0] is None:
+        return None
+    for at, convert in converters(model):
+        values[at] = convert(values[at])
+    return model.from_db(connection.alias, attnames(model), values)
+
+
+def attnames(model: type[models.Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]

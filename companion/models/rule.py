@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import EmptyResultSet, ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -82,6 +82,28 @@ def revealed_q(point: SafePoint, field: str = "", *, joined: bool = False) -> Q:
     if point.specials:
         revealed |= Q(**{f"{at}pk__in": sorted(point.specials)})
     return revealed
+
+
+class RevealedSql(NamedTuple):
+    """The ids of the episodes revealed at a point, as the SQL of a subquery and its parameters."""
+
+    sql: str
+    params: tuple
+
+
+def revealed_sql(point: SafePoint) -> RevealedSql | None:
+    """revealed_q compiled by the ORM, for the statements of companion/sql.py, which state no rule
+    of their own; None when nothing is revealed (the ORM then asks the database nothing either)."""
+    try:
+        sql, params = (
+            Episode.objects.filter(revealed_q(point))
+            .order_by()
+            .values("pk")
+            .query.sql_with_params()
+        )
+    except EmptyResultSet:
+        return None
+    return RevealedSql(sql, tuple(params))
 
 
 def is_revealed(episode: Episode, point: SafePoint) -> bool:

@@ -55,7 +55,7 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     page = Paginator(visible, CAST_PAGE_SIZE).get_page(request.GET.get("page"))
 
     def cast_page() -> dict:
-        people = Character.objects.order_by("name", "pk").with_latest_state_at(
+        people = Character.objects.with_latest_state_at(
             point, start=(page.number - 1) * CAST_PAGE_SIZE, count=CAST_PAGE_SIZE
         )
         cards = render_each(

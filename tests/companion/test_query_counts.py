@@ -171,3 +171,9 @@ def test_the_show_page_and_a_mark_from_it_read_no_more_than_they_need(alice_clie
     with CaptureQueriesContext(connection) as mark:
         alice_client.post("/shows/saga/s1/e4/watch/", **htmx)
     assert len(mark) <= 20
+
+
+def test_whos_who_reads_its_characters_and_their_newest_states_in_one_query(alice_client):
+    # Session and user, the show, the safe point (3), the count for the page links, the content
+    # stamp of the shared list, then the page of characters with their newest states.
+    assert count_queries(alice_client, "/shows/saga/cast/") == 9
