@@ -46,15 +46,27 @@ def card_facts(character: Character) -> tuple:
     )
 
 
+def page_asked(asked: str | None) -> str:
+    """The page of Who's who the query asks for, as Paginator.get_page reads it: a number from 1
+    (past the last, the last), "last" for one below 1, and the first for anything else."""
+    try:
+        number = int(asked or "")
+    except ValueError:
+        return "1"
+    return str(number) if number >= 1 else "last"
+
+
 @require_safe
 def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     point = viewing.safe_point
-    # Counted among the characters visible at the point only: the pages tell nothing of the rest.
-    visible = Character.objects.visible_at(point).order_by("name", "pk")
-    page = Paginator(visible, CAST_PAGE_SIZE).get_page(request.GET.get("page"))
+    asked = request.GET.get("page")
 
     def cast_page() -> dict:
+        # Counted among the characters visible at the point only: the pages tell nothing of the
+        # rest.
+        visible = Character.objects.visible_at(point).order_by("name", "pk")
+        page = Paginator(visible, CAST_PAGE_SIZE).get_page(asked)
         people = Character.objects.with_latest_state_at(
             point, start=(page.number - 1) * CAST_PAGE_SIZE, count=CAST_PAGE_SIZE
         )
@@ -63,12 +75,13 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         )
         return {"show": viewing.show, "viewing": viewing, "page": page, "cards": cards}
 
-    # The page is shared by everyone at the point; a point nobody has visited yet still finds
-    # most of its cards rendered, as each card reads the same from one reveal to the next.
+    # The page is shared by everyone at the point, and counted only when it is rendered; a point
+    # nobody has visited yet still finds most of its cards rendered, as each card reads the same
+    # from one reveal to the next.
     cast_list = viewing.cached_fragment(
-        f"cast-page-{page.number}", "companion/cast.html#cast-list", cast_page
+        f"cast-page-{page_asked(asked)}", "companion/cast.html#cast-list", cast_page
     )
-    context = {"show": viewing.show, "viewing": viewing, "page": page, "cast_list": cast_list}
+    context = {"show": viewing.show, "viewing": viewing, "cast_list": cast_list}
     return render(request, "companion/cast.html", context)
 
 

@@ -177,3 +177,11 @@ def test_whos_who_reads_its_characters_and_their_newest_states_in_one_query(alic
     # Session and user, the show, the safe point (3), the count for the page links, the content
     # stamp of the shared list, then the page of characters with their newest states.
     assert count_queries(alice_client, "/shows/saga/cast/") == 9
+
+
+def test_whos_who_at_a_point_already_listed_neither_counts_nor_reads_characters(alice_client):
+    count_queries(alice_client, "/shows/saga/cast/")
+    with CaptureQueriesContext(connection) as queries:
+        assert alice_client.get("/shows/saga/cast/").status_code == 200
+    # Session and user, the show, the safe point (3) and the content stamp of the shared list.
+    assert len(queries) == 7
