@@ -381,6 +381,31 @@ def characters_with_latest_state(
     return found
 
 
+def character_states(revealed: RevealedSql, character_id: int) -> list[CharacterState]:
+    """The character's states revealed at the episodes given, when their first appearance is among
+    them too, oldest first; each with `reveal_at`, its episode."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH seen AS ({revealed.sql})"
+            f" SELECT {columns(CharacterState, 's')}, {columns(Episode, 'e')} FROM {STATE} s"
+            f" JOIN {CHARACTER} c ON c.id = s.character_id"
+            f" JOIN {EPISODE} e ON e.id = s.reveal_at_id"
+            " WHERE s.character_id = %s AND s.reveal_at_id IN (SELECT pk FROM seen)"
+            " AND c.first_appearance_id IN (SELECT pk FROM seen) ORDER BY e.sequence",
+            [*revealed.params, character_id],
+        )
+        rows = cursor.fetchall()
+    width = len(CharacterState._meta.concrete_fields)
+    found = []
+    for row in rows:
+        state = from_row(CharacterState, list(row[:width]))
+        episode = from_row(Episode, list(row[width:]))
+        assert state is not None and episode is not None
+        state.reveal_at = episode
+        found.append(state)
+    return found
+
+
 def from_row(model: type[_Model], values: list) -> _Model | None:
     """A model from its columns as columns(model) reads them; None for a row a LEFT JOIN left empty."""
     if values[0] is None:

@@ -195,6 +195,18 @@ class Character(GatedContent):
         states = self.latest_states if "latest_states" in self.__dict__ else self.safe_states
         return states[-1] if states else None
 
+    def states_at(self, point: SafePoint) -> list[CharacterState]:
+        """The timeline: this character's states visible at the point, oldest first, each with its
+        episode. SQL of its own (sql.character_states), with the rule compiled from revealed_q."""
+        revealed = revealed_sql(point)
+        if revealed is None:
+            return []
+        states = sql.character_states(revealed, self.pk)
+        for state in states:
+            state.character = self
+            state.reveal_at.show = self.show
+        return states
+
     @property
     def state_then(self) -> CharacterState | None:
         """The state as of the episode; needs in_episode()."""

@@ -90,17 +90,15 @@ def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -
     viewing = viewing_of(request, slug)
     show = viewing.show
     character = visible_or_404(
-        Character.objects.visible_at(viewing.safe_point).select_related("first_appearance__show"),
+        Character.objects.visible_at(viewing.safe_point).select_related("first_appearance"),
         slug=character_slug,
     )
+    # The point's show: the rule keeps to it, so it is attached rather than read again.
+    character.show = character.first_appearance.show = show
     timeline = viewing.cached_fragment(
         f"character:{character.pk}",
         "companion/character_detail.html#timeline",
-        lambda: {
-            "states": CharacterState.objects.visible_at(viewing.safe_point)
-            .filter(character=character)
-            .select_related("reveal_at", "character__show")
-        },
+        lambda: {"states": character.states_at(viewing.safe_point)},
     )
     context = {"show": show, "viewing": viewing, "character": character, "timeline": timeline}
     return render(request, "companion/character_detail.html", context)
