@@ -70,18 +70,22 @@ def with_csrf(html: str, token: str) -> SafeString:
     return mark_safe(html.replace(CSRF_PLACEHOLDER, escape(token)))
 
 
-def render_page(request: HttpRequest, template: str, context: dict, facts: tuple) -> HttpResponse:
+def render_page(
+    request: HttpRequest, template: str, context: dict | Callable[[], dict], facts: tuple
+) -> HttpResponse:
     """A whole page, shared between every viewer to whom it reads the same.
 
     `facts` must be everything the page shows besides its URL and its CSRF token. A page that shows
     messages, or anything else of this request alone, is rendered with render() instead.
+    `context` may be a function that builds it, called only when the page is not cached yet: a
+    look-up that may be a 404 goes there, and nothing is cached for a page that is not shown.
     """
     # The page's own URL, with the scheme and host its absolute links are made of.
     url = request.build_absolute_uri(request.path)
 
     def shared_context() -> dict:
         return {
-            **context,
+            **(context() if callable(context) else context),
             "user": request.user,
             # Of the request, only its URL: what else it carries is this viewer's alone.
             "request": SimpleNamespace(

@@ -10,7 +10,9 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of, visible_or_404
 from ..models import Character, CharacterState
-from ..renders import render_each
+from ..renders import render_each, render_page
+from ..viewing import Viewing
+from .shows import has_messages
 
 # Who's who lists this many at a time: a long show's cast is a few pages, never one long one.
 CAST_PAGE_SIZE = 30
@@ -75,30 +77,57 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         )
         return {"show": viewing.show, "viewing": viewing, "page": page, "cards": cards}
 
-    # The page is shared by everyone at the point, and counted only when it is rendered; a point
-    # nobody has visited yet still finds most of its cards rendered, as each card reads the same
-    # from one reveal to the next.
-    cast_list = viewing.cached_fragment(
-        f"cast-page-{page_asked(asked)}", "companion/cast.html#cast-list", cast_page
-    )
-    context = {"show": viewing.show, "viewing": viewing, "cast_list": cast_list}
-    return render(request, "companion/cast.html", context)
+    def context() -> dict:
+        # The list is shared by everyone at the point (whoever is asking), and counted only when
+        # it is rendered; a point nobody has visited yet still finds most of its cards rendered,
+        # as each card reads the same from one reveal to the next.
+        cast_list = viewing.cached_fragment(
+            f"cast-page-{page_asked(asked)}", "companion/cast.html#cast-list", cast_page
+        )
+        return {"show": viewing.show, "viewing": viewing, "cast_list": cast_list}
+
+    template = "companion/cast.html"
+    if viewing.time_travel or has_messages(request):
+        return render(request, template, context())
+    return render_page(request, template, context, (page_asked(asked), *point_facts(viewing)))
 
 
 @require_safe
 def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     show = viewing.show
-    character = visible_or_404(
-        Character.objects.visible_at(viewing.safe_point).select_related("first_appearance"),
-        slug=character_slug,
+
+    def context() -> dict:
+        # A character hidden at the point is the same 404 as one that does not exist, and no
+        # page is kept for either: both ask this every time.
+        character = visible_or_404(
+            Character.objects.visible_at(viewing.safe_point).select_related("first_appearance"),
+            slug=character_slug,
+        )
+        # The point's show: the rule keeps to it, so it is attached rather than read again.
+        character.show = character.first_appearance.show = show
+        timeline = viewing.cached_fragment(
+            f"character:{character.pk}",
+            "companion/character_detail.html#timeline",
+            lambda: {"states": character.states_at(viewing.safe_point)},
+        )
+        return {"show": show, "viewing": viewing, "character": character, "timeline": timeline}
+
+    template = "companion/character_detail.html"
+    if viewing.time_travel or has_messages(request):
+        return render(request, template, context())
+    # Keyed on the slug in the URL: a viewer at a point where someone has read the page already
+    # gets it without looking the character up.
+    return render_page(request, template, context, point_facts(viewing))
+
+
+def point_facts(viewing: Viewing) -> tuple:
+    """What a page of Who's who or a character's shows besides its URL, for render_page: the
+    show's own fields, the gated content at the viewing's point, and who is asking (base.html)."""
+    show, user = viewing.show, viewing.user
+    return (
+        [getattr(show, f.attname) for f in show._meta.concrete_fields],
+        viewing.cache_key,
+        user.is_authenticated,
+        getattr(user, "is_staff", False),
     )
-    # The point's show: the rule keeps to it, so it is attached rather than read again.
-    character.show = character.first_appearance.show = show
-    timeline = viewing.cached_fragment(
-        f"character:{character.pk}",
-        "companion/character_detail.html#timeline",
-        lambda: {"states": character.states_at(viewing.safe_point)},
-    )
-    context = {"show": show, "viewing": viewing, "character": character, "timeline": timeline}
-    return render(request, "companion/character_detail.html", context)

@@ -76,11 +76,29 @@ def test_deleting_a_note_invalidates_the_episode_page(alice_client, show):
     assert "NOTE-saga-1x2" not in alice_client.get(episode_url(1, 2)).content.decode()
 
 
+def test_a_character_met_further_on_is_the_same_404_as_a_missing_one_before_then(
+    client, alice, bob
+):
+    """bob's page of Zed Quist (first seen in 1x04) is kept for his point, never served at alice's."""
+    zed = reverse("character-detail", args=["saga", "zed-quist"])
+    client.force_login(bob)
+    assert "Zed Quist" in client.get(zed).content.decode()
+    client.force_login(alice)
+    counts = []
+    for url in [zed, zed, reverse("character-detail", args=["saga", "nobody"])]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 404
+        counts.append(len(captured))
+    assert counts[0] == counts[1] == counts[2]
+
+
 def csrf_tokens(html: str) -> set[str]:
     return set(re.findall(r'(?:"X-CSRFToken": "|name="csrfmiddlewaretoken" value=")([^"]+)', html))
 
 
-@pytest.mark.parametrize("url", [STORY, episode_url(1, 2), reverse("show-detail", args=["saga"])])
+@pytest.mark.parametrize(
+    "url", [STORY, CAST, ADA, episode_url(1, 2), reverse("show-detail", args=["saga"])]
+)
 def test_cached_fragments_carry_nothing_personal(client, alice, carol, url):
     """The page around a shared fragment carries the viewer's own form tokens, never the first viewer's."""
     client.force_login(alice)

@@ -185,3 +185,11 @@ def test_whos_who_at_a_point_already_listed_neither_counts_nor_reads_characters(
         assert alice_client.get("/shows/saga/cast/").status_code == 200
     # Session and user, the show, the safe point (3) and the content stamp of the shared list.
     assert len(queries) == 7
+
+
+def test_a_character_read_at_their_point_already_is_not_looked_up_again(alice_client):
+    count_queries(alice_client, "/shows/saga/cast/ada/")
+    with CaptureQueriesContext(connection) as queries:
+        assert alice_client.get("/shows/saga/cast/ada/").status_code == 200
+    # Session and user, the show, the safe point (3) and the content stamp of the shared page.
+    assert len(queries) == 7
