@@ -86,6 +86,8 @@ class SeasonView:
     rows_html: SafeString | None = None
     # What `rows_html` was cached under: a digest of everything the rows show.
     rows_key: str | None = None
+    # While folded, its whole section (head and fold), rendered once for everyone it reads the same to.
+    section_html: SafeString | None = None
 
     @property
     def pk(self) -> int:

@@ -26,7 +26,7 @@ from ..models import (
     progress_for,
     progress_of,
 )
-from ..renders import render_page
+from ..renders import CSRF_PLACEHOLDER, render_each, render_page
 from ..viewing import EpisodeView, SeasonView, Viewing
 
 
@@ -156,6 +156,7 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
         season.land = season.current and place > 0
         season.open = season.current or season.number == also_open
     season_context(viewing, [s for s in seasons if s.open])
+    render_folded(viewing, [s for s in seasons if not s.open])
     upcoming = up_next_in(viewing, current_season) if current_season else None
     progress = progress_of_heads(viewing, seasons, upcoming=upcoming)
     return {
@@ -165,6 +166,42 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
         "seasons": seasons,
         **progress,
     }
+
+
+def render_folded(viewing: Viewing, seasons: list[SeasonView]) -> None:
+    """Give each folded season `section_html`, shared between every viewer it reads the same to.
+
+    A folded season shows only its head: a long show's seasons before the viewer's read "25 of
+    25 watched" and those after "0 of 25" for nearly everyone, so they are rendered once, not on
+    every page. The facts are everything the section shows; the CSRF token is put in by the
+    template's with_csrf. A section template that reads anything more must add it here.
+    """
+    show, signed_in = viewing.show, viewing.user.is_authenticated
+
+    def facts(season: SeasonView) -> tuple:
+        return (
+            show.slug,
+            signed_in,
+            season.number,
+            season.watched,
+            season.total,
+            season.shown_period,
+            season.premiere_date,
+            season.land,
+            season.open,
+        )
+
+    def context(season: SeasonView) -> dict:
+        return {
+            "show": show,
+            "season": season,
+            "user": viewing.user,
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+
+    template = "companion/show_detail.html#season"
+    for season, html in zip(seasons, render_each(template, seasons, facts, context), strict=True):
+        season.section_html = html
 
 
 @require_safe
