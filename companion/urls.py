@@ -2,7 +2,8 @@ from django.urls import path
 
 from . import views
 
-# An episode's actions sit beneath its page's URL (Episode.watch_url and the like).
+# An episode's page sits beneath its show's, and its actions beneath its page (Episode.url,
+# Episode.watch_url and the like build them so).
 episode = "shows/<slug:slug>/s<int:season>/e<int:number>/"
 
 urlpatterns = [

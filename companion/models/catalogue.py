@@ -632,32 +632,34 @@ class Episode(models.Model):
 
     @cached_property
     def url(self) -> str:
-        # Reversed once per object: a season's rows link here and post to actions beneath it.
-        return reverse("episode-detail", args=self._url_args)
+        # Built from the show's URL, not reversed: a season's rows link to every episode and post
+        # to actions beneath each, and reversing them all cost more than the rest of a row.
+        # companion/urls.py places them so; tests/companion/test_models.py checks it.
+        return f"{self.show.url}s{self.season_number}/e{self.number}/"
 
-    @cached_property
+    @property
     def watch_url(self) -> str:
-        return reverse("episode-watch", args=self._url_args)
+        return f"{self.url}watch/"
 
-    @cached_property
+    @property
     def unwatch_url(self) -> str:
-        return reverse("episode-unwatch", args=self._url_args)
+        return f"{self.url}unwatch/"
 
-    @cached_property
+    @property
     def watch_up_to_url(self) -> str:
-        return reverse("episode-watch-up-to", args=self._url_args)
+        return f"{self.url}watch-up-to/"
 
-    @cached_property
+    @property
     def confirm_up_to_url(self) -> str:
-        return reverse("episode-confirm-up-to", args=self._url_args)
+        return f"{self.url}watch-up-to/confirm/"
 
-    @cached_property
+    @property
     def notes_url(self) -> str:
-        return reverse("episode-notes", args=self._url_args)
+        return f"{self.url}notes/"
 
-    @cached_property
+    @property
     def show_anyway_url(self) -> str:
-        return reverse("episode-show-anyway", args=self._url_args)
+        return f"{self.url}show-anyway/"
 
     @property
     def _url_args(self) -> list[str | int]:

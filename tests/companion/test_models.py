@@ -159,3 +159,18 @@ def test_a_note_is_cited_by_author_outlet_and_title_with_only_the_parts_it_has()
     assert full.citation == "Ann &lt;Critic&gt;, <cite>The Daily Test</cite>: “Liftoff”"
     assert ReviewerNote(article_title="Liftoff").citation == "“Liftoff”"
     assert ReviewerNote(outlet="The Daily Test").citation == "<cite>The Daily Test</cite>"
+
+
+def test_an_episodes_links_are_the_ones_its_routes_reverse_to(show):
+    from django.urls import reverse
+
+    special = show.episodes.filter(season_number=0).first() or episode(show, "1x1")
+    for shown in [episode(show, "2x3"), special]:
+        args = [show.slug, shown.season_number, shown.number]
+        assert shown.url == reverse("episode-detail", args=args)
+        assert shown.watch_url == reverse("episode-watch", args=args)
+        assert shown.unwatch_url == reverse("episode-unwatch", args=args)
+        assert shown.watch_up_to_url == reverse("episode-watch-up-to", args=args)
+        assert shown.confirm_up_to_url == reverse("episode-confirm-up-to", args=args)
+        assert shown.notes_url == reverse("episode-notes", args=args)
+        assert shown.show_anyway_url == reverse("episode-show-anyway", args=args)
