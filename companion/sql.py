@@ -221,8 +221,8 @@ def regular_places_to_furthest_watched(user_id: int, show_id: int, after: int) -
 def season_heads(user_id: int | None, show_id: int, season_id: int | None = None) -> list[Season]:
     """The show's seasons (or only one) in order, each with `period_reveal_id` and
     `period_reveal_sequence` (its set point, else its first episode), `total` episodes and how
-    many of them the user `watched`, the place of its `last` episode and of the last one the user
-    watched (`last_watched`), or None."""
+    many of them the user `watched`, the places of its `first` and `last` episodes and of the last
+    one the user watched (`last_watched`), or None."""
     first = f"(SELECT f.{{}} FROM {EPISODE} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
     return list(
         Season.objects.raw(
@@ -232,6 +232,7 @@ def season_heads(user_id: int | None, show_id: int, season_id: int | None = None
             f" (SELECT COUNT(*) FROM {EPISODE} e WHERE e.season_id = s.id) AS total,"
             f" (SELECT COUNT(*) FROM {EPISODE} e JOIN {WATCH} w ON w.episode_id = e.id"
             " AND w.user_id = %s WHERE e.season_id = s.id) AS watched,"
+            f" (SELECT MIN(e.sequence) FROM {EPISODE} e WHERE e.season_id = s.id) AS first,"
             f" (SELECT MAX(e.sequence) FROM {EPISODE} e WHERE e.season_id = s.id) AS last,"
             f" (SELECT MAX(e.sequence) FROM {EPISODE} e JOIN {WATCH} w ON w.episode_id = e.id"
             " AND w.user_id = %s WHERE e.season_id = s.id) AS last_watched"

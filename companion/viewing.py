@@ -71,7 +71,8 @@ class SeasonView:
     # The viewer's episodes watched of the season's total (Season.objects.heads()).
     watched: int = 0
     total: int = 0
-    # The places of its last episode and of the last one the viewer watched, if any.
+    # The places of its first and last episodes and of the last one the viewer watched, if any.
+    first: int | None = None
     last: int | None = None
     last_watched: int | None = None
     # The in-universe period, when it is safe at the viewing's point.
@@ -273,6 +274,7 @@ class Viewing:
                 season=head,
                 watched=head.watched,
                 total=head.total,
+                first=head.first,
                 last=head.last,
                 last_watched=head.last_watched,
                 shown_period=self.period_at(head, self.safe_point),

@@ -435,6 +435,7 @@ class Season(models.Model):
     period_reveal_sequence: int | None
     total: int
     watched: int
+    first: int | None
     last: int | None
     last_watched: int | None
 

@@ -173,6 +173,17 @@ def test_the_show_page_and_a_mark_from_it_read_no_more_than_they_need(alice_clie
     assert len(mark) <= 20
 
 
+def test_specials_listed_among_a_seasons_rows_cost_the_show_page_no_query(alice_client, alice):
+    """Where each special is listed comes from the season heads the page reads anyway."""
+    from tests.factories import make_show, watch
+
+    for show in (make_show("plain", episodes=3), make_show("extras", episodes=3, specials=2)):
+        watch(alice, show, "1x1", "1x2", "1x3")
+    plain = count_queries(alice_client, "/shows/plain/")
+    assert "S0E2" in alice_client.get("/shows/extras/").content.decode()
+    assert count_queries(alice_client, "/shows/extras/") == plain
+
+
 def test_whos_who_reads_its_characters_and_their_newest_states_in_one_query(alice_client):
     # Session and user, the show, the safe point (3), the count for the page links, the content
     # stamp of the shared list, then the page of characters with their newest states.
