@@ -69,14 +69,14 @@ def previously_context(viewing: Viewing) -> dict:
         .order_by("reveal_at__sequence", "character__name")
     ):
         changes.setdefault(state.reveal_at_id, []).append(state)
-    notes = ReviewerNote.objects.visible_at(safe).filter(episode__in=recent)
-    totals = notes.count_per_episode()
-    first_notes: dict[int, list[ReviewerNote]] = {}
-    for note in (
-        notes.select_related("episode__show")
+    notes, totals = (
+        ReviewerNote.objects.visible_at(safe)
+        .filter(episode__in=recent)
+        .select_related("episode__show")
         .first_per_episode(PREVIOUSLY_NOTES_PER_EPISODE)
-        .order_by("episode__sequence", "pk")
-    ):
+    )
+    first_notes: dict[int, list[ReviewerNote]] = {}
+    for note in notes:
         first_notes.setdefault(note.episode_id, []).append(note)
     entries = [
         {

@@ -65,10 +65,9 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
     visible_notes = (
         ReviewerNote.objects.visible_at(safe).filter(**within).select_related("episode__show")
     )
-    totals = visible_notes.count_per_episode()
+    first_notes, totals = visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE)
     notes_by_episode: dict[int, list] = {}
-    first_notes = visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE)
-    for note in first_notes.order_by("episode__sequence", "pk"):
+    for note in first_notes:
         notes_by_episode.setdefault(note.episode_id, []).append(note)
     recaps = list(Recap.objects.visible_at(safe).filter(**within).select_related("episode__show"))
     # A recap may be revealed before its own episode is (an unwatched special's, at a later one
