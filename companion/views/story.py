@@ -37,8 +37,9 @@ def note_facts(note: ReviewerNote) -> tuple:
 
 
 def entry_facts(entry: dict) -> tuple:
-    """Everything a story entry shows: the recap, its episode as this viewing names it, the first
-    notes and how many more there are."""
+    """Everything the shared part of a story entry shows: the recap, its episode as this viewing
+    names it, and the first notes. How many more notes there are is left out: it moves with
+    nearly every point, while the rest reads the same for many."""
     recap, episode = entry["recap"], entry["episode"]
     return (
         recap.pk,
@@ -48,7 +49,6 @@ def entry_facts(entry: dict) -> tuple:
         episode.number,
         episode.shown_title,
         [note_facts(note) for note in entry["notes"]],
-        entry["more_notes"],
     )
 
 
@@ -84,9 +84,19 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
         "show": viewing.show,
         # An episode's entry reads the same at many points (until a later note about it is
         # revealed): rendered once for all of them.
-        "entries": render_each(
-            "companion/story.html#story-entry", entries, entry_facts, lambda entry: {"entry": entry}
-        ),
+        "entries": [
+            {"html": html, "more_notes": entry["more_notes"], "episode": entry["episode"]}
+            for html, entry in zip(
+                render_each(
+                    "companion/story.html#story-entry",
+                    entries,
+                    entry_facts,
+                    lambda entry: {"entry": entry},
+                ),
+                entries,
+                strict=True,
+            )
+        ],
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],
         # Told a season at a time, the story leaves where everyone stands to Who's who, which
         # lists them a page at a time: hundreds of them beside each season would cost more to
