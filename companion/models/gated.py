@@ -7,7 +7,7 @@ import re
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
@@ -92,29 +92,31 @@ class CharacterQuerySet(GatedQuerySet["Character"]):
         """Visible characters who first appear or change in this episode, each with `states_then`:
         their latest state visible at the point up to this episode, the one the page shows, as a
         list of at most one. Two queries, always two (a prefetch would skip the second when
-        nobody is in the episode)."""
+        nobody is in the episode): their states up to here, the newest kept (a subquery for
+        each newest cost the ORM more to build than a few states too many cost to read), then
+        the characters."""
         changed_here = CharacterState.objects.visible_at(point).filter(reveal_at=episode)
         characters = self.visible_at(point).filter(
             Q(first_appearance=episode) | Q(pk__in=changed_here.values("character_id"))
         )
-        up_to_here = CharacterState.objects.visible_at(point).filter(
-            reveal_at__sequence__lte=episode.sequence
-        )
-        # Only each character's latest: their whole history would be read to show one line.
-        latest = (
-            up_to_here.filter(character=OuterRef("character"))
-            .order_by("-reveal_at__sequence", "-pk")
-            .values("pk")[:1]
-        )
-        states = {
-            state.character_id: [state]
-            for state in up_to_here.filter(
-                character__in=characters.values("pk"), pk=Subquery(latest)
-            ).select_related("reveal_at", "character__show")
-        }
-        found = list(characters.select_related("first_appearance", "show"))
+        newest: dict[int, CharacterState] = {}
+        for state in (
+            CharacterState.objects.visible_at(point)
+            .filter(
+                character__in=characters.values("pk"), reveal_at__sequence__lte=episode.sequence
+            )
+            .select_related("reveal_at")
+            .order_by("reveal_at__sequence", "pk")
+        ):
+            newest[state.character_id] = state
+        found = list(characters)
         for character in found:
-            character.states_then = states.get(character.pk, [])
+            # Their first appearance or a state places them in this episode's show: no join for it.
+            character.show = episode.show
+            state = newest.get(character.pk)
+            if state is not None:
+                state.character = character
+            character.states_then = [] if state is None else [state]
         return found
 
     def not_yet_at(self, point: SafePoint):
