@@ -18,13 +18,14 @@ from typing import Any, NamedTuple, TypeVar
 from django.db import connection, models
 
 from .models.catalogue import Episode, Season, Show
-from .models.gated import Character, CharacterState
+from .models.gated import Character, CharacterState, Recap, ReviewerNote
 from .models.parties import Party
 from .models.progress import Follow, Watch
 from .models.rule import SPECIALS_SEASON, RevealedSql
 
 EPISODE, SEASON, SHOW, WATCH = (model._meta.db_table for model in (Episode, Season, Show, Watch))
 CHARACTER, STATE = Character._meta.db_table, CharacterState._meta.db_table
+NOTE, RECAP = ReviewerNote._meta.db_table, Recap._meta.db_table
 
 _Model = TypeVar("_Model", bound=models.Model)
 FOLLOW, PARTY = Follow._meta.db_table, Party._meta.db_table
@@ -418,3 +419,126 @@ def from_row(model: type[_Model], values: list) -> _Model | None:
 
 def attnames(model: type[models.Model]) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
+
+
+def visible(model: type[models.Model], alias: str, revealed: RevealedSql) -> tuple[str, list]:
+    """The condition that a row of `model` under `alias` is revealed: each of its reveal fields
+    (GatedContent.reveal_fields, direct or through a relation) among the revealed episodes."""
+    fields = model.reveal_fields  # type: ignore[attr-defined]
+    conditions = [_among(model, alias, name.split("__"), revealed.sql) for name in fields]
+    return " AND ".join(conditions), list(revealed.params) * len(conditions)
+
+
+def _among(model: type[models.Model], alias: str, path: list[str], ids: str) -> str:
+    """`path` from the row of `model` under `alias` leads to an episode among `ids`."""
+    field = model._meta.get_field(path[0])
+    assert isinstance(field, models.ForeignKey)
+    if len(path) == 1:
+        return f"{alias}.{field.column} IN ({ids})"
+    target: Any = field.related_model
+    inner = f"{alias}_{len(path)}"
+    return (
+        f"{alias}.{field.column} IN (SELECT {inner}.{target._meta.pk.column}"
+        f" FROM {target._meta.db_table} {inner} WHERE {_among(target, inner, path[1:], ids)})"
+    )
+
+
+def _rows(cursor, *shapes: type[models.Model]) -> list[tuple]:
+    """The cursor's rows, each the columns() of these models in turn (an instance each, or None
+    for a left join that found nothing) and then any extra columns."""
+    found = []
+    for row in cursor.fetchall():
+        at, made = 0, list[models.Model | None]()
+        for model in shapes:
+            width = len(model._meta.concrete_fields)
+            made.append(from_row(model, list(row[at : at + width])))
+            at += width
+        found.append((*made, *row[at:]))
+    return found
+
+
+def first_notes_on(
+    revealed: RevealedSql, episode_id: int, count: int
+) -> list[tuple[ReviewerNote, int]]:
+    """The first `count` notes on the episode visible among the revealed episodes, in
+    ReviewerNote's order (by reveal, then as written), each with how many are visible in all.
+    From the index of notes by episode and reveal: notes revealed later are never read."""
+    condition, params = visible(ReviewerNote, "n", revealed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(ReviewerNote, 'n')}, COUNT(*) OVER () FROM {NOTE} n"
+            f" JOIN {EPISODE} r ON r.id = n.reveal_at_id"
+            f" WHERE n.episode_id = %s AND {condition} ORDER BY r.sequence, n.id LIMIT %s",
+            [episode_id, *params, count],
+        )
+        return _rows(cursor, ReviewerNote)
+
+
+def recaps_of(revealed: RevealedSql, episode_ids: list[int]) -> list[Recap]:
+    """The recaps of these episodes visible among the revealed episodes. Picked out of the recaps the rule finds,
+    as GatedQuerySet.of_episodes() does: through the episode's own index a hidden one would be read."""
+    if not episode_ids:
+        return []
+    condition, params = visible(Recap, "r", revealed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Recap, 'r')} FROM {RECAP} r WHERE {condition}"
+            f" AND r.episode_id + 0 IN ({placeholders(episode_ids)})",
+            [*params, *episode_ids],
+        )
+        return [recap for (recap,) in _rows(cursor, Recap)]
+
+
+def first_notes_of(
+    revealed: RevealedSql, episode_ids: list[int], count: int
+) -> list[tuple[ReviewerNote, int]]:
+    """The first `count` notes as written on each of these episodes visible among the revealed episodes, in
+    story order, each with how many its episode has visible in all. The window reads only ids,
+    from the index of notes by episode and reveal, and whole rows are read for the few shown."""
+    if not episode_ids:
+        return []
+    condition, params = visible(ReviewerNote, "a", revealed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(ReviewerNote, 'n')}, f.total FROM (SELECT a.id,"
+            " ROW_NUMBER() OVER (PARTITION BY a.episode_id ORDER BY a.id) AS place,"
+            " COUNT(*) OVER (PARTITION BY a.episode_id) AS total"
+            f" FROM {NOTE} a WHERE a.episode_id IN ({placeholders(episode_ids)}) AND {condition}"
+            f") f JOIN {NOTE} n ON n.id = f.id JOIN {EPISODE} e ON e.id = n.episode_id"
+            " WHERE f.place <= %s ORDER BY e.sequence, n.id",
+            [*episode_ids, *params, count],
+        )
+        return _rows(cursor, ReviewerNote)
+
+
+def characters_in_episode(
+    revealed: RevealedSql, episode_id: int, sequence: int
+) -> list[tuple[Character, CharacterState | None, Episode | None]]:
+    """The characters visible among the revealed episodes who first appear in the episode (at `sequence`) or
+    have a visible state revealed at it, by name; each with their newest state visible at the
+    revealed episodes up to the episode, if any, and that state's reveal episode. One statement."""
+    character, character_params = visible(Character, "c", revealed)
+    changed, changed_params = visible(CharacterState, "h", revealed)
+    state, state_params = visible(CharacterState, "l", revealed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Character, 'c')}, {columns(CharacterState, 's')},"
+            f" {columns(Episode, 'e')} FROM {CHARACTER} c"
+            # Only each one's newest: their whole history would be read to show one line.
+            f" LEFT JOIN {STATE} s ON s.id = (SELECT l.id FROM {STATE} l"
+            f" JOIN {EPISODE} p ON p.id = l.reveal_at_id WHERE l.character_id = c.id"
+            f" AND p.sequence <= %s AND {state} ORDER BY p.sequence DESC, l.id DESC LIMIT 1)"
+            f" LEFT JOIN {EPISODE} e ON e.id = s.reveal_at_id"
+            f" WHERE {character} AND (c.first_appearance_id = %s OR c.id IN ("
+            f"SELECT h.character_id FROM {STATE} h WHERE h.reveal_at_id = %s AND {changed}))"
+            " ORDER BY c.name",
+            [
+                sequence,
+                *state_params,
+                *character_params,
+                episode_id,
+                episode_id,
+                *changed_params,
+            ],
+        )
+        return _rows(cursor, Character, CharacterState, Episode)

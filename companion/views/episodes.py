@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Window
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST, require_safe
@@ -73,14 +72,8 @@ def episode_page_context(viewing: Viewing, season: int, number: int) -> dict:
 def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
     """What a revealed episode's page shows: its recap, one list of who is in it, its notes."""
     safe = viewing.safe_point
-    # The first few, each with how many there are in all: the rest load when unfolded.
-    notes = list(
-        ReviewerNote.objects.visible_at(safe)
-        .filter(episode=episode)
-        .select_related("episode__show")
-        .annotate(visible_in_all=Window(Count("pk")))[:EPISODE_NOTES_SHOWN]
-    )
-    notes_in_all = notes[0].visible_in_all if notes else 0
+    # The first few, and how many there are in all: the rest load when unfolded.
+    notes, notes_in_all = ReviewerNote.objects.first_on(episode, safe, EPISODE_NOTES_SHOWN)
     characters = list(Character.objects.in_episode(episode, safe))
     return {
         "code": episode.short_label,
@@ -95,10 +88,7 @@ def unlocked_context(viewing: Viewing, episode: Episode) -> dict:
         ]
         if episode.sequence > 1
         else [],
-        "recap": Recap.objects.visible_at(safe)
-        .of_episodes(episode)
-        .select_related("episode__show")
-        .first(),
+        "recap": Recap.objects.of_episodes_at(safe, episode).get(episode.pk),
         # More than a few notes fold under "More notes (N)"; N counts only what is visible.
         "notes": notes,
         "more_notes": notes_in_all - len(notes),

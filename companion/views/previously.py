@@ -49,9 +49,7 @@ def previously_context(viewing: Viewing) -> dict:
     )
     recent = list(recent_first[:PREVIOUSLY_EPISODES])[::-1]
     upcoming = viewing.upcoming
-    recaps = {
-        recap.episode_id: recap for recap in Recap.objects.visible_at(safe).of_episodes(*recent)
-    }
+    recaps = Recap.objects.of_episodes_at(safe, *recent)
     changes: dict[int, list[CharacterState]] = {}
     for state in (
         CharacterState.objects.visible_at(safe)
@@ -69,12 +67,7 @@ def previously_context(viewing: Viewing) -> dict:
         .order_by("reveal_at__sequence", "character__name")
     ):
         changes.setdefault(state.reveal_at_id, []).append(state)
-    notes, totals = (
-        ReviewerNote.objects.visible_at(safe)
-        .filter(episode__in=recent)
-        .select_related("episode__show")
-        .first_per_episode(PREVIOUSLY_NOTES_PER_EPISODE)
-    )
+    notes, totals = ReviewerNote.objects.first_of(safe, PREVIOUSLY_NOTES_PER_EPISODE, *recent)
     first_notes: dict[int, list[ReviewerNote]] = {}
     for note in notes:
         first_notes.setdefault(note.episode_id, []).append(note)

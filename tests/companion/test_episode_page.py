@@ -179,13 +179,13 @@ def test_when_everyone_is_listed_from_here_the_line_says_so_once(client, bob, sh
     assert "listed from here" not in body and "badge new" not in body
 
 
-def test_the_page_costs_eight_queries_with_its_fragment_shared_and_twelve_without(
+def test_the_page_costs_eight_queries_with_its_fragment_shared_and_eleven_without(
     alice_client, show
 ):
     # The session (not counted) and user, the show, the safe point (3), the episode with its
     # neighbours and marks, and the content stamp that keys the shared fragment; then its notes,
-    # people (2) and recap.
-    assert queries_past_the_session(alice_client, "/shows/saga/s1/e2/") == 11
+    # people (with their states) and recap.
+    assert queries_past_the_session(alice_client, "/shows/saga/s1/e2/") == 10
     assert queries_past_the_session(alice_client, "/shows/saga/s1/e2/") == 7
 
 

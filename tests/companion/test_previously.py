@@ -57,8 +57,8 @@ def test_the_title_up_next_follows_each_viewers_preference_at_the_same_point(cli
 def test_the_page_costs_seven_queries_with_its_catch_up_shared(alice_client, show):
     # The session (not counted) and user, the show, the safe point (3) and the content stamp that
     # keys the catch-up; building it reads the recent episodes, the one up next, recaps, changes,
-    # note counts, notes.
-    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 12
+    # and the notes with their counts.
+    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 11
     assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 6
 
 
