@@ -28,6 +28,8 @@ CHARACTER, STATE = Character._meta.db_table, CharacterState._meta.db_table
 NOTE, RECAP = ReviewerNote._meta.db_table, Recap._meta.db_table
 
 _Model = TypeVar("_Model", bound=models.Model)
+# The revealed episodes' ids, in a statement that has them as `WITH seen AS (...)`.
+SEEN = "SELECT pk FROM seen"
 FOLLOW, PARTY = Follow._meta.db_table, Party._meta.db_table
 MEMBERS = Party.members.through._meta.db_table
 
@@ -330,7 +332,7 @@ def episode_page(
 def characters_with_latest_state(
     revealed: RevealedSql, *, start: int = 0, count: int | None = None
 ) -> list[Character]:
-    """The characters whose first appearance is among the revealed episodes, by name (`count` of
+    """The characters visible among the revealed episodes, by name (`count` of
     them from `start`, when given), each with its `show` and `latest_states`: its newest state
     revealed there, as a list of at most one, whose `reveal_at` holds only its episode's place.
 
@@ -342,13 +344,14 @@ def characters_with_latest_state(
         cursor.execute(
             f"WITH seen AS ({revealed.sql}),"
             f" page AS (SELECT {columns(Character, 'c')} FROM {CHARACTER} c"
-            f" WHERE c.first_appearance_id IN (SELECT pk FROM seen) ORDER BY c.name, c.id{page})"
+            f" WHERE {visible_among(Character, 'c', SEEN)} ORDER BY c.name, c.id{page})"
             f" SELECT page.*, {columns(Show, 'sh')}, {columns(CharacterState, 's')},"
             " e.season_number, e.number, e.sequence"
             f" FROM page JOIN {SHOW} sh ON sh.id = page.show_id"
             f" LEFT JOIN {STATE} s ON s.id = (SELECT n.id FROM {STATE} n"
             f" JOIN {EPISODE} ne ON ne.id = n.reveal_at_id WHERE n.character_id = page.id"
-            " AND n.reveal_at_id IN (SELECT pk FROM seen) ORDER BY ne.sequence DESC, n.id DESC LIMIT 1)"
+            f" AND {visible_among(CharacterState, 'n', SEEN)}"
+            " ORDER BY ne.sequence DESC, n.id DESC LIMIT 1)"
             f" LEFT JOIN {EPISODE} e ON e.id = s.reveal_at_id ORDER BY page.name, page.id",
             [*revealed.params, *([] if count is None else [count, start])],
         )
@@ -384,16 +387,15 @@ def characters_with_latest_state(
 
 
 def character_states(revealed: RevealedSql, character_id: int) -> list[CharacterState]:
-    """The character's states revealed at the episodes given, when their first appearance is among
-    them too, oldest first; each with `reveal_at`, its episode."""
+    """The character's states visible among the revealed episodes, oldest first; each with
+    `reveal_at`, its episode."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH seen AS ({revealed.sql})"
             f" SELECT {columns(CharacterState, 's')}, {columns(Episode, 'e')} FROM {STATE} s"
-            f" JOIN {CHARACTER} c ON c.id = s.character_id"
             f" JOIN {EPISODE} e ON e.id = s.reveal_at_id"
-            " WHERE s.character_id = %s AND s.reveal_at_id IN (SELECT pk FROM seen)"
-            " AND c.first_appearance_id IN (SELECT pk FROM seen) ORDER BY e.sequence",
+            f" WHERE s.character_id = %s AND {visible_among(CharacterState, 's', SEEN)}"
+            " ORDER BY e.sequence",
             [*revealed.params, character_id],
         )
         rows = cursor.fetchall()
@@ -425,8 +427,13 @@ def visible(model: type[models.Model], alias: str, revealed: RevealedSql) -> tup
     """The condition that a row of `model` under `alias` is revealed: each of its reveal fields
     (GatedContent.reveal_fields, direct or through a relation) among the revealed episodes."""
     fields = model.reveal_fields  # type: ignore[attr-defined]
-    conditions = [_among(model, alias, name.split("__"), revealed.sql) for name in fields]
-    return " AND ".join(conditions), list(revealed.params) * len(conditions)
+    return visible_among(model, alias, revealed.sql), list(revealed.params) * len(fields)
+
+
+def visible_among(model: type[models.Model], alias: str, ids: str) -> str:
+    """As visible(), against `ids`, a subquery that takes no parameters (a WITH table's)."""
+    fields = model.reveal_fields  # type: ignore[attr-defined]
+    return " AND ".join(_among(model, alias, name.split("__"), ids) for name in fields)
 
 
 def _among(model: type[models.Model], alias: str, path: list[str], ids: str) -> str:
