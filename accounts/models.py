@@ -165,10 +165,11 @@ class PasswordResetRequestQuerySet(models.QuerySet["PasswordResetRequest"]):
         self.filter(requested_at__lt=now - RESET_WINDOW).delete()
         address, sender = reset_digest(email.strip().lower()), reset_digest(client or "")
         # Counted in the database, so every worker shares one count and a cache outage lifts no
-        # limit. The row goes in (and commits) before the count: of requests at once, each one
-        # sees every row put in before it counts, so no more than the limit ever get through.
+        # limit. The row goes in (and commits) before the count, and each request counts only the
+        # rows put in before its own: of requests at once, the first ones up to the limit get
+        # through. Counting every row let none through when all had gone in before any counted.
         mine = self.create(address=address, client=sender, requested_at=now)
-        counts = self.filter(requested_at__gte=now - RESET_WINDOW).aggregate(
+        counts = self.filter(requested_at__gte=now - RESET_WINDOW, pk__lte=mine.pk).aggregate(
             address=Count("pk", filter=Q(address=address)),
             client=Count("pk", filter=Q(client=sender)),
         )
