@@ -111,6 +111,19 @@ class SeasonView:
         return {"watched": self.watched, "total": self.total}
 
     @property
+    def head_facts(self) -> tuple:
+        """Everything the season's head shows, for the keys of renders shared between viewers."""
+        return (
+            self.number,
+            self.watched,
+            self.total,
+            self.shown_period,
+            self.premiere_date,
+            self.land,
+            self.open,
+        )
+
+    @property
     def finished(self) -> bool:
         return 0 < self.total == self.watched
 

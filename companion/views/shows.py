@@ -200,13 +200,7 @@ def render_folded(viewing: Viewing, seasons: list[SeasonView]) -> None:
         return (
             show.slug,
             signed_in,
-            season.number,
-            season.watched,
-            season.total,
-            season.shown_period,
-            season.premiere_date,
-            season.land,
-            season.open,
+            season.head_facts,
         )
 
     def context(season: SeasonView) -> dict:
@@ -261,19 +255,7 @@ def show_page_facts(viewing: Viewing, context: dict) -> tuple:
         [(party.pk, party.name) for party in context["parties"]],
         sorted(context["progress"].items()),
         upcoming and (upcoming.url, upcoming.short_label, upcoming.shown_title),
-        [
-            (
-                season.number,
-                season.watched,
-                season.total,
-                season.shown_period,
-                season.premiere_date,
-                season.land,
-                season.open,
-                season.rows_key,
-            )
-            for season in context["seasons"]
-        ],
+        [(season.head_facts, season.rows_key) for season in context["seasons"]],
     )
 
 
