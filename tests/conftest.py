@@ -1,10 +1,27 @@
+import os
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django_tasks import default_task_backend
 
 from catalogue import tvmaze
 from tests.factories import make_character, make_show, make_user, watch
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker has a Redis database of its own: cache.clear() empties a
+    whole database, and one worker's clear must not empty another's cache mid-test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
+    cache_settings = django_settings.CACHES["default"]
+    location = cache_settings.get("LOCATION")
+    if not worker or not isinstance(location, str) or not location.startswith("redis"):
+        return
+    url = urlsplit(location)
+    database = int(url.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    cache_settings["LOCATION"] = url._replace(path=f"/{database}").geturl()
 
 
 @pytest.fixture(autouse=True)
