@@ -8,7 +8,7 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from .models import (
     Character,
@@ -85,7 +85,7 @@ class SeasonView:
     # is them rendered.
     rows: list[EpisodeView] | None = None
     rows_html: SafeString | None = None
-    # What `rows_html` was cached under: a digest of everything the rows show.
+    # A digest of everything the rows show: of the keys each row is cached under.
     rows_key: str | None = None
     # While folded, its whole section (head and fold), rendered once for everyone it reads the same to.
     section_html: SafeString | None = None
@@ -211,43 +211,54 @@ class Viewing:
         return render_once(template, (name, self.cache_key), build_context)
 
     def render_rows(self, seasons: list[SeasonView]) -> None:
-        """Give each season `rows_html`: its episode rows (`rows`, decorated), rendered once and
-        shared between every viewer whose rows read the same.
+        """Give each season `rows_html`: its episode rows (`rows`, decorated), each rendered once
+        and shared between every viewer to whom it reads the same.
 
-        The key is a digest of exactly what a row shows: the episode's place (its links and label
-        come from it), the viewer's mark, and what decorate() and the recap lookup let through at
-        this safe point with these preferences. Two viewers share rows only when theirs would be
-        the same bytes, and a mark, an edit or a preference change makes a new key at once. The
-        CSRF token is put in by the template's with_csrf (companion/renders.py). A row template
-        that reads anything more must add it to the facts.
+        A row is keyed on a digest of exactly what it shows: the episode's place (its links and
+        label come from it), the viewer's mark, and what decorate() and the recap lookup let
+        through at this safe point with these preferences. Rows before a viewer's point read
+        "watched" and those after "not watched" for nearly everyone, so a viewer at a point
+        nobody has visited yet still finds all but a row or two rendered. A mark, an edit or a
+        preference change makes a new key at once. The CSRF token is put in by the template's
+        with_csrf (companion/renders.py). A row template that reads anything more must add it to
+        the facts.
         """
-        template = "companion/show_detail.html#episode-rows"
+        template = "companion/show_detail.html#episode-row"
+        show, user = self.show, self.user
+        signed_in = user.is_authenticated
         keyed: list[tuple[str, Callable[[], dict]]] = []
         for season in seasons:
-            shown = [
-                (
+            keys = []
+            for e in season.rows or []:
+                facts = (
+                    show.slug,
+                    season.number,
+                    signed_in,
                     e.pk,
                     e.season_number,
                     e.number,
+                    e.is_special,
                     e.watched,
                     e.shown_title,
                     e.title_hidden,
                     e.shown_synopsis,
                     e.visible_recap.text if e.visible_recap else None,
                 )
-                for e in season.rows or []
-            ]
-            facts = (self.show.slug, season.number, self.user.is_authenticated, shown)
-            season.rows_key = shared_key(template, facts)
-            context = {
-                "show": self.show,
-                "season": season,
-                "user": self.user,
-                "csrf_token": CSRF_PLACEHOLDER,
-            }
-            keyed.append((season.rows_key, partial(dict, context)))
-        for season, html in zip(seasons, render_keyed(template, keyed), strict=True):
-            season.rows_html = html
+                key = shared_key(template, facts)
+                keys.append(key)
+                context = {
+                    "show": show,
+                    "season": season,
+                    "episode": e,
+                    "user": user,
+                    "csrf_token": CSRF_PLACEHOLDER,
+                }
+                keyed.append((key, partial(dict, context)))
+            # What the season's rows show, for the keys of renders that hold them (the page).
+            season.rows_key = shared_key(template, keys)
+        rendered = iter(render_keyed(template, keyed))
+        for season in seasons:
+            season.rows_html = mark_safe("".join(next(rendered) for _ in season.rows or []))
 
     def episode_view(self, episode: Episode, recap: Recap | None = None) -> EpisodeView:
         """The episode as this viewing shows it, with the recap of its row if the caller has one."""

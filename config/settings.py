@@ -172,7 +172,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 def cache_settings(redis_url: str) -> dict:
     """Redis when REDIS_URL is set, else a per-process cache."""
     if not redis_url:
-        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        # Shared renders are many and small (a show page's rows are cached one by one): room for
+        # a few thousand, so that they are not culled a third at a time every few pages.
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "OPTIONS": {"MAX_ENTRIES": 5000},
+            }
+        }
     # A shared cache outlives a deploy: its keys name the release, so new code and templates never
     # read fragments the old ones rendered. RELEASE if the deploy sets it (a commit, say), else a
     # digest of the first-party code and the templates.

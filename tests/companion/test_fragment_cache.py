@@ -132,7 +132,7 @@ def test_rows_rendered_for_one_viewer_are_shared_with_the_next(client, alice, ca
     )
     client.force_login(carol)
     assert "RECAP-saga-1x3" in client.get(SHOW).content.decode()
-    assert "companion/show_detail.html#episode-rows" not in renders
+    assert "companion/show_detail.html#episode-row" not in renders
 
 
 def test_a_show_page_rendered_for_one_viewer_is_shared_with_the_next_who_reads_the_same(
