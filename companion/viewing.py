@@ -210,50 +210,51 @@ class Viewing:
         personal (watch marks, preferences, tokens)."""
         return render_once(template, (name, self.cache_key), build_context)
 
+    def row_of(self, listed: int, e: EpisodeView) -> dict:
+        """Everything the show page's row of `e` shows, listed in season `listed`: the row
+        template reads nothing else, so this is both its context and its key."""
+        signed_in = self.user.is_authenticated
+        # The row's controls swap its season's list; without JavaScript they come back to it.
+        return {
+            "signed_in": signed_in,
+            "pk": e.pk,
+            "watched": e.watched,
+            "short_label": e.short_label,
+            "url": e.url,
+            "toggle_url": e.unwatch_url if e.watched else e.watch_url,
+            "up_to": signed_in and not e.watched and not e.is_special,
+            "watch_up_to_url": e.watch_up_to_url,
+            "confirm_up_to_url": e.confirm_up_to_url,
+            "show_anyway_url": e.show_anyway_url,
+            "target": f"#season-{listed}-episodes",
+            "next": f"{self.show.url}?season={listed}#episode-{e.pk}",
+            "special_badge": e.is_special and bool(listed),
+            "shown_title": e.shown_title,
+            "title_hidden": e.title_hidden,
+            "shown_synopsis": e.shown_synopsis,
+            "recap": e.visible_recap.text if e.visible_recap else None,
+        }
+
     def render_rows(self, seasons: list[SeasonView]) -> None:
         """Give each season `rows_html`: its episode rows (`rows`, decorated), each rendered once
         and shared between every viewer to whom it reads the same.
 
-        A row is keyed on a digest of exactly what it shows: the episode's place (its links and
-        label come from it), the viewer's mark, and what decorate() and the recap lookup let
-        through at this safe point with these preferences. Rows before a viewer's point read
-        "watched" and those after "not watched" for nearly everyone, so a viewer at a point
-        nobody has visited yet still finds all but a row or two rendered. A mark, an edit or a
-        preference change makes a new key at once. The CSRF token is put in by the template's
-        with_csrf (companion/renders.py). A row template that reads anything more must add it to
-        the facts.
+        A row is keyed on exactly what it shows (row_of): the episode's place, the viewer's mark,
+        and what decorate() and the recap lookup let through at this safe point with these
+        preferences. Rows before a viewer's point read "watched" and those after "not watched"
+        for nearly everyone, so a viewer at a point nobody has visited yet still finds all but a
+        row or two rendered. A mark, an edit or a preference change makes a new key at once. The
+        CSRF token is put in by the template's with_csrf (companion/renders.py).
         """
         template = "companion/show_detail.html#episode-row"
-        show, user = self.show, self.user
-        signed_in = user.is_authenticated
         keyed: list[tuple[str, Callable[[], dict]]] = []
         for season in seasons:
             keys = []
             for e in season.rows or []:
-                facts = (
-                    show.slug,
-                    season.number,
-                    signed_in,
-                    e.pk,
-                    e.season_number,
-                    e.number,
-                    e.is_special,
-                    e.watched,
-                    e.shown_title,
-                    e.title_hidden,
-                    e.shown_synopsis,
-                    e.visible_recap.text if e.visible_recap else None,
-                )
-                key = shared_key(template, facts)
+                row = self.row_of(season.number, e)
+                key = shared_key(template, row)
                 keys.append(key)
-                context = {
-                    "show": show,
-                    "season": season,
-                    "episode": e,
-                    "user": user,
-                    "csrf_token": CSRF_PLACEHOLDER,
-                }
-                keyed.append((key, partial(dict, context)))
+                keyed.append((key, partial(dict, row=row, csrf_token=CSRF_PLACEHOLDER)))
             # What the season's rows show, for the keys of renders that hold them (the page).
             season.rows_key = shared_key(template, keys)
         rendered = iter(render_keyed(template, keyed))

@@ -121,7 +121,9 @@ def change_watch(
             episode.watched = action != "unwatch"
             recap = Recap.objects.visible_at(viewing.safe_point).of_episodes(episode).first()
             row = viewing.episode_view(episode, recap)
-            context |= {"episode": row, **row_messages(request, [row])}
+            shown.rows = [row]
+            viewing.render_rows([shown])
+            context |= row_messages(request, [row])
             response = render(request, "companion/show_detail.html#row-response", context)
             retarget(response, f"#episode-{episode.pk}")
         else:
