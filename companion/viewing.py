@@ -213,22 +213,25 @@ class Viewing:
     def row_of(self, listed: int, e: EpisodeView) -> dict:
         """Everything the show page's row of `e` shows, listed in season `listed`: the row
         template reads nothing else, so this is both its context and its key."""
-        signed_in = self.user.is_authenticated
+        # Read off the episode itself, and the pk as text: a row is built for every row of a
+        # season on every look, before the cache is asked, and a number would be localized.
+        episode, signed_in = e.episode, self.user.is_authenticated
+        pk = str(episode.pk)
         # The row's controls swap its season's list; without JavaScript they come back to it.
         return {
             "signed_in": signed_in,
-            "pk": e.pk,
-            "watched": e.watched,
-            "short_label": e.short_label,
-            "url": e.url,
-            "toggle_url": e.unwatch_url if e.watched else e.watch_url,
-            "up_to": signed_in and not e.watched and not e.is_special,
-            "watch_up_to_url": e.watch_up_to_url,
-            "confirm_up_to_url": e.confirm_up_to_url,
-            "show_anyway_url": e.show_anyway_url,
+            "pk": pk,
+            "watched": episode.watched,
+            "short_label": episode.short_label,
+            "url": episode.url,
+            "toggle_url": episode.unwatch_url if episode.watched else episode.watch_url,
+            "up_to": signed_in and not episode.watched and not episode.is_special,
+            "watch_up_to_url": episode.watch_up_to_url,
+            "confirm_up_to_url": episode.confirm_up_to_url,
+            "show_anyway_url": episode.show_anyway_url,
             "target": f"#season-{listed}-episodes",
-            "next": f"{self.show.url}?season={listed}#episode-{e.pk}",
-            "special_badge": e.is_special and bool(listed),
+            "next": f"{self.show.url}?season={listed}#episode-{pk}",
+            "special_badge": episode.is_special and bool(listed),
             "shown_title": e.shown_title,
             "title_hidden": e.title_hidden,
             "shown_synopsis": e.shown_synopsis,
