@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.functional import cached_property
 
-from .rule import NOTHING_SAFE, SPECIALS_SEASON, SafePoint, revealed_q, signed_in_id
+from .rule import NOTHING_SAFE, SPECIALS_SEASON, Place, SafePoint, revealed_q, signed_in_id
 
 # Season and episode numbers are bounded so that a code like "3x10" names exactly one episode.
 MAX_NUMBER = 999
@@ -469,13 +469,12 @@ class Season(models.Model):
         check_new_order(self.show, episodes)
 
     @property
-    def period_reveal_point(self) -> Episode | None:
-        """Needs heads(): a stand-in episode at the place the period is revealed."""
+    def period_reveal_point(self) -> Place | None:
+        """Needs heads(): the place the period is revealed at. Not an Episode: every show page
+        and mark asks it of every season, and building a model instance cost more than the rule."""
         if self.period_reveal_id is None or self.period_reveal_sequence is None:
             return None
-        return Episode(
-            pk=self.period_reveal_id, show_id=self.show_id, sequence=self.period_reveal_sequence
-        )
+        return Place(self.period_reveal_id, self.show_id, self.period_reveal_sequence)
 
 
 def check_new_order(show: Show, episodes: list[Episode]) -> None:

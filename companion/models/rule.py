@@ -106,8 +106,16 @@ def revealed_sql(point: SafePoint) -> RevealedSql | None:
     return RevealedSql(sql, tuple(params))
 
 
-def is_revealed(episode: Episode, point: SafePoint) -> bool:
-    """The same rule as revealed_q, for one episode already in memory."""
+class Place(NamedTuple):
+    """Where an episode sits, without the episode: all is_revealed() reads of one."""
+
+    pk: int
+    show_id: int
+    sequence: int
+
+
+def is_revealed(episode: Episode | Place, point: SafePoint) -> bool:
+    """The same rule as revealed_q, for one episode already in memory (or its Place)."""
     if episode.pk in point.specials:
         return True
     return (
