@@ -84,6 +84,17 @@ def show_by_slug(slug: str) -> Show | None:
     return next(iter(found), None)
 
 
+def content_stamp(revealed: RevealedSql) -> int:
+    """The sum of the revealed episodes' content stamps (Show.content_stamp_at)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT SUM(e.content_stamp) FROM {EPISODE} e WHERE e.id IN ({revealed.sql})",
+            revealed.params,
+        )
+        (total,) = cursor.fetchone()
+        return total or 0
+
+
 def first_gaps(user_ids: list[int], show_ids: list[int]) -> dict[tuple[int, int], int]:
     """The sequence of the first regular episode each user has not watched, by (user, show): where
     each one's run of watched episodes ends. A pair with nothing left unwatched is left out."""
@@ -350,7 +361,7 @@ def characters_with_latest_state(
             f" FROM page JOIN {SHOW} sh ON sh.id = page.show_id"
             f" LEFT JOIN {STATE} s ON s.id = (SELECT n.id FROM {STATE} n"
             f" JOIN {EPISODE} ne ON ne.id = n.reveal_at_id WHERE n.character_id = page.id"
-            f" AND {visible_among(CharacterState, 'n', SEEN)}"
+            f" AND {visible_among(CharacterState, 'n', SEEN, checked=True)}"
             " ORDER BY ne.sequence DESC, n.id DESC LIMIT 1)"
             f" LEFT JOIN {EPISODE} e ON e.id = s.reveal_at_id ORDER BY page.name, page.id",
             [*revealed.params, *([] if count is None else [count, start])],
@@ -394,7 +405,7 @@ def character_states(revealed: RevealedSql, character_id: int) -> list[Character
             f"WITH seen AS ({revealed.sql})"
             f" SELECT {columns(CharacterState, 's')}, {columns(Episode, 'e')} FROM {STATE} s"
             f" JOIN {EPISODE} e ON e.id = s.reveal_at_id"
-            f" WHERE s.character_id = %s AND {visible_among(CharacterState, 's', SEEN)}"
+            f" WHERE s.character_id = %s AND {visible_among(CharacterState, 's', SEEN, checked=True)}"
             " ORDER BY e.sequence",
             [*revealed.params, character_id],
         )
@@ -423,25 +434,35 @@ def attnames(model: type[models.Model]) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
-def visible(model: type[models.Model], alias: str, revealed: RevealedSql) -> tuple[str, list]:
+def visible(
+    model: type[models.Model], alias: str, revealed: RevealedSql, *, checked: bool = False
+) -> tuple[str, list]:
     """The condition that a row of `model` under `alias` is revealed: each of its reveal fields
     (GatedContent.reveal_fields, direct or through a relation) among the revealed episodes."""
     fields = model.reveal_fields  # type: ignore[attr-defined]
-    return visible_among(model, alias, revealed.sql), list(revealed.params) * len(fields)
+    condition = visible_among(model, alias, revealed.sql, checked=checked)
+    return condition, list(revealed.params) * len(fields)
 
 
-def visible_among(model: type[models.Model], alias: str, ids: str) -> str:
-    """As visible(), against `ids`, a subquery that takes no parameters (a WITH table's)."""
+def visible_among(model: type[models.Model], alias: str, ids: str, *, checked: bool = False) -> str:
+    """As visible(), against `ids`, a subquery that takes no parameters (a WITH table's).
+
+    `checked` for rows already found by another column (a character's few states): each one's
+    reveal episode is then looked up in `ids`, rather than the index probed once per id in it.
+    """
     fields = model.reveal_fields  # type: ignore[attr-defined]
-    return " AND ".join(_among(model, alias, name.split("__"), ids) for name in fields)
+    return " AND ".join(_among(model, alias, name.split("__"), ids, checked) for name in fields)
 
 
-def _among(model: type[models.Model], alias: str, path: list[str], ids: str) -> str:
+def _among(
+    model: type[models.Model], alias: str, path: list[str], ids: str, checked: bool = False
+) -> str:
     """`path` from the row of `model` under `alias` leads to an episode among `ids`."""
     field = model._meta.get_field(path[0])
     assert isinstance(field, models.ForeignKey)
     if len(path) == 1:
-        return f"{alias}.{field.column} IN ({ids})"
+        # "+ 0" keeps the database from using the column's index for the IN.
+        return f"{alias}.{field.column}{' + 0' if checked else ''} IN ({ids})"
     target: Any = field.related_model
     inner = f"{alias}_{len(path)}"
     return (
@@ -526,7 +547,7 @@ def characters_in_episode(
     revealed episodes up to the episode, if any, and that state's reveal episode. One statement."""
     character, character_params = visible(Character, "c", revealed)
     changed, changed_params = visible(CharacterState, "h", revealed)
-    state, state_params = visible(CharacterState, "l", revealed)
+    state, state_params = visible(CharacterState, "l", revealed, checked=True)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns(Character, 'c')}, {columns(CharacterState, 's')},"

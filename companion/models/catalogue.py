@@ -14,7 +14,15 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.functional import cached_property
 
-from .rule import NOTHING_SAFE, SPECIALS_SEASON, Place, SafePoint, revealed_q, signed_in_id
+from .rule import (
+    NOTHING_SAFE,
+    SPECIALS_SEASON,
+    Place,
+    SafePoint,
+    revealed_q,
+    revealed_sql,
+    signed_in_id,
+)
 
 # Season and episode numbers are bounded so that a code like "3x10" names exactly one episode.
 MAX_NUMBER = 999
@@ -107,8 +115,8 @@ class Show(models.Model):
     def content_stamp_at(self, point: SafePoint) -> int:
         """What the gated content revealed at the point has been through: grows with every edit of
         content revealed at one of its episodes, and with nothing revealed after them."""
-        stamps = Episode.objects.visible_at(point).aggregate(total=models.Sum("content_stamp"))
-        return stamps["total"] or 0
+        revealed = revealed_sql(point)
+        return 0 if revealed is None else sql.content_stamp(revealed)
 
     def season_starts(self) -> dict[int, tuple[int, int]]:
         """Per regular season number, in order: the place of its first episode and how many it has."""

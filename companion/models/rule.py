@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
 from django.core.exceptions import EmptyResultSet, ObjectDoesNotExist, ValidationError
@@ -94,6 +95,33 @@ class RevealedSql(NamedTuple):
 def revealed_sql(point: SafePoint) -> RevealedSql | None:
     """revealed_q compiled by the ORM, for the statements of companion/sql.py, which state no rule
     of their own; None when nothing is revealed (the ORM then asks the database nothing either)."""
+    episode = point.episode
+    shape = _compiled_shape(episode is not None, len(point.specials))
+    if shape is None:
+        return None
+    sql, places = shape
+    values = {
+        _SHOW: episode.show_id if episode is not None else None,
+        _SEQUENCE: point.sequence,
+        **dict(zip(_SPECIALS, sorted(point.specials), strict=False)),
+    }
+    return RevealedSql(sql, tuple(values[place] for place in places))
+
+
+# Stand-ins, distinct and in every field's range, compiled in the place of a point's show, place
+# and specials: a point's SQL is its shape's with its own values put in for them, so the ORM
+# compiles each shape once (that took longer than most statements that use it, and every first
+# look is at a new point).
+_SHOW, _SEQUENCE = 1, 2
+_SPECIALS = range(3, 100_000)
+
+
+@lru_cache(maxsize=64)
+def _compiled_shape(has_episode: bool, specials: int) -> tuple[str, tuple[int, ...]] | None:
+    point = SafePoint(
+        Episode(show_id=_SHOW, sequence=_SEQUENCE) if has_episode else None,
+        frozenset(_SPECIALS[:specials]),
+    )
     try:
         sql, params = (
             Episode.objects.filter(revealed_q(point))
@@ -103,7 +131,8 @@ def revealed_sql(point: SafePoint) -> RevealedSql | None:
         )
     except EmptyResultSet:
         return None
-    return RevealedSql(sql, tuple(params))
+    assert set(params) <= {_SHOW, _SEQUENCE, *_SPECIALS[:specials]}, params
+    return sql, tuple(params)
 
 
 class Place(NamedTuple):
