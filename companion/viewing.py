@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
 
@@ -375,8 +376,10 @@ def show_cards(request: HttpRequest, shows: list[Show], *, up_next: bool = True)
     return cards
 
 
-def search_results(viewing: Viewing, query: str) -> dict:
-    """What a search finds at the viewer's safe point; the search page and the API both use it."""
+def search_querysets(viewing: Viewing, query: str) -> dict[str, QuerySet]:
+    """What a search finds at the viewer's safe point, each kind in the order it is listed: the
+    search page reads only what it shows of each, the API whole rows. Each is read up to
+    SEARCH_LIMIT. Nothing for a query too short."""
     if len(query) < SEARCH_MIN_LENGTH:
         return {}
     show, safe = viewing.show, viewing.safe_point
@@ -386,26 +389,27 @@ def search_results(viewing: Viewing, query: str) -> dict:
         # Titles the viewer's preference hides are left out before the limit, by the database,
         # which then never reads them: a hidden title changes neither what is listed nor the time.
         titled = titled.visible_at(safe)
-    characters = list(
-        Character.objects.visible_at(safe).filter(name__icontains=query)[:SEARCH_LIMIT]
-    )
-    # Read in story order and only up to the limit: a common word is found in the first few
-    # episodes' thousands of notes, not after reading every one revealed.
-    recaps = list(
-        Recap.objects.visible_in_story_order(safe)
-        .filter(text__icontains=query)
-        .select_related("episode")[:SEARCH_LIMIT]
-    )
-    notes = list(
-        ReviewerNote.objects.visible_in_story_order(safe)
-        .filter(text__icontains=query)
-        .select_related("episode")[:SEARCH_LIMIT]
-    )
-    states = list(
-        CharacterState.objects.visible_at(safe)
-        .filter(description__icontains=query)
-        .select_related("character", "reveal_at")[:SEARCH_LIMIT]
-    )
+    return {
+        "characters": Character.objects.visible_at(safe).filter(name__icontains=query),
+        "episodes": titled.order_by("sequence"),
+        # Read in story order and only up to the limit: a common word is found in the first few
+        # episodes' thousands of notes, not after reading every one revealed.
+        "recaps": Recap.objects.visible_in_story_order(safe).filter(text__icontains=query),
+        "notes": ReviewerNote.objects.visible_in_story_order(safe).filter(text__icontains=query),
+        "states": CharacterState.objects.visible_at(safe).filter(description__icontains=query),
+    }
+
+
+def search_results(viewing: Viewing, query: str) -> dict:
+    """What a search finds at the viewer's safe point, as whole rows: for the API."""
+    found = search_querysets(viewing, query)
+    if not found:
+        return {}
+    show = viewing.show
+    characters = list(found["characters"][:SEARCH_LIMIT])
+    recaps = list(found["recaps"].select_related("episode")[:SEARCH_LIMIT])
+    notes = list(found["notes"].select_related("episode")[:SEARCH_LIMIT])
+    states = list(found["states"].select_related("character", "reveal_at")[:SEARCH_LIMIT])
     # All of it is this show's (the rule keeps to the point's show): attached, not joined again.
     for character in [*characters, *(state.character for state in states)]:
         character.show = show
@@ -413,7 +417,7 @@ def search_results(viewing: Viewing, query: str) -> dict:
         episode.show = show
     return {
         "characters": characters,
-        "episodes": viewing.decorate(list(titled.order_by("sequence")[:SEARCH_LIMIT])),
+        "episodes": viewing.decorate(list(found["episodes"][:SEARCH_LIMIT])),
         "recaps": recaps,
         "notes": notes,
         "states": states,

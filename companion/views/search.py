@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from functools import partial
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -12,19 +14,113 @@ from django.views.decorators.http import require_safe
 
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
-from ..viewing import SEARCH_MIN_LENGTH, Viewing, search_results
+from ..models import Character, CharacterState, Episode, ReviewerNote, Show
+from ..renders import render_keyed, shared_key
+from ..viewing import SEARCH_LIMIT, SEARCH_MIN_LENGTH, Viewing, search_querysets
 
 FOUND = "companion/search.html#found"
+
+# Per kind found, in the order listed: the columns its section shows (and nothing else), and its
+# rows as the section's template reads them, made only when the section is not rendered yet.
+SHOWN: dict[str, tuple[str, ...]] = {
+    "characters": ("slug", "name"),
+    "episodes": ("season_number", "number", "title"),
+    "recaps": ("episode__season_number", "episode__number", "text"),
+    "states": (
+        "public_id",
+        "character__slug",
+        "character__name",
+        "reveal_at__season_number",
+        "reveal_at__number",
+        "description",
+    ),
+    "notes": (
+        "public_id",
+        "text",
+        "outlet",
+        "author",
+        "article_title",
+        "url",
+        "episode__season_number",
+        "episode__number",
+    ),
+}
+
+
+def _episode(show: Show, season_number: int, number: int) -> Episode:
+    return Episode(show=show, season_number=season_number, number=number)
+
+
+def _character(show: Show, slug: str, name: str) -> Character:
+    return Character(show=show, slug=slug, name=name)
+
+
+def _items(show: Show, kind: str, rows: list[tuple]) -> list:
+    if kind == "characters":
+        return [_character(show, *row) for row in rows]
+    if kind == "episodes":
+        return [
+            # A title found is never one the viewer's preference hides (search_querysets), so it
+            # is shown as it is.
+            {"url": e.url, "short_label": e.short_label, "shown_title": title}
+            for e, title in ((_episode(show, s, n), title) for s, n, title in rows)
+        ]
+    if kind == "recaps":
+        return [{"episode": _episode(show, s, n), "text": text} for s, n, text in rows]
+    if kind == "states":
+        return [
+            CharacterState(
+                public_id=public_id,
+                character=_character(show, slug, name),
+                reveal_at=_episode(show, s, n),
+                description=description,
+            )
+            for public_id, slug, name, s, n, description in rows
+        ]
+    return [
+        ReviewerNote(
+            public_id=public_id,
+            text=text,
+            outlet=outlet,
+            author=author,
+            article_title=article_title,
+            url=url,
+            episode=_episode(show, s, n),
+        )
+        for public_id, text, outlet, author, article_title, url, s, n in rows
+    ]
+
+
+SECTION = "companion/search.html#found-section"
+
+
+def found_sections(viewing: Viewing, query: str) -> list[SafeString]:
+    """Each kind found, rendered once per what it lists and shared: for a common word the first
+    few found are the same at most points, so a point nobody has searched yet finds them
+    rendered. The facts are the rows the section shows and the show's slug its links are made of."""
+    show = viewing.show
+
+    def context(kind: str, rows: list[tuple]) -> dict:
+        return {"kind": kind, "found": _items(show, kind, rows)}
+
+    keyed: list[tuple[str, Callable[[], dict]]] = []
+    found = search_querysets(viewing, query)
+    for kind, shown in SHOWN.items():
+        rows = list(found[kind].values_list(*shown)[:SEARCH_LIMIT])
+        if rows:
+            facts = (kind, show.slug, rows)
+            keyed.append((shared_key(SECTION, facts), partial(context, kind, rows)))
+    return render_keyed(SECTION, keyed)
 
 
 def found_html(viewing: Viewing, query: str) -> SafeString:
     """What a search lists: the same bytes for everyone at this point who asks this, so shared."""
 
     def context() -> dict:
-        return {"query": query, "results": search_results(viewing, query)}
+        return {"query": query, "sections": found_sections(viewing, query)}
 
     if len(query) < SEARCH_MIN_LENGTH:
-        return mark_safe(render_to_string(FOUND, context()))
+        return mark_safe(render_to_string(FOUND, {"query": query}))
     # The list shows the query, what is found at the point and episode titles (which hiding them
     # changes): nothing else of the viewer.
     asked = hashlib.sha256(query.encode()).hexdigest()
