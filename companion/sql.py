@@ -397,6 +397,71 @@ def characters_with_latest_state(
     return found
 
 
+class CardState(NamedTuple):
+    """What a Who's who card shows of a character's newest state."""
+
+    id: int
+    public_id: str
+    status: str
+    location: str
+    affiliation: str
+    description: str
+    season_number: int
+    number: int
+
+
+class CastCard(NamedTuple):
+    """What a Who's who card shows of a character, and of their newest state if any."""
+
+    id: int
+    slug: str
+    name: str
+    actor: str
+    photo: str
+    state: CardState | None
+
+
+def visible_characters(revealed: RevealedSql) -> int:
+    """How many characters are visible among the revealed episodes."""
+    condition, params = visible(Character, "c", revealed)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {CHARACTER} c WHERE {condition}", params)
+        (count,) = cursor.fetchone()
+        return count
+
+
+def cast_cards(revealed: RevealedSql, *, start: int, count: int) -> list[CastCard]:
+    """`count` of the characters visible among the revealed episodes from `start`, by name, as
+    their cards show them: the few columns shown, as plain values, with their newest state
+    revealed there (as characters_with_latest_state finds it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH seen AS ({revealed.sql}),"
+            f" page AS (SELECT c.id, c.slug, c.name, c.actor, c.photo FROM {CHARACTER} c"
+            f" WHERE {visible_among(Character, 'c', SEEN)} ORDER BY c.name, c.id"
+            " LIMIT %s OFFSET %s)"
+            " SELECT page.*, s.id, s.public_id, s.status, s.location, s.affiliation,"
+            " s.description, e.season_number, e.number"
+            f" FROM page LEFT JOIN {STATE} s ON s.id = (SELECT n.id FROM {STATE} n"
+            f" JOIN {EPISODE} ne ON ne.id = n.reveal_at_id WHERE n.character_id = page.id"
+            f" AND {visible_among(CharacterState, 'n', SEEN, checked=True)}"
+            " ORDER BY ne.sequence DESC, n.id DESC LIMIT 1)"
+            f" LEFT JOIN {EPISODE} e ON e.id = s.reveal_at_id ORDER BY page.name, page.id",
+            [*revealed.params, count, start],
+        )
+        return [
+            CastCard(
+                id=row[0],
+                slug=row[1],
+                name=row[2],
+                actor=row[3],
+                photo=row[4],
+                state=None if row[5] is None else CardState(*row[5:]),
+            )
+            for row in cursor.fetchall()
+        ]
+
+
 def character_states(revealed: RevealedSql, character_id: int) -> list[CharacterState]:
     """The character's states visible among the revealed episodes, oldest first; each with
     `reveal_at`, its episode."""

@@ -88,6 +88,17 @@ class CharacterQuerySet(GatedQuerySet["Character"]):
             return []
         return sql.characters_with_latest_state(revealed, start=start, count=count)
 
+    def count_at(self, point: SafePoint) -> int:
+        """How many characters are visible at the point: one statement of our own."""
+        revealed = revealed_sql(point)
+        return 0 if revealed is None else sql.visible_characters(revealed)
+
+    def cards_at(self, point: SafePoint, *, start: int, count: int) -> list[sql.CastCard]:
+        """`count` of the characters visible at the point from `start`, by name, as Who's who's
+        cards show them, in plain values: a card is built only when it is not rendered yet."""
+        revealed = revealed_sql(point)
+        return [] if revealed is None else sql.cast_cards(revealed, start=start, count=count)
+
     def in_episode(self, episode: Episode, point: SafePoint) -> list[Character]:
         """Visible characters who first appear or change in this episode, each with `states_then`:
         their latest state visible at the point up to this episode, the one the page shows, as a

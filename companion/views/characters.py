@@ -9,8 +9,9 @@ from django.views.decorators.http import require_safe
 
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of, visible_or_404
-from ..models import Character, CharacterState
+from ..models import Character, CharacterState, Episode, Show
 from ..renders import render_each, render_page
+from ..sql import CastCard
 from ..viewing import Viewing
 from .shows import has_messages
 
@@ -18,34 +19,27 @@ from .shows import has_messages
 CAST_PAGE_SIZE = 30
 
 
-def state_facts(state: CharacterState | None) -> tuple | None:
-    """Everything _state.html shows of a state, to key its shared render on."""
-    if state is None:
-        return None
-    return (
-        state.pk,
-        state.public_id,
-        state.character.show.slug,
-        state.status,
-        state.location,
-        state.affiliation,
-        state.description,
-        state.reveal_at.season_number,
-        state.reveal_at.number,
+def card_character(show: Show, card: CastCard) -> Character:
+    """The character of a Who's who card, and their newest state, as _state.html reads it: made
+    only for a card not rendered yet."""
+    character = Character(
+        pk=card.id, show=show, slug=card.slug, name=card.name, actor=card.actor, photo=card.photo
     )
-
-
-def card_facts(character: Character) -> tuple:
-    """Everything a Who's who card shows: the character and their newest state."""
-    return (
-        character.pk,
-        character.show.slug,
-        character.slug,
-        character.name,
-        character.actor,
-        character.photo,
-        state_facts(character.latest_state),
-    )
+    character.latest_states = []
+    if (shown := card.state) is not None:
+        reveal = Episode(show=show, season_number=shown.season_number, number=shown.number)
+        state = CharacterState(
+            pk=shown.id,
+            public_id=shown.public_id,
+            character=character,
+            reveal_at=reveal,
+            status=shown.status,
+            location=shown.location,
+            affiliation=shown.affiliation,
+            description=shown.description,
+        )
+        character.latest_states = [state]
+    return character
 
 
 def page_asked(asked: str | None) -> str:
@@ -61,19 +55,25 @@ def page_asked(asked: str | None) -> str:
 @require_safe
 def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
-    point = viewing.safe_point
+    show, point = viewing.show, viewing.safe_point
     asked = request.GET.get("page")
 
     def cast_page() -> dict:
         # Counted among the characters visible at the point only: the pages tell nothing of the
         # rest.
-        visible = Character.objects.visible_at(point).order_by("name", "pk")
-        page = Paginator(visible, CAST_PAGE_SIZE).get_page(asked)
-        people = Character.objects.with_latest_state_at(
+        # Paged over their count alone: the page's own rows come from cards_at.
+        counted = range(Character.objects.count_at(point))
+        page = Paginator(counted, CAST_PAGE_SIZE).get_page(asked)
+        found = Character.objects.cards_at(
             point, start=(page.number - 1) * CAST_PAGE_SIZE, count=CAST_PAGE_SIZE
         )
+        # A card shows its row and the show's slug (its links), nothing else: it reads the same
+        # from the character's newest state's reveal to the next, at every point between.
         cards = render_each(
-            "companion/cast.html#cast-card", people, card_facts, lambda c: {"character": c}
+            "companion/cast.html#cast-card",
+            found,
+            lambda card: (show.slug, *card),
+            lambda card: {"character": card_character(show, card)},
         )
         return {"show": viewing.show, "viewing": viewing, "page": page, "cards": cards}
 
