@@ -8,7 +8,6 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.html import conditional_escape, format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
@@ -180,7 +179,9 @@ class Character(GatedContent):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("character-detail", args=[self.show.slug, self.slug])
+        # Built from the show's URL, as Episode.url is: Who's who and an episode's page link to
+        # every character they list (companion/urls.py places the page so; test_models checks).
+        return f"{self.show.url}cast/{self.slug}/"
 
     def clean(self):
         self.check_reveal_point("first_appearance", getattr(self, "first_appearance", None))
@@ -265,6 +266,11 @@ class CharacterState(GatedContent):
     def spoiler_text(self) -> str:
         return " ".join((self.location, self.affiliation, self.description))
 
+    @property
+    def report_url(self) -> str:
+        """Where a viewer reports a spoiler in it: built, not reversed, as Episode.url is."""
+        return f"{self.character.show.url}report/state/{self.public_id}/"
+
 
 class RecapQuerySet(GatedQuerySet["Recap"]):
     def of_episodes_at(self, point: SafePoint, *episodes: Episode) -> dict[int, Recap]:
@@ -315,6 +321,11 @@ class Recap(GatedContent):
     @property
     def spoiler_text(self) -> str:
         return self.text
+
+    @property
+    def report_url(self) -> str:
+        """Where a viewer reports a spoiler in it: built, not reversed, as Episode.url is."""
+        return f"{self.episode.show.url}report/recap/{self.public_id}/"
 
 
 class ReviewerNoteQuerySet(GatedQuerySet["ReviewerNote"]):
@@ -422,6 +433,11 @@ class ReviewerNote(GatedContent):
     @property
     def spoiler_text(self) -> str:
         return self.text
+
+    @property
+    def report_url(self) -> str:
+        """Where a viewer reports a spoiler in it: built, not reversed, as Episode.url is."""
+        return f"{self.episode.show.url}report/note/{self.public_id}/"
 
 
 def early_mentions(item: Recap | ReviewerNote | CharacterState) -> list[str]:

@@ -12,7 +12,7 @@ from companion.models import (
     SafePoint,
     Watch,
 )
-from tests.factories import episode, make_show
+from tests.factories import episode, make_character, make_show
 
 
 def at(show, code: str) -> SafePoint:
@@ -174,3 +174,17 @@ def test_an_episodes_links_are_the_ones_its_routes_reverse_to(show):
         assert shown.confirm_up_to_url == reverse("episode-confirm-up-to", args=args)
         assert shown.notes_url == reverse("episode-notes", args=args)
         assert shown.show_anyway_url == reverse("episode-show-anyway", args=args)
+
+
+def test_links_to_a_character_and_to_reports_are_the_ones_their_routes_reverse_to(show):
+    from django.urls import reverse
+
+    character = make_character(show, "Bea", "1x01", {"1x02": "alive"})
+    state = character.states.get()
+    assert character.get_absolute_url() == reverse("character-detail", args=[show.slug, "bea"])
+    report = ["report-spoiler", show.slug]
+    assert state.report_url == reverse(report[0], args=[*report[1:], "state", state.public_id])
+    note = ReviewerNote(episode=episode(show, "1x02"), public_id="abc")
+    assert note.report_url == reverse(report[0], args=[*report[1:], "note", "abc"])
+    recap = Recap(episode=episode(show, "1x02"), public_id="def")
+    assert recap.report_url == reverse(report[0], args=[*report[1:], "recap", "def"])
