@@ -188,3 +188,22 @@ def test_links_to_a_character_and_to_reports_are_the_ones_their_routes_reverse_t
     assert note.report_url == reverse(report[0], args=[*report[1:], "note", "abc"])
     recap = Recap(episode=episode(show, "1x02"), public_id="def")
     assert recap.report_url == reverse(report[0], args=[*report[1:], "recap", "def"])
+
+
+def test_a_shows_pages_are_where_their_routes_reverse_to(show):
+    """The show's navigation builds them from its URL (companion/_show_nav.html)."""
+    from django.urls import reverse
+
+    for name in ["previously", "story", "cast", "search"]:
+        assert f"{show.url}{name}/" == reverse(name, args=[show.slug])
+
+
+def test_the_frames_links_are_the_ones_their_routes_reverse_to():
+    from django.templatetags.static import static
+    from django.urls import reverse
+
+    from companion.templatetags.links import asset, link
+
+    for name in ["show-list", "browse", "calendar", "preferences", "logout", "login", "signup"]:
+        assert link(name) == reverse(name)
+    assert asset("css/site.css") == static("css/site.css")
