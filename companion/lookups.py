@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 
-from .models import Episode, Show
+from .models import Character, Episode, Show
 from .viewing import Viewing, viewing_for
 
 
@@ -32,6 +32,15 @@ def visible_or_404(queryset, **lookup):
     """One visible row, or the same 404 whether it is hidden or does not exist at all: the
     queryset is already narrowed by the rule (`visible_at`), so both run the same query."""
     found = queryset.filter(**lookup).first()
+    if found is None:
+        raise Http404("Nothing here.")
+    return found
+
+
+def character_or_404(viewing: Viewing, slug: str) -> Character:
+    """The show's character with this slug, with their first appearance, or the same 404 as
+    visible_or_404's whether they are hidden at the viewer's point or do not exist at all."""
+    found = Character.objects.visible_by_slug(viewing.safe_point, viewing.show, slug)
     if found is None:
         raise Http404("Nothing here.")
     return found

@@ -431,6 +431,26 @@ class CastCard(NamedTuple):
     state: CardState | None
 
 
+def visible_character(revealed: RevealedSql, show_id: int, slug: str) -> Character | None:
+    """The show's character with this slug if visible among the revealed episodes, with
+    `first_appearance`, its episode; None for one hidden and for one that does not exist alike."""
+    condition, params = visible(Character, "c", revealed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Character, 'c')}, {columns(Episode, 'e')} FROM {CHARACTER} c"
+            f" JOIN {EPISODE} e ON e.id = c.first_appearance_id"
+            f" WHERE c.show_id = %s AND c.slug = %s AND {condition}",
+            [show_id, slug, *params],
+        )
+        rows = _rows_of(cursor.fetchall(), Character, Episode)
+    if not rows:
+        return None
+    character, first = rows[0]
+    assert isinstance(character, Character) and isinstance(first, Episode)
+    character.first_appearance = first
+    return character
+
+
 def visible_characters(revealed: RevealedSql) -> int:
     """How many characters are visible among the revealed episodes."""
     condition, params = visible(Character, "c", revealed)
@@ -549,8 +569,12 @@ def _among(
 def _rows(cursor, *shapes: type[models.Model]) -> list[tuple]:
     """The cursor's rows, each the columns() of these models in turn (an instance each, or None
     for a left join that found nothing) and then any extra columns."""
+    return _rows_of(cursor.fetchall(), *shapes)
+
+
+def _rows_of(rows: list[tuple], *shapes: type[models.Model]) -> list[tuple]:
     found = []
-    for row in cursor.fetchall():
+    for row in rows:
         at, made = 0, list[models.Model | None]()
         for model in shapes:
             width = len(model._meta.concrete_fields)

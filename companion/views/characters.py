@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from ..http import HtmxHttpRequest
-from ..lookups import viewing_of, visible_or_404
+from ..lookups import character_or_404, viewing_of
 from ..models import Character, CharacterState, Episode, Show
 from ..renders import render_each, render_page
 from ..sql import CastCard
@@ -100,10 +100,7 @@ def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -
     def context() -> dict:
         # A character hidden at the point is the same 404 as one that does not exist, and no
         # page is kept for either: both ask this every time.
-        character = visible_or_404(
-            Character.objects.visible_at(viewing.safe_point).select_related("first_appearance"),
-            slug=character_slug,
-        )
+        character = character_or_404(viewing, character_slug)
         # The point's show: the rule keeps to it, so it is attached rather than read again.
         character.show = character.first_appearance.show = show
         timeline = viewing.cached_fragment(
