@@ -174,6 +174,8 @@ def test_an_episodes_links_are_the_ones_its_routes_reverse_to(show):
         assert shown.confirm_up_to_url == reverse("episode-confirm-up-to", args=args)
         assert shown.notes_url == reverse("episode-notes", args=args)
         assert shown.show_anyway_url == reverse("episode-show-anyway", args=args)
+        # The episode page's discussion loads from beneath it (templates/discussion/thread.html).
+        assert f"{shown.url}discussion/" == reverse("episode-thread", args=args)
 
 
 def test_links_to_a_character_and_to_reports_are_the_ones_their_routes_reverse_to(show):
