@@ -40,7 +40,7 @@ def visible_or_404(queryset, **lookup):
 def character_or_404(viewing: Viewing, slug: str) -> Character:
     """The show's character with this slug, with their first appearance, or the same 404 as
     visible_or_404's whether they are hidden at the viewer's point or do not exist at all."""
-    found = Character.objects.visible_by_slug(viewing.safe_point, viewing.show, slug)
+    found = Character.objects.visible_by_slug(viewing.safe_point, slug)
     if found is None:
         raise Http404("Nothing here.")
     return found

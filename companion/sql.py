@@ -371,7 +371,7 @@ def characters_with_latest_state(
             f" FROM page JOIN {SHOW} sh ON sh.id = page.show_id"
             f" LEFT JOIN {STATE} s ON s.id = (SELECT n.id FROM {STATE} n"
             f" JOIN {EPISODE} ne ON ne.id = n.reveal_at_id WHERE n.character_id = page.id"
-            f" AND {visible_among(CharacterState, 'n', SEEN, checked=True)}"
+            f" AND {visible_among(CharacterState, 'n', SEEN)}"
             " ORDER BY ne.sequence DESC, n.id DESC LIMIT 1)"
             f" LEFT JOIN {EPISODE} e ON e.id = s.reveal_at_id ORDER BY page.name, page.id",
             [*revealed.params, *([] if count is None else [count, start])],
@@ -431,16 +431,17 @@ class CastCard(NamedTuple):
     state: CardState | None
 
 
-def visible_character(revealed: RevealedSql, show_id: int, slug: str) -> Character | None:
-    """The show's character with this slug if visible among the revealed episodes, with
-    `first_appearance`, its episode; None for one hidden and for one that does not exist alike."""
+def visible_character(revealed: RevealedSql, slug: str) -> Character | None:
+    """The character with this slug visible among the revealed episodes (of one show, so one at
+    most), with `first_appearance`, its episode; None for one hidden and for one that does not
+    exist alike. Found from the revealed episodes: a hidden character's row is never read."""
     condition, params = visible(Character, "c", revealed)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns(Character, 'c')}, {columns(Episode, 'e')} FROM {CHARACTER} c"
             f" JOIN {EPISODE} e ON e.id = c.first_appearance_id"
-            f" WHERE c.show_id = %s AND c.slug = %s AND {condition}",
-            [show_id, slug, *params],
+            f" WHERE {condition} AND c.slug = %s",
+            [*params, slug],
         )
         rows = _rows_of(cursor.fetchall(), Character, Episode)
     if not rows:
@@ -474,7 +475,7 @@ def cast_cards(revealed: RevealedSql, *, start: int, count: int) -> list[CastCar
             " s.description, e.season_number, e.number"
             f" FROM page LEFT JOIN {STATE} s ON s.id = (SELECT n.id FROM {STATE} n"
             f" JOIN {EPISODE} ne ON ne.id = n.reveal_at_id WHERE n.character_id = page.id"
-            f" AND {visible_among(CharacterState, 'n', SEEN, checked=True)}"
+            f" AND {visible_among(CharacterState, 'n', SEEN)}"
             " ORDER BY ne.sequence DESC, n.id DESC LIMIT 1)"
             f" LEFT JOIN {EPISODE} e ON e.id = s.reveal_at_id ORDER BY page.name, page.id",
             [*revealed.params, count, start],
@@ -500,7 +501,7 @@ def character_states(revealed: RevealedSql, character_id: int) -> list[Character
             f"WITH seen AS ({revealed.sql})"
             f" SELECT {columns(CharacterState, 's')}, {columns(Episode, 'e')} FROM {STATE} s"
             f" JOIN {EPISODE} e ON e.id = s.reveal_at_id"
-            f" WHERE s.character_id = %s AND {visible_among(CharacterState, 's', SEEN, checked=True)}"
+            f" WHERE s.character_id = %s AND {visible_among(CharacterState, 's', SEEN)}"
             " ORDER BY e.sequence",
             [*revealed.params, character_id],
         )
@@ -529,35 +530,25 @@ def attnames(model: type[models.Model]) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
-def visible(
-    model: type[models.Model], alias: str, revealed: RevealedSql, *, checked: bool = False
-) -> tuple[str, list]:
+def visible(model: type[models.Model], alias: str, revealed: RevealedSql) -> tuple[str, list]:
     """The condition that a row of `model` under `alias` is revealed: each of its reveal fields
     (GatedContent.reveal_fields, direct or through a relation) among the revealed episodes."""
     fields = model.reveal_fields  # type: ignore[attr-defined]
-    condition = visible_among(model, alias, revealed.sql, checked=checked)
-    return condition, list(revealed.params) * len(fields)
+    return visible_among(model, alias, revealed.sql), list(revealed.params) * len(fields)
 
 
-def visible_among(model: type[models.Model], alias: str, ids: str, *, checked: bool = False) -> str:
-    """As visible(), against `ids`, a subquery that takes no parameters (a WITH table's).
-
-    `checked` for rows already found by another column (a character's few states): each one's
-    reveal episode is then looked up in `ids`, rather than the index probed once per id in it.
-    """
+def visible_among(model: type[models.Model], alias: str, ids: str) -> str:
+    """As visible(), against `ids`, a subquery that takes no parameters (a WITH table's)."""
     fields = model.reveal_fields  # type: ignore[attr-defined]
-    return " AND ".join(_among(model, alias, name.split("__"), ids, checked) for name in fields)
+    return " AND ".join(_among(model, alias, name.split("__"), ids) for name in fields)
 
 
-def _among(
-    model: type[models.Model], alias: str, path: list[str], ids: str, checked: bool = False
-) -> str:
+def _among(model: type[models.Model], alias: str, path: list[str], ids: str) -> str:
     """`path` from the row of `model` under `alias` leads to an episode among `ids`."""
     field = model._meta.get_field(path[0])
     assert isinstance(field, models.ForeignKey)
     if len(path) == 1:
-        # "+ 0" keeps the database from using the column's index for the IN.
-        return f"{alias}.{field.column}{' + 0' if checked else ''} IN ({ids})"
+        return f"{alias}.{field.column} IN ({ids})"
     target: Any = field.related_model
     inner = f"{alias}_{len(path)}"
     return (
@@ -646,7 +637,7 @@ def characters_in_episode(
     revealed episodes up to the episode, if any, and that state's reveal episode. One statement."""
     character, character_params = visible(Character, "c", revealed)
     changed, changed_params = visible(CharacterState, "h", revealed)
-    state, state_params = visible(CharacterState, "l", revealed, checked=True)
+    state, state_params = visible(CharacterState, "l", revealed)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns(Character, 'c')}, {columns(CharacterState, 's')},"

@@ -87,11 +87,11 @@ class CharacterQuerySet(GatedQuerySet["Character"]):
             return []
         return sql.characters_with_latest_state(revealed, start=start, count=count)
 
-    def visible_by_slug(self, point: SafePoint, show: Show, slug: str) -> Character | None:
-        """The show's character with this slug if visible at the point, with their first
-        appearance: one statement of our own (the ORM's took longer to build than to answer)."""
+    def visible_by_slug(self, point: SafePoint, slug: str) -> Character | None:
+        """The character with this slug if visible at the point, with their first appearance:
+        one statement of our own (the ORM's took longer to build than to answer)."""
         revealed = revealed_sql(point)
-        return None if revealed is None else sql.visible_character(revealed, show.pk, slug)
+        return None if revealed is None else sql.visible_character(revealed, slug)
 
     def count_at(self, point: SafePoint) -> int:
         """How many characters are visible at the point: one statement of our own."""
