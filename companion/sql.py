@@ -607,6 +607,90 @@ def recaps_of(revealed: RevealedSql, episode_ids: list[int]) -> list[Recap]:
         return [recap for (recap,) in _rows(cursor, Recap)]
 
 
+def placed_within(alias: str, before: int | None) -> str:
+    """The episode under `alias` is the show's (%s) and placed from %s (up to `before`, if any)."""
+    return f"{alias}.show_id = %s AND {alias}.sequence >= %s" + (
+        "" if before is None else f" AND {alias}.sequence < %s"
+    )
+
+
+# The revealed episodes placed from %s on (a WITH table's, after `seen`): content about an episode
+# is never revealed before it (GatedContent.check_reveal_point; Show.resequence refuses an order
+# that would do so), so what is about a span's episodes is revealed at one of these.
+REVEALED_FROM = f"SELECT f.id FROM {EPISODE} f WHERE f.id IN ({SEEN}) AND f.sequence >= %s"
+
+
+def recaps_within(
+    revealed: RevealedSql, show_id: int, start: int, before: int | None
+) -> list[Recap]:
+    """The recaps visible among the revealed episodes of the show's episodes placed from `start`
+    (up to `before`, if any), in story order, each with `episode`, its whole row. One statement,
+    led by the revealed episodes from the span's start (CROSS JOIN keeps SQLite to that order):
+    a recap not revealed yet is never read."""
+    condition = visible_among(Recap, "r", SEEN)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH seen AS ({revealed.sql}), late AS ({REVEALED_FROM})"
+            f" SELECT {columns(Recap, 'r')}, {columns(Episode, 'e')}"
+            f" FROM late CROSS JOIN {RECAP} r CROSS JOIN {EPISODE} e"
+            f" WHERE r.reveal_at_id = late.id AND e.id = r.episode_id"
+            f" AND {placed_within('e', before)} AND {condition} ORDER BY e.sequence",
+            [*revealed.params, start, show_id, start, *([] if before is None else [before])],
+        )
+        found = _rows(cursor, Recap, Episode)
+    for recap, episode in found:
+        recap.episode = episode
+    return [recap for recap, _ in found]
+
+
+def note_ids_within(
+    revealed: RevealedSql, show_id: int, start: int, before: int | None
+) -> list[tuple[int, int]]:
+    """(episode id, note id) of every note visible among the revealed episodes on the show's
+    episodes placed from `start` (up to `before`, if any). Only ids, from the index of notes by
+    episode and reveal, looked up for each episode of the span and each revealed episode from
+    its start: no note revealed later is read, and the revealed episodes before the span are
+    not tried (on a long show's late season, most of them)."""
+    condition = visible_among(ReviewerNote, "a", SEEN)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH seen AS ({revealed.sql}), late AS ({REVEALED_FROM})"
+            f" SELECT a.episode_id, a.id FROM {EPISODE} e JOIN {NOTE} a ON a.episode_id = e.id"
+            f" WHERE {placed_within('e', before)} AND a.reveal_at_id IN (SELECT id FROM late)"
+            f" AND {condition}",
+            [*revealed.params, start, show_id, start, *([] if before is None else [before])],
+        )
+        return cursor.fetchall()
+
+
+def notes_by_id(note_ids: list[int]) -> list[ReviewerNote]:
+    """These notes in story order, each with `episode` holding only its episode's place (id,
+    show id, season, number, sequence), one object per episode: what a note's footer links to."""
+    if not note_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(ReviewerNote, 'n')}, e.show_id, e.season_number, e.number,"
+            f" e.sequence FROM {NOTE} n JOIN {EPISODE} e ON e.id = n.episode_id"
+            f" WHERE n.id IN ({placeholders(note_ids)}) ORDER BY e.sequence, n.id",
+            note_ids,
+        )
+        found = []
+        episodes: dict[int, Episode] = {}
+        for note, show_id, season_number, number, sequence in _rows(cursor, ReviewerNote):
+            if note.episode_id not in episodes:
+                episodes[note.episode_id] = Episode(
+                    pk=note.episode_id,
+                    show_id=show_id,
+                    season_number=season_number,
+                    number=number,
+                    sequence=sequence,
+                )
+            note.episode = episodes[note.episode_id]
+            found.append(note)
+        return found
+
+
 def first_notes_of(
     revealed: RevealedSql, episode_ids: list[int], count: int
 ) -> list[tuple[ReviewerNote, int]]:

@@ -8,7 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 from .catalogue import Episode, Show, image_url
@@ -290,6 +290,17 @@ class RecapQuerySet(GatedQuerySet["Recap"]):
             recaps[recap.episode_id] = recap
         return recaps
 
+    def within_at(
+        self, point: SafePoint, show: Show, start: int, before: int | None = None
+    ) -> list[Recap]:
+        """The recaps of the show's episodes placed from `start` (up to `before`), visible at the
+        point, in story order, each with its episode: one statement of our own."""
+        revealed = revealed_sql(point)
+        recaps = [] if revealed is None else sql.recaps_within(revealed, show.pk, start, before)
+        for recap in recaps:
+            recap.episode.show = show
+        return recaps
+
 
 class Recap(GatedContent):
     show_path = "episode__show"
@@ -335,16 +346,23 @@ class Recap(GatedContent):
 
 
 class ReviewerNoteQuerySet(GatedQuerySet["ReviewerNote"]):
-    def first_per_episode(self, count: int) -> tuple[list[ReviewerNote], dict[int, int]]:
-        """At most `count` notes for each episode discussed, oldest first, in story order; and how
-        many each episode has in all. Two queries of any size: the ids of every note from the
-        index, then only the notes shown (a window over every note's whole row took four times
-        as long on a long show's season)."""
+    def first_within(
+        self, point: SafePoint, show: Show, count: int, start: int, before: int | None = None
+    ) -> tuple[list[ReviewerNote], dict[int, int]]:
+        """At most `count` notes on each of the show's episodes placed from `start` (up to
+        `before`) visible at the point, oldest first, in story order, each with its episode's
+        place; and how many each episode has in all. Two statements of our own at any size: the
+        ids of every note from the index, then only the notes shown (a window over them took
+        three times as long on a long show's season)."""
+        revealed = revealed_sql(point)
+        if revealed is None:
+            return [], {}
         ids: dict[int, list[int]] = {}
-        for episode_id, pk in self.order_by().values_list("episode_id", "pk"):
+        for episode_id, pk in sql.note_ids_within(revealed, show.pk, start, before):
             ids.setdefault(episode_id, []).append(pk)
-        shown = [pk for pks in ids.values() for pk in sorted(pks)[:count]]
-        notes = list(self.filter(pk__in=shown).order_by("episode__sequence", "pk"))
+        notes = sql.notes_by_id([pk for pks in ids.values() for pk in sorted(pks)[:count]])
+        for note in notes:
+            note.episode.show = show
         return notes, {episode_id: len(pks) for episode_id, pks in ids.items()}
 
     def first_on(
@@ -426,15 +444,17 @@ class ReviewerNote(GatedContent):
 
     @property
     def citation(self) -> SafeString:
-        """Who wrote it, where, and under what title: Author, <cite>Outlet</cite>: “Title”."""
-        by = [conditional_escape(self.author)] if self.author else []
+        """Who wrote it, where, and under what title: Author, <cite>Outlet</cite>: “Title”.
+        Escaped part by part and joined, not through format_html: the story renders it for every
+        note it shows."""
+        by: list[str] = [escape(self.author)] if self.author else []
         if self.outlet:
-            by.append(format_html("<cite>{}</cite>", self.outlet))
-        citation = mark_safe(", ".join(by))
+            by.append(f"<cite>{escape(self.outlet)}</cite>")
+        citation = ", ".join(by)
         if self.article_title:
-            title = format_html("“{}”", self.article_title)
-            citation = format_html("{}: {}", citation, title) if by else title
-        return citation
+            title = f"“{escape(self.article_title)}”"
+            citation = f"{citation}: {title}" if by else title
+        return mark_safe(citation)
 
     @property
     def spoiler_text(self) -> str:

@@ -56,20 +56,15 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
     """Recaps in order with their notes, other notes, and where everyone stands: all safe at the
     viewing's point; only the recaps and notes on the episodes placed within `span` (from,
     before), and no one's standing, when given."""
-    safe = viewing.safe_point
-    within = {}
-    if span is not None:
-        within = {"episode__sequence__gte": span[0]}
-        if span[1] is not None:
-            within["episode__sequence__lt"] = span[1]
-    visible_notes = (
-        ReviewerNote.objects.visible_at(safe).filter(**within).select_related("episode__show")
+    safe, show = viewing.safe_point, viewing.show
+    start, before = span if span is not None else (0, None)
+    first_notes, totals = ReviewerNote.objects.first_within(
+        safe, show, STORY_NOTES_PER_EPISODE, start, before
     )
-    first_notes, totals = visible_notes.first_per_episode(STORY_NOTES_PER_EPISODE)
     notes_by_episode: dict[int, list] = {}
     for note in first_notes:
         notes_by_episode.setdefault(note.episode_id, []).append(note)
-    recaps = list(Recap.objects.visible_at(safe).filter(**within).select_related("episode__show"))
+    recaps = Recap.objects.within_at(safe, show, start, before)
     # A recap may be revealed before its own episode is (an unwatched special's, at a later one
     # watched): its title then follows the viewer's preference, as everywhere else.
     shown = viewing.decorate(recap.episode for recap in recaps)
