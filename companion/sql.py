@@ -105,6 +105,19 @@ def content_stamp(revealed: RevealedSql) -> int:
         return total or 0
 
 
+def season_starts(show_id: int) -> list[tuple[int, int, int]]:
+    """Per regular season of the show, in order: its number, the place of its first episode and
+    how many it has (Show.season_starts)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.season_number, MIN(e.sequence), COUNT(*) FROM {EPISODE} e"
+            f" WHERE e.show_id = %s AND {regular('e')} GROUP BY e.season_number"
+            " ORDER BY e.season_number",
+            [show_id],
+        )
+        return cursor.fetchall()
+
+
 def first_gaps(user_ids: list[int], show_ids: list[int]) -> dict[tuple[int, int], int]:
     """The sequence of the first regular episode each user has not watched, by (user, show): where
     each one's run of watched episodes ends. A pair with nothing left unwatched is left out."""
@@ -689,6 +702,46 @@ def notes_by_id(note_ids: list[int]) -> list[ReviewerNote]:
             note.episode = episodes[note.episode_id]
             found.append(note)
         return found
+
+
+def last_regular_among(revealed: RevealedSql, show_id: int, count: int) -> list[Episode]:
+    """The show's last `count` regular episodes among the revealed episodes, the latest first:
+    from the end of the show's sequence index."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Episode, 'e')} FROM {EPISODE} e WHERE e.show_id = %s"
+            f" AND {regular('e')} AND e.id IN ({revealed.sql}) ORDER BY e.sequence DESC LIMIT %s",
+            [show_id, *revealed.params, count],
+        )
+        return [episode for (episode,) in _rows(cursor, Episode)]
+
+
+class Change(NamedTuple):
+    """A character's state as a line of Previously on shows it: who, and where they stand."""
+
+    reveal_at_id: int
+    character_name: str
+    character_slug: str
+    status: str
+    location: str
+
+
+def changes_at(revealed: RevealedSql, episode_ids: list[int]) -> list[Change]:
+    """The states visible among the revealed episodes that are revealed at these episodes, by
+    their place and the character's name: only what a line names, not the descriptions."""
+    if not episode_ids:
+        return []
+    condition, params = visible(CharacterState, "s", revealed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.reveal_at_id, c.name, c.slug, s.status, s.location"
+            f" FROM {STATE} s JOIN {CHARACTER} c ON c.id = s.character_id"
+            f" JOIN {EPISODE} e ON e.id = s.reveal_at_id"
+            f" WHERE s.reveal_at_id IN ({placeholders(episode_ids)}) AND {condition}"
+            " ORDER BY e.sequence, c.name",
+            [*episode_ids, *params],
+        )
+        return [Change(*row) for row in cursor.fetchall()]
 
 
 def first_notes_of(

@@ -224,6 +224,15 @@ class Character(GatedContent):
         return self.states_then[-1] if self.states_then else None
 
 
+class CharacterStateQuerySet(GatedQuerySet["CharacterState"]):
+    def changes_at(self, point: SafePoint, *episodes: Episode) -> list[sql.Change]:
+        """The changes visible at the point that these episodes reveal, in story order and by
+        name, a line each: one statement of our own."""
+        revealed = revealed_sql(point)
+        found = [] if revealed is None else sql.changes_at(revealed, [e.pk for e in episodes])
+        return found
+
+
 class CharacterState(GatedContent):
     show_path = "character__show"
     reveal_fields = ("reveal_at", "character__first_appearance")
@@ -245,7 +254,7 @@ class CharacterState(GatedContent):
     description = models.TextField(blank=True)
     sources = sources_field()
 
-    objects = GatedQuerySet.as_manager()
+    objects = CharacterStateQuerySet.as_manager()
 
     class Meta:
         ordering = ["character", "reveal_at__sequence"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from ..http import HtmxHttpRequest
@@ -18,6 +19,9 @@ PREVIOUSLY_NOTES_PER_EPISODE = 3
 
 
 PREVIOUSLY_CHANGES_PER_EPISODE = 5
+
+
+STATUS_LABELS = dict(CharacterState.Status.choices)
 
 
 @require_safe
@@ -44,29 +48,22 @@ def previously_body(viewing: Viewing) -> str:
 def previously_context(viewing: Viewing) -> dict:
     """The last few regular episodes up to the point, each with its recap, changes and notes."""
     show, safe = viewing.show, viewing.safe_point
-    recent_first = (
-        show.episodes.regular().visible_at(safe).select_related("show").order_by("-sequence")
-    )
-    recent = list(recent_first[:PREVIOUSLY_EPISODES])[::-1]
+    recent = show.last_revealed(safe, PREVIOUSLY_EPISODES)
     upcoming = viewing.upcoming
     recaps = Recap.objects.of_episodes_at(safe, *recent)
-    changes: dict[int, list[CharacterState]] = {}
-    for state in (
-        CharacterState.objects.visible_at(safe)
-        .filter(reveal_at__in=recent)
-        .select_related("character__show")
-        # A line each: what it names and links to, not the descriptions and sources.
-        .only(
-            "reveal_at_id",
-            "status",
-            "location",
-            "character__name",
-            "character__slug",
-            "character__show__slug",
+    # A line each: who (linked to their page under Who's who), their status and where they are.
+    cast_url = reverse("cast", args=[show.slug])
+    changes: dict[int, list[dict]] = {}
+    for change in CharacterState.objects.changes_at(safe, *recent):
+        changes.setdefault(change.reveal_at_id, []).append(
+            {
+                "name": change.character_name,
+                "url": f"{cast_url}{change.character_slug}/",
+                "status": change.status,
+                "status_label": STATUS_LABELS.get(change.status, change.status),
+                "location": change.location,
+            }
         )
-        .order_by("reveal_at__sequence", "character__name")
-    ):
-        changes.setdefault(state.reveal_at_id, []).append(state)
     notes, totals = ReviewerNote.objects.first_of(safe, PREVIOUSLY_NOTES_PER_EPISODE, *recent)
     first_notes: dict[int, list[ReviewerNote]] = {}
     for note in notes:
