@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.html import conditional_escape, escape, linebreaks
 from django.views.decorators.http import require_safe
 
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import Character, Recap, ReviewerNote
-from ..renders import render_each
+from ..renders import build_each
 from ..viewing import Viewing
 
 STORY_NOTES_PER_EPISODE = 3
@@ -52,6 +53,41 @@ def entry_facts(entry: dict) -> tuple:
     )
 
 
+def note_html(note: ReviewerNote) -> str:
+    """companion/_note.html, built in Python for the story, which shows up to three notes an
+    entry and twenty-five entries a season: the template took most of a first look's time.
+    tests/companion/test_story.py holds the two to the same bytes."""
+    episode = note.episode
+    article = (
+        f' (<a href="{escape(note.url)}" rel="nofollow noopener noreferrer">article</a>)'
+        if note.url
+        else ""
+    )
+    return (
+        f'<blockquote class="note">\n  {linebreaks(note.text, autoescape=True)}\n'
+        f"  <footer>— {conditional_escape(note.citation)}{article}"
+        f' <span class="muted">on <a href="{escape(episode.get_absolute_url())}">'
+        f"{escape(episode.short_label)}</a></span>"
+        f' <a class="report-link" href="{escape(note.report_url)}" rel="nofollow">'
+        "Report a spoiler</a></footer>\n</blockquote>\n"
+    )
+
+
+def entry_html(entry: dict) -> str:
+    """A story entry up to its count of more notes (which moves at nearly every point): its
+    episode's heading, the recap and the first notes. story-body adds the count and closes the
+    article."""
+    episode = entry["episode"]
+    notes = "".join(note_html(note) for note in entry["notes"])
+    return (
+        '\n    <article class="story-entry">\n'
+        f'      <h3><a href="{escape(episode.get_absolute_url())}">'
+        f"{escape(episode.short_label)} {escape(episode.shown_title)}</a></h3>\n"
+        f"      {linebreaks(entry['recap'].text, autoescape=True)}\n"
+        f"      {notes}\n      "
+    )
+
+
 def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict:
     """Recaps in order with their notes, other notes, and where everyone stands: all safe at the
     viewing's point; only the recaps and notes on the episodes placed within `span` (from,
@@ -82,14 +118,7 @@ def story_context(viewing: Viewing, span: tuple[int, int | None] | None) -> dict
         "entries": [
             {"html": html, "more_notes": entry["more_notes"], "episode": entry["episode"]}
             for html, entry in zip(
-                render_each(
-                    "companion/story.html#story-entry",
-                    entries,
-                    entry_facts,
-                    lambda entry: {"entry": entry},
-                ),
-                entries,
-                strict=True,
+                build_each("story-entry", entries, entry_facts, entry_html), entries, strict=True
             )
         ],
         "other_notes": [note for notes in notes_by_episode.values() for note in notes],

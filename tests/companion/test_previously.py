@@ -81,3 +81,17 @@ def test_previously_on_with_nothing_watched(client, show, outsider):
     client.force_login(outsider)
     body = client.get("/shows/saga/previously/").content.decode()
     assert "Nothing to catch up on yet" in body and "RECAP" not in body
+
+
+def test_what_the_catch_up_puts_in_is_escaped(alice_client, show):
+    third = episode(show, "1x03")
+    Recap.objects.filter(episode=third).update(text="RECAP <script>x</script> & more")
+    make_character(show, "Eve <b>", "1x01", {"1x03": "missing"})
+    CharacterState.objects.filter(character__name="Eve <b>").update(location="<i>Moon</i>")
+    ReviewerNote.objects.create(episode=third, reveal_at=third, text="<u>NOTE</u>", author="<A>")
+    body = alice_client.get("/shows/saga/previously/").content.decode()
+    assert "<script>" not in body and "RECAP &lt;script&gt;x&lt;/script&gt; &amp; more" in body
+    assert "Eve &lt;b&gt;</a>" in body and "· &lt;i&gt;Moon&lt;/i&gt;</li>" in body
+    assert '<span class="badge status-missing">Missing</span>' in body
+    assert "&lt;u&gt;NOTE&lt;/u&gt;" in body and "— &lt;A&gt;" in body
+    assert 'href="/shows/saga/cast/eve-&lt;b&gt;/"' in body
