@@ -14,7 +14,10 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import CharacterState, Recap, ReviewerNote
+from ..renders import render_page
 from ..viewing import Viewing
+from .characters import point_facts
+from .shows import has_messages
 
 PREVIOUSLY_EPISODES = 3
 
@@ -40,8 +43,15 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Catch-up before the next episode: for each of the last few watched, the recap's opening,
     who changed (a line each) and a few notes, with links to the rest; about a phone screen each."""
     viewing = viewing_of(request, slug)
-    context = {"show": viewing.show, "viewing": viewing, "body": previously_body(viewing)}
-    return render(request, "companion/previously.html", context)
+
+    def context() -> dict:
+        return {"show": viewing.show, "viewing": viewing, "body": previously_body(viewing)}
+
+    template = "companion/previously.html"
+    if viewing.time_travel or has_messages(request):
+        return render(request, template, context())
+    # Shared whole by everyone at the point with the same title preference.
+    return render_page(request, template, context, (viewing.hide_titles, *point_facts(viewing)))
 
 
 def previously_body(viewing: Viewing) -> str:

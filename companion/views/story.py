@@ -10,8 +10,10 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import Character, Recap, ReviewerNote
-from ..renders import build_each
+from ..renders import build_each, render_page
 from ..viewing import Viewing
+from .characters import point_facts
+from .shows import has_messages
 
 STORY_NOTES_PER_EPISODE = 3
 
@@ -165,17 +167,35 @@ def story_body(
 @require_safe
 def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
-    seasons = story_seasons(viewing)
-    asked = request.GET.get("season", "")
-    # A season not told yet (or none at all) gets the viewer's own: the same page either way.
-    season = (
-        int(asked) if asked.isdecimal() and int(asked) in seasons else max(seasons, default=None)
+    asked = season_asked(request.GET.get("season", ""), viewing)
+
+    def context() -> dict:
+        seasons = story_seasons(viewing)
+        # A season not told yet (or none at all) gets the viewer's own: the same page either way.
+        season = asked if asked in seasons else max(seasons, default=None)
+        return {
+            "show": viewing.show,
+            "viewing": viewing,
+            "story_body": story_body(viewing, season, None if season is None else seasons[season]),
+            "story_seasons": list(seasons),
+            "story_season": season,
+        }
+
+    template = "companion/story.html"
+    if viewing.time_travel or has_messages(request):
+        return render(request, template, context())
+    # Shared whole by everyone at the point who asks for the same season with the same title
+    # preference: a look at a point someone has read already costs no season list and no render.
+    return render_page(
+        request, template, context, (asked, viewing.hide_titles, *point_facts(viewing))
     )
-    context = {
-        "show": viewing.show,
-        "viewing": viewing,
-        "story_body": story_body(viewing, season, None if season is None else seasons[season]),
-        "story_seasons": list(seasons),
-        "story_season": season,
-    }
-    return render(request, "companion/story.html", context)
+
+
+def season_asked(asked: str, viewing: Viewing) -> int | None:
+    """The season the query names, if the viewer has reached it; else None, their own. Three
+    digits at most: int() refuses a very long number, and no season has more."""
+    if not (asked.isdecimal() and len(asked) <= 3):
+        return None
+    point = viewing.safe_point.episode
+    number = int(asked)
+    return number if point is not None and 0 < number <= point.season_number else None
