@@ -95,16 +95,11 @@ class RevealedSql(NamedTuple):
 def revealed_sql(point: SafePoint) -> RevealedSql | None:
     """revealed_q compiled by the ORM, for the statements of companion/sql.py, which state no rule
     of their own; None when nothing is revealed (the ORM then asks the database nothing either)."""
-    episode = point.episode
-    shape = _compiled_shape(episode is not None, len(point.specials))
+    shape = _compiled_shape(point.episode is not None, len(point.specials))
     if shape is None:
         return None
     sql, places = shape
-    values = {
-        _SHOW: episode.show_id if episode is not None else None,
-        _SEQUENCE: point.sequence,
-        **dict(zip(_SPECIALS, sorted(point.specials), strict=False)),
-    }
+    values = stand_in_values(point)
     return RevealedSql(sql, tuple(values[place] for place in places))
 
 
@@ -113,15 +108,32 @@ def revealed_sql(point: SafePoint) -> RevealedSql | None:
 # compiles each shape once (that took longer than most statements that use it, and every first
 # look is at a new point).
 _SHOW, _SEQUENCE = 1, 2
+# The show a statement compiled for a stand-in point is about (stand_in_values() puts in its own).
+STAND_IN_SHOW = _SHOW
 _SPECIALS = range(3, 100_000)
+
+
+def stand_in_point(has_episode: bool, specials: int) -> SafePoint:
+    """A point of this shape made of stand-ins, to compile a statement for every point like it."""
+    return SafePoint(
+        Episode(show_id=_SHOW, sequence=_SEQUENCE) if has_episode else None,
+        frozenset(_SPECIALS[:specials]),
+    )
+
+
+def stand_in_values(point: SafePoint, show_id: int | None = None) -> dict[int, int | None]:
+    """What each stand-in of stand_in_point() stands for at this point (of the show `show_id`)."""
+    episode = point.episode
+    return {
+        _SHOW: episode.show_id if episode is not None else show_id,
+        _SEQUENCE: point.sequence,
+        **dict(zip(_SPECIALS, sorted(point.specials), strict=False)),
+    }
 
 
 @lru_cache(maxsize=64)
 def _compiled_shape(has_episode: bool, specials: int) -> tuple[str, tuple[int, ...]] | None:
-    point = SafePoint(
-        Episode(show_id=_SHOW, sequence=_SEQUENCE) if has_episode else None,
-        frozenset(_SPECIALS[:specials]),
-    )
+    point = stand_in_point(has_episode, specials)
     try:
         sql, params = (
             Episode.objects.filter(revealed_q(point))
@@ -131,7 +143,7 @@ def _compiled_shape(has_episode: bool, specials: int) -> tuple[str, tuple[int, .
         )
     except EmptyResultSet:
         return None
-    assert set(params) <= {_SHOW, _SEQUENCE, *_SPECIALS[:specials]}, params
+    assert set(params) <= set(stand_in_values(point)), params
     return sql, tuple(params)
 
 
