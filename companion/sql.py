@@ -203,7 +203,9 @@ def episodes_with_marks(
     limit: int | None = None,
 ) -> list[Episode]:
     """The show's episodes of these seasons (and its specials), or its regular ones placed after
-    `regular_after`, in story order; each with `watched` (0 or 1) for this user."""
+    `regular_after`, in story order; each with `watched` (0 or 1) for this user and `listed_in`,
+    the season whose list on the show page holds it (Show.listed_season): its own, or for a
+    special the last regular season begun at or before it (the first, for one before them all)."""
     conditions, params = [], []
     if season_ids:
         conditions.append(f"e.season_id IN ({placeholders(season_ids)})")
@@ -217,7 +219,12 @@ def episodes_with_marks(
         return []
     return list(
         Episode.objects.raw(
-            f"SELECT {columns(Episode, 'e')}, w.id IS NOT NULL AS watched FROM {EPISODE} e"
+            f"SELECT {columns(Episode, 'e')}, w.id IS NOT NULL AS watched,"
+            f" CASE WHEN {regular('e')} THEN e.season_number ELSE COALESCE("
+            f"(SELECT MAX(r.season_number) FROM {EPISODE} r WHERE r.show_id = e.show_id"
+            f" AND {regular('r')} AND r.sequence <= e.sequence),"
+            f" (SELECT MIN(r.season_number) FROM {EPISODE} r WHERE r.show_id = e.show_id"
+            f" AND {regular('r')}), {int(SPECIALS_SEASON)}) END AS listed_in FROM {EPISODE} e"
             f" LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
             f" WHERE e.show_id = %s AND ({' OR '.join(conditions)}) ORDER BY e.sequence"
             + ("" if limit is None else f" LIMIT {int(limit)}"),

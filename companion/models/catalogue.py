@@ -594,6 +594,8 @@ class Episode(models.Model):
     watched: bool
     # Set by Show.episode_page(): where the row stands to the episode asked for.
     place: int
+    # Set by Show.episodes_with_marks(): the season whose list on the show page holds it.
+    listed_in: int
 
     class Meta:
         ordering = ["show", "sequence"]

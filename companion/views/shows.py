@@ -69,28 +69,19 @@ def parties_of(viewing: Viewing) -> list[Party]:
     return Party.objects.of_member(user, viewing.show) if user.is_authenticated else []
 
 
-def season_context(
-    viewing: Viewing,
-    seasons: list[SeasonView],
-    starts: dict[int, tuple[int, int]] | None = None,
-) -> None:
+def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
     """Give each season `rows`: its episodes as the viewing shows them, with their recaps when
-    safe. `starts` is Show.season_starts() when the caller has every season's head
-    (season_starts_of)."""
+    safe."""
     show, safe = viewing.show, viewing.safe_point
-    # Specials are listed in their aired place, within the regular season they air in.
+    # Specials are listed in their aired place, within the regular season they air in: the
+    # query says which (`listed_in`), so no season's place needs a query of its own.
     episodes = show.episodes_with_marks(
         viewing.user, seasons=[s.season for s in seasons], with_specials=True
     )
-    if not any(e.is_special for e in episodes):
-        starts = {}
-    elif starts is None:
-        starts = show.season_starts()
     rows: dict[int, list[Episode]] = {season.number: [] for season in seasons}
     for episode in episodes:
-        listed = show.listed_season(episode, starts)
-        if listed in rows:
-            rows[listed].append(episode)
+        if episode.listed_in in rows:
+            rows[episode.listed_in].append(episode)
     in_rows = [e for listed in rows.values() for e in listed]
     # One recap per episode, picked out by its episode: no order, so no join to the episodes.
     recaps = {
@@ -109,15 +100,6 @@ def season_heads(viewing: Viewing, only: Season | None = None) -> list[SeasonVie
         # The specials are listed among the regular seasons' episodes (season_context).
         heads = [s for s in heads if s.number != SPECIALS_SEASON]
     return viewing.season_views(heads)
-
-
-def season_starts_of(seasons: list[SeasonView]) -> dict[int, tuple[int, int]]:
-    """Show.season_starts() from every season's head, with no query of its own."""
-    return {
-        season.number: (season.first, season.total)
-        for season in seasons
-        if season.number != SPECIALS_SEASON and season.first is not None
-    }
 
 
 def season_up_next(viewing: Viewing, seasons: list[SeasonView]) -> SeasonView | None:
@@ -173,7 +155,7 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
         # The page lands on the viewer's season, unless it is the first one anyway.
         season.land = season.current and place > 0
         season.open = season.current or season.number == also_open
-    season_context(viewing, [s for s in seasons if s.open], season_starts_of(seasons))
+    season_context(viewing, [s for s in seasons if s.open])
     render_folded(viewing, [s for s in seasons if not s.open])
     upcoming = up_next_in(viewing, current_season) if current_season else None
     progress = progress_of_heads(viewing, seasons, upcoming=upcoming)

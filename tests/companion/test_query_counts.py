@@ -174,8 +174,9 @@ def test_the_show_page_and_a_mark_from_it_read_no_more_than_they_need(alice_clie
     assert len(mark) <= 20
 
 
-def test_specials_listed_among_a_seasons_rows_cost_the_show_page_no_query(alice_client, alice):
-    """Where each special is listed comes from the season heads the page reads anyway."""
+def test_specials_listed_among_a_seasons_rows_cost_no_query(alice_client, alice):
+    """Where each special is listed comes with the rows themselves: neither the show page nor a
+    season unfolded asks for the seasons' places on their own."""
     from tests.factories import make_show, watch
 
     for show in (make_show("plain", episodes=3), make_show("extras", episodes=3, specials=2)):
@@ -183,6 +184,10 @@ def test_specials_listed_among_a_seasons_rows_cost_the_show_page_no_query(alice_
     plain = count_queries(alice_client, "/shows/plain/")
     assert "S0E2" in alice_client.get("/shows/extras/").content.decode()
     assert count_queries(alice_client, "/shows/extras/") == plain
+    alice_client.defaults["HTTP_HX_REQUEST"] = "true"
+    unfolded = count_queries(alice_client, "/shows/plain/seasons/2/")
+    assert "S0E2" in alice_client.get("/shows/extras/seasons/2/").content.decode()
+    assert count_queries(alice_client, "/shows/extras/seasons/2/") == unfolded
 
 
 def test_whos_who_reads_its_characters_and_their_newest_states_in_one_query(alice_client):
