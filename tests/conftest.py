@@ -24,6 +24,12 @@ def pytest_configure(config):
     cache_settings["LOCATION"] = url._replace(path=f"/{database}").geturl()
 
 
+def pytest_collection_modifyitems(config, items):
+    """The slow tests first: under pytest-xdist the leak proof's few long tests then run beside
+    the many short ones, not alone at the end while the other workers wait."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Production hashing costs ~0.3 s per password; tests create hundreds of users.
