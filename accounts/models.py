@@ -4,7 +4,7 @@ from typing import ClassVar
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core import signing
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -150,6 +150,8 @@ RESET_MAILS_PER_ADDRESS = 3
 # Enough for a household behind one address; not enough to mail a list of strangers.
 RESET_MAILS_PER_CLIENT = 10
 RESET_WINDOW = timedelta(hours=1)
+# The PostgreSQL advisory lock that lets one reset request at a time count and record itself.
+RESET_LOCK = 0x5EF_2E5E7
 
 
 def reset_digest(value: str) -> str:
@@ -165,17 +167,24 @@ class PasswordResetRequestQuerySet(models.QuerySet["PasswordResetRequest"]):
         self.filter(requested_at__lt=now - RESET_WINDOW).delete()
         address, sender = reset_digest(email.strip().lower()), reset_digest(client or "")
         # Counted in the database, so every worker shares one count and a cache outage lifts no
-        # limit. The row goes in (and commits) before the count, and each request counts only the
-        # rows put in before its own: of requests at once, the first ones up to the limit get
-        # through. Counting every row let none through when all had gone in before any counted.
-        mine = self.create(address=address, client=sender, requested_at=now)
-        counts = self.filter(requested_at__gte=now - RESET_WINDOW, pk__lte=mine.pk).aggregate(
-            address=Count("pk", filter=Q(address=address)),
-            client=Count("pk", filter=Q(client=sender)),
-        )
-        if counts["address"] > RESET_MAILS_PER_ADDRESS or counts["client"] > RESET_MAILS_PER_CLIENT:
-            mine.delete()
-            return False
+        # limit; one request at a time, so requests at once can neither all pass nor all fail.
+        # SQLite's transactions already take the write lock at BEGIN (IMMEDIATE, settings);
+        # PostgreSQL's would each count before the others commit, so they wait for a lock of
+        # their own. A reset is rare: one lock for every address costs nothing noticeable.
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RESET_LOCK])
+            counts = self.filter(requested_at__gte=now - RESET_WINDOW).aggregate(
+                address=Count("pk", filter=Q(address=address)),
+                client=Count("pk", filter=Q(client=sender)),
+            )
+            if (
+                counts["address"] >= RESET_MAILS_PER_ADDRESS
+                or counts["client"] >= RESET_MAILS_PER_CLIENT
+            ):
+                return False
+            self.create(address=address, client=sender, requested_at=now)
         return True
 
 
