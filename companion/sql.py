@@ -217,20 +217,28 @@ def episodes_with_marks(
         params.append(regular_after)
     if not conditions:
         return []
-    return list(
-        Episode.objects.raw(
-            f"SELECT {columns(Episode, 'e')}, w.id IS NOT NULL AS watched,"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Episode, 'e')}, w.id IS NOT NULL,"
+            # Regular seasons follow one another in story order: a special's is the season of
+            # the last regular episode before it, found by walking back along (show, sequence).
             f" CASE WHEN {regular('e')} THEN e.season_number ELSE COALESCE("
-            f"(SELECT MAX(r.season_number) FROM {EPISODE} r WHERE r.show_id = e.show_id"
-            f" AND {regular('r')} AND r.sequence <= e.sequence),"
-            f" (SELECT MIN(r.season_number) FROM {EPISODE} r WHERE r.show_id = e.show_id"
-            f" AND {regular('r')}), {int(SPECIALS_SEASON)}) END AS listed_in FROM {EPISODE} e"
+            f"(SELECT r.season_number FROM {EPISODE} r WHERE r.show_id = e.show_id"
+            f" AND r.sequence <= e.sequence AND {regular('r')} ORDER BY r.sequence DESC LIMIT 1),"
+            f" (SELECT r.season_number FROM {EPISODE} r WHERE r.show_id = e.show_id"
+            f" AND {regular('r')} ORDER BY r.sequence LIMIT 1), {int(SPECIALS_SEASON)})"
+            f" END FROM {EPISODE} e"
             f" LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
             f" WHERE e.show_id = %s AND ({' OR '.join(conditions)}) ORDER BY e.sequence"
             + ("" if limit is None else f" LIMIT {int(limit)}"),
             [user_id, show_id, *params],
         )
-    )
+        rows = _rows(cursor, Episode)
+    episodes = []
+    for episode, watched, listed_in in rows:
+        episode.watched, episode.listed_in = watched, listed_in
+        episodes.append(episode)
+    return episodes
 
 
 class Place(NamedTuple):
@@ -266,27 +274,43 @@ def season_heads(user_id: int | None, show_id: int, season_id: int | None = None
     """The show's seasons (or only one) in order, each with `period_reveal_id` and
     `period_reveal_sequence` (its set point, else its first episode), `total` episodes and how
     many of them the user `watched`, the places of its `first` and `last` episodes and of the last
-    one the user watched (`last_watched`), or None."""
-    first = f"(SELECT f.{{}} FROM {EPISODE} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
-    return list(
-        Season.objects.raw(
-            f"SELECT {columns(Season, 's')},"
-            f" COALESCE(r.id, {first.format('id')}) AS period_reveal_id,"
-            f" COALESCE(r.sequence, {first.format('sequence')}) AS period_reveal_sequence,"
-            f" (SELECT COUNT(*) FROM {EPISODE} e WHERE e.season_id = s.id) AS total,"
-            f" (SELECT COUNT(*) FROM {EPISODE} e JOIN {WATCH} w ON w.episode_id = e.id"
-            " AND w.user_id = %s WHERE e.season_id = s.id) AS watched,"
-            f" (SELECT MIN(e.sequence) FROM {EPISODE} e WHERE e.season_id = s.id) AS first,"
-            f" (SELECT MAX(e.sequence) FROM {EPISODE} e WHERE e.season_id = s.id) AS last,"
-            f" (SELECT MAX(e.sequence) FROM {EPISODE} e JOIN {WATCH} w ON w.episode_id = e.id"
-            " AND w.user_id = %s WHERE e.season_id = s.id) AS last_watched"
-            f" FROM {SEASON} s LEFT JOIN {EPISODE} r ON r.id = s.period_revealed_at_id"
-            " WHERE s.show_id = %s"
-            + ("" if season_id is None else " AND s.id = %s")
-            + " ORDER BY s.number",
-            [user_id, user_id, show_id, *([] if season_id is None else [season_id])],
-        )
+    one the user watched (`last_watched`), or None.
+
+    The episodes are counted in one pass, grouped by season: a subquery per season and figure
+    read each season's episodes seven times over."""
+    only = "" if season_id is None else " AND e.season_id = %s"
+    first_id = (
+        f"(SELECT f.id FROM {EPISODE} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Season, 's')},"
+            f" COALESCE(r.id, {first_id}), COALESCE(r.sequence, g.first),"
+            " COALESCE(g.total, 0), COALESCE(g.watched, 0), g.first, g.last, g.last_watched"
+            f" FROM {SEASON} s LEFT JOIN {EPISODE} r ON r.id = s.period_revealed_at_id"
+            " LEFT JOIN (SELECT e.season_id, COUNT(*) AS total, COUNT(w.id) AS watched,"
+            " MIN(e.sequence) AS first, MAX(e.sequence) AS last,"
+            " MAX(CASE WHEN w.id IS NOT NULL THEN e.sequence END) AS last_watched"
+            f" FROM {EPISODE} e LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
+            f" WHERE e.show_id = %s{only} GROUP BY e.season_id) g ON g.season_id = s.id"
+            f" WHERE s.show_id = %s{only.replace('e.season_id', 's.id')} ORDER BY s.number",
+            [user_id, show_id, *([] if season_id is None else [season_id])]
+            + [show_id, *([] if season_id is None else [season_id])],
+        )
+        rows = _rows(cursor, Season)
+    heads = []
+    for season, *figures in rows:
+        (
+            season.period_reveal_id,
+            season.period_reveal_sequence,
+            season.total,
+            season.watched,
+            season.first,
+            season.last,
+            season.last_watched,
+        ) = figures
+        heads.append(season)
+    return heads
 
 
 class Counts(NamedTuple):

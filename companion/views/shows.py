@@ -83,10 +83,7 @@ def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
         if episode.listed_in in rows:
             rows[episode.listed_in].append(episode)
     in_rows = [e for listed in rows.values() for e in listed]
-    # One recap per episode, picked out by its episode: no order, so no join to the episodes.
-    recaps = {
-        r.episode_id: r for r in Recap.objects.visible_at(safe).of_episodes(*in_rows).order_by()
-    }
+    recaps = Recap.objects.of_episodes_at(safe, *in_rows)
     for season in seasons:
         season.rows = viewing.decorate(rows[season.number], recaps)
     viewing.render_rows(seasons)
