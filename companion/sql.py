@@ -12,10 +12,12 @@ watched episodes ends is `first_gaps()`, which every safe point (a viewer's, a p
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 from .models.catalogue import Episode, Season, Show
 from .models.gated import Character, CharacterState, Recap, ReviewerNote
@@ -567,11 +569,32 @@ def from_row(model: type[_Model], values: list) -> _Model | None:
         return None
     for at, convert in converters(model):
         values[at] = convert(values[at])
-    return model.from_db(connection.alias, attnames(model), values)
+    if not _plain(model):
+        return model.from_db(connection.alias, attnames(model), values)
+    # What from_db() makes, without __init__'s work field by field: a first look builds some
+    # fifty rows so, and __init__ took most of the time of the statements that read them.
+    made = model.__new__(model)
+    made.__dict__.update(zip(attnames(model), values, strict=True))
+    made._state = ModelState()
+    made._state.adding = False
+    made._state.db = connection.alias
+    return made
 
 
-def attnames(model: type[models.Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
+@cache
+def _plain(model: type[models.Model]) -> bool:
+    """Whether from_row may skip __init__: nothing listens to the model's init signals (an image
+    field with dimension fields would) and from_db() is Django's own."""
+    return (
+        not signals.pre_init.has_listeners(model)
+        and not signals.post_init.has_listeners(model)
+        and model.from_db.__func__ is models.Model.from_db.__func__  # type: ignore[attr-defined]
+    )
+
+
+@cache
+def attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def visible(model: type[models.Model], alias: str, revealed: RevealedSql) -> tuple[str, list]:
