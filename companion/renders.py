@@ -37,7 +37,12 @@ def render_keyed(
     template: str, keyed: Iterable[tuple[str, Callable[[], dict]]]
 ) -> list[SafeString]:
     """Render `template` for each (key, context) not in the cache yet, in one read and one write."""
-    return built_keyed((key, partial(_render, template, context)) for key, context in keyed)
+    return built_keyed((key, rendering(template, context)) for key, context in keyed)
+
+
+def rendering(template: str, context: Callable[[], dict]) -> Callable[[], str]:
+    """What builds `template` for built_keyed(), where renders of several templates share a read."""
+    return partial(_render, template, context)
 
 
 def _render(template: str, context: Callable[[], dict]) -> str:

@@ -64,6 +64,10 @@ class EpisodeView:
         return getattr(self.episode, name)
 
 
+# The show page's episode row: the one template whose context is only what Viewing.row_of gives.
+ROW_TEMPLATE = "companion/show_detail.html#episode-row"
+
+
 @dataclass
 class SeasonView:
     """One season as a viewing shows it: its head and, when it is open, its episode rows."""
@@ -86,7 +90,9 @@ class SeasonView:
     # is them rendered.
     rows: list[EpisodeView] | None = None
     rows_html: SafeString | None = None
-    # A digest of everything the rows show: of the keys each row is cached under.
+    # Each row's cache key and context (Viewing.key_rows), and a digest of everything the rows
+    # show: of those keys.
+    keyed_rows: list[tuple[str, Callable[[], dict]]] | None = None
     rows_key: str | None = None
     # While folded, its whole section (head and fold), rendered once for everyone it reads the same to.
     section_html: SafeString | None = None
@@ -239,9 +245,9 @@ class Viewing:
             "recap": e.visible_recap.text if e.visible_recap else None,
         }
 
-    def render_rows(self, seasons: list[SeasonView]) -> None:
-        """Give each season `rows_html`: its episode rows (`rows`, decorated), each rendered once
-        and shared between every viewer to whom it reads the same.
+    def key_rows(self, seasons: list[SeasonView]) -> None:
+        """Give each season `keyed_rows`: its episode rows (`rows`, decorated), each as the key
+        it is cached under and its context; and `rows_key`, a digest of those keys.
 
         A row is keyed on exactly what it shows (row_of): the episode's place, the viewer's mark,
         and what decorate() and the recap lookup let through at this safe point with these
@@ -250,20 +256,28 @@ class Viewing:
         row or two rendered. A mark, an edit or a preference change makes a new key at once. The
         CSRF token is put in by the template's with_csrf (companion/renders.py).
         """
-        template = "companion/show_detail.html#episode-row"
-        keyed: list[tuple[str, Callable[[], dict]]] = []
         for season in seasons:
-            keys = []
+            keyed: list[tuple[str, Callable[[], dict]]] = []
             for e in season.rows or []:
                 row = self.row_of(season.number, e)
-                key = shared_key(template, row)
-                keys.append(key)
-                keyed.append((key, partial(dict, row=row, csrf_token=CSRF_PLACEHOLDER)))
+                keyed.append(
+                    (
+                        shared_key(ROW_TEMPLATE, row),
+                        partial(dict, row=row, csrf_token=CSRF_PLACEHOLDER),
+                    )
+                )
+            season.keyed_rows = keyed
             # What the season's rows show, for the keys of renders that hold them (the page).
-            season.rows_key = shared_key(template, keys)
-        rendered = iter(render_keyed(template, keyed))
+            season.rows_key = shared_key(ROW_TEMPLATE, [key for key, _ in keyed])
+
+    def render_rows(self, seasons: list[SeasonView]) -> None:
+        """Give each season `rows_html`: its rows (key_rows), each rendered once and shared
+        between every viewer to whom it reads the same, in one read of the cache."""
+        self.key_rows(seasons)
+        keyed = [row for season in seasons for row in season.keyed_rows or []]
+        rendered = iter(render_keyed(ROW_TEMPLATE, keyed))
         for season in seasons:
-            season.rows_html = mark_safe("".join(next(rendered) for _ in season.rows or []))
+            season.rows_html = mark_safe("".join(next(rendered) for _ in season.keyed_rows or []))
 
     def episode_view(self, episode: Episode, recap: Recap | None = None) -> EpisodeView:
         """The episode as this viewing shows it, with the recap of its row if the caller has one."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from functools import partial
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from ..http import (
@@ -26,8 +28,8 @@ from ..models import (
     progress_for,
     progress_of,
 )
-from ..renders import CSRF_PLACEHOLDER, render_each, render_page
-from ..viewing import EpisodeView, SeasonView, Viewing
+from ..renders import CSRF_PLACEHOLDER, built_keyed, render_page, rendering, shared_key
+from ..viewing import ROW_TEMPLATE, EpisodeView, SeasonView, Viewing
 
 
 class Unknown(enum.Enum):
@@ -69,9 +71,9 @@ def parties_of(viewing: Viewing) -> list[Party]:
     return Party.objects.of_member(user, viewing.show) if user.is_authenticated else []
 
 
-def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
+def season_context(viewing: Viewing, seasons: list[SeasonView], *, render: bool = True) -> None:
     """Give each season `rows`: its episodes as the viewing shows them, with their recaps when
-    safe."""
+    safe; and their keys (Viewing.key_rows), and unless `render` is False their HTML."""
     show, safe = viewing.show, viewing.safe_point
     # Specials are listed in their aired place, within the regular season they air in: the
     # query says which (`listed_in`), so no season's place needs a query of its own.
@@ -86,7 +88,10 @@ def season_context(viewing: Viewing, seasons: list[SeasonView]) -> None:
     recaps = Recap.objects.of_episodes_at(safe, *in_rows)
     for season in seasons:
         season.rows = viewing.decorate(rows[season.number], recaps)
-    viewing.render_rows(seasons)
+    if render:
+        viewing.render_rows(seasons)
+    else:
+        viewing.key_rows(seasons)
 
 
 def season_heads(viewing: Viewing, only: Season | None = None) -> list[SeasonView]:
@@ -139,9 +144,10 @@ def progress_of_heads(
 def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     """The show page: every season with its progress, the viewer's own season open.
 
-    Only the open seasons' rows are rendered: the one the viewer is in and one they asked for
+    Only the open seasons have rows: the one the viewer is in and one they asked for
     (`?season=N`, which is also how a folded season opens without JavaScript). The others load
     when unfolded (season_episodes), so the page costs the same however long the show is.
+    Nothing is rendered yet: render_seasons() does it, when the page is not cached whole.
     """
     show, user = viewing.show, viewing.user
     seasons = season_heads(viewing)
@@ -152,8 +158,7 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
         # The page lands on the viewer's season, unless it is the first one anyway.
         season.land = season.current and place > 0
         season.open = season.current or season.number == also_open
-    season_context(viewing, [s for s in seasons if s.open])
-    render_folded(viewing, [s for s in seasons if not s.open])
+    season_context(viewing, [s for s in seasons if s.open], render=False)
     upcoming = up_next_in(viewing, current_season) if current_season else None
     progress = progress_of_heads(viewing, seasons, upcoming=upcoming)
     return {
@@ -165,24 +170,20 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     }
 
 
-def render_folded(viewing: Viewing, seasons: list[SeasonView]) -> None:
-    """Give each folded season `section_html`, shared between every viewer it reads the same to.
+def render_seasons(viewing: Viewing, seasons: list[SeasonView]) -> None:
+    """Give each open season `rows_html` (its keyed rows, Viewing.key_rows) and each folded one
+    `section_html`, shared between every viewer they read the same to, in one read of the cache.
 
     A folded season shows only its head: a long show's seasons before the viewer's read "25 of
     25 watched" and those after "0 of 25" for nearly everyone, so they are rendered once, not on
-    every page. The facts are everything the section shows; the CSRF token is put in by the
+    every page. Its facts are everything the section shows; the CSRF token is put in by the
     template's with_csrf. A section template that reads anything more must add it here.
     """
     show, signed_in = viewing.show, viewing.user.is_authenticated
+    opened = [season for season in seasons if season.keyed_rows is not None]
+    folded = [season for season in seasons if season.keyed_rows is None]
 
-    def facts(season: SeasonView) -> tuple:
-        return (
-            show.slug,
-            signed_in,
-            season.head_facts,
-        )
-
-    def context(season: SeasonView) -> dict:
+    def section(season: SeasonView) -> dict:
         return {
             "show": show,
             "season": season,
@@ -190,9 +191,26 @@ def render_folded(viewing: Viewing, seasons: list[SeasonView]) -> None:
             "csrf_token": CSRF_PLACEHOLDER,
         }
 
-    template = "companion/show_detail.html#season"
-    for season, html in zip(seasons, render_each(template, seasons, facts, context), strict=True):
-        season.section_html = html
+    keyed = [
+        (key, rendering(ROW_TEMPLATE, context))
+        for season in opened
+        for key, context in season.keyed_rows or []
+    ]
+    keyed += [
+        (
+            shared_key(SECTION_TEMPLATE, (show.slug, signed_in, season.head_facts)),
+            rendering(SECTION_TEMPLATE, partial(section, season)),
+        )
+        for season in folded
+    ]
+    rendered = iter(built_keyed(keyed))
+    for season in opened:
+        season.rows_html = mark_safe("".join(next(rendered) for _ in season.keyed_rows or []))
+    for season in folded:
+        season.section_html = next(rendered)
+
+
+SECTION_TEMPLATE = "companion/show_detail.html#season"
 
 
 @require_safe
@@ -206,11 +224,17 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     template = "companion/show_detail.html"
     # What only this viewer sees, and seldom: the page is then rendered for them alone.
     if context["tools_open"] or viewing.time_travel or context["gap"] or has_messages(request):
+        render_seasons(viewing, context["seasons"])
         rows = [row for season in context["seasons"] if season.rows for row in season.rows]
         context |= row_messages(request, rows)
         return render(request, template, context)
     context |= {"row_messages": {}, "placed_messages": []}
-    return render_page(request, template, context, show_page_facts(viewing, context))
+
+    def rendered_context() -> dict:
+        render_seasons(viewing, context["seasons"])
+        return context
+
+    return render_page(request, template, rendered_context, show_page_facts(viewing, context))
 
 
 def show_page_facts(viewing: Viewing, context: dict) -> tuple:
