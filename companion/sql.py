@@ -81,6 +81,24 @@ def season_of(show_id: int, number: int) -> Season | None:
     return next(iter(found), None)
 
 
+def episode_at(slug: str, season: int, number: int) -> Episode | None:
+    """The episode at this place in the show with this slug, with its show and season."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Episode, 'e')}, {columns(Show, 's')}, {columns(Season, 'n')}"
+            f" FROM {EPISODE} e JOIN {SHOW} s ON s.id = e.show_id"
+            f" JOIN {SEASON} n ON n.id = e.season_id"
+            " WHERE s.slug = %s AND e.season_number = %s AND e.number = %s",
+            [slug, season, number],
+        )
+        found = _rows(cursor, Episode, Show, Season)
+    if not found:
+        return None
+    episode, show, its_season = found[0]
+    episode.show, episode.season = show, its_season
+    return episode
+
+
 def show_by_slug(slug: str) -> Show | None:
     found = whole_rows(Show, f"SELECT {columns(Show, 's')} FROM {SHOW} s WHERE slug = %s", [slug])
     return found[0] if found else None

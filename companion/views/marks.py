@@ -119,7 +119,7 @@ def change_watch(
         if not unlocked:
             # Nothing was unlocked or locked: only this row's mark changed.
             episode.watched = action != "unwatch"
-            recap = Recap.objects.visible_at(viewing.safe_point).of_episodes(episode).first()
+            recap = Recap.objects.of_episodes_at(viewing.safe_point, episode).get(episode.pk)
             row = viewing.episode_view(episode, recap)
             shown.rows = [row]
             viewing.render_rows([shown])
