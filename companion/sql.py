@@ -185,7 +185,7 @@ def first_regular_after(places: dict[int, int]) -> list[Episode]:
         for _ in places
     )
     params = [v for pk, place in places.items() for v in (pk, place)]
-    return list(Episode.objects.raw(each, params))
+    return whole_rows(Episode, each, params)
 
 
 class WatchedSpecial(NamedTuple):
@@ -372,6 +372,31 @@ def parties_of(user_id: int, show_id: int) -> list[Party]:
             [user_id, show_id],
         )
     )
+
+
+def followed_shows(user_id: int) -> list[Show]:
+    """The shows this user follows, by title."""
+    return whole_rows(
+        Show,
+        f"SELECT {columns(Show, 's')} FROM {SHOW} s JOIN {FOLLOW} f ON f.show_id = s.id"
+        " WHERE f.user_id = %s ORDER BY s.title",
+        [user_id],
+    )
+
+
+def parties_of_member(user_id: int) -> list[Party]:
+    """The user's watch parties, of every show, by name; each with its `show`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Party, 'p')}, {columns(Show, 's')} FROM {PARTY} p"
+            f" JOIN {MEMBERS} m ON m.party_id = p.id JOIN {SHOW} s ON s.id = p.show_id"
+            " WHERE m.user_id = %s ORDER BY p.name, p.id",
+            [user_id],
+        )
+        found = _rows(cursor, Party, Show)
+    for party, show in found:
+        party.show = show
+    return [party for party, _ in found]
 
 
 # Where each row of episode_page() stands to the episode asked for.

@@ -26,6 +26,10 @@ class PartyQuerySet(models.QuerySet["Party"]):
         asks."""
         return sql.parties_of(user.pk, show.pk)
 
+    def of_member_everywhere(self, user) -> list[Party]:
+        """The user's watch parties of every show, by name, each with its show."""
+        return sql.parties_of_member(user.pk)
+
 
 class Party(models.Model):
     """Friends watching a show together; the party sees only what is safe for every member."""

@@ -133,6 +133,12 @@ class FollowQuerySet(models.QuerySet["Follow"]):
             return Show.objects.none()
         return Show.objects.filter(follows__user=user).order_by("title")
 
+    def shows_listed_for(self, user) -> list[Show]:
+        """As shows_of(), as a list: SQL of its own, as every home page asks."""
+        if not getattr(user, "is_authenticated", False):
+            return []
+        return sql.followed_shows(user.pk)
+
 
 class Follow(models.Model):
     """A show on a viewer's home page: started by marking an episode, or by hand."""

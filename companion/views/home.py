@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from ..forms import BrowseForm
 from ..http import HtmxHttpRequest
-from ..models import Follow, Show
+from ..models import Follow, Party, Show
 from ..viewing import show_cards
 
 
@@ -17,8 +17,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     """A viewer's followed shows with what is up next; for a visitor, what Spoilerfree is."""
     if not request.user.is_authenticated:
         return render(request, "companion/welcome.html")
-    cards = show_cards(request, list(Follow.objects.shows_of(request.user)))
-    parties = request.user.parties.select_related("show")
+    cards = show_cards(request, Follow.objects.shows_listed_for(request.user))
+    parties = Party.objects.of_member_everywhere(request.user)
     return render(request, "companion/home.html", {"cards": cards, "parties": parties})
 
 
