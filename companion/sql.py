@@ -147,31 +147,46 @@ def first_gaps(user_ids: list[int], show_ids: list[int]) -> dict[tuple[int, int]
     # come back with a gap at their first episode, not as having watched everything.
     users = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS id"] * len(user_ids))
     with connection.cursor() as cursor:
-        # Walked in story order (the show's sequence index), stopping at the first one.
         cursor.execute(
-            f"SELECT u.id, s.id, (SELECT e.sequence FROM {EPISODE} e"
-            f" WHERE e.show_id = s.id AND {regular('e')}"
-            f" AND NOT EXISTS (SELECT 1 FROM {WATCH} w WHERE w.user_id = u.id"
-            " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
+            f"SELECT u.id, s.id, {first_gap('u.id', 's.id')}"
             f" FROM ({users}) u, {SHOW} s WHERE s.id IN ({placeholders(show_ids)})",
             [*user_ids, *show_ids],
         )
         return {(u, s): gap for u, s, gap in cursor.fetchall() if gap is not None}
 
 
-def last_regular_before(gaps: dict[int, int | None]) -> list[Episode]:
-    """Per show id, the last regular episode placed before its gap (the last of all, for None):
-    found from the end of the show's sequence index, one row per show."""
-    if not gaps:
+def first_gap(user: str, show: str) -> str:
+    """The place of the first regular episode of `show` that `user` has not watched (SQL
+    expressions, columns or placeholders), as a subquery: walked in story order along the show's
+    sequence index, stopping at the first one."""
+    return (
+        f"(SELECT e.sequence FROM {EPISODE} e WHERE e.show_id = {show} AND {regular('e')}"
+        f" AND NOT EXISTS (SELECT 1 FROM {WATCH} w WHERE w.user_id = {user}"
+        " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
+    )
+
+
+def runs_of(user_id: int, show_ids: list[int]) -> list[tuple[int, int | None, Episode | None]]:
+    """Per show id, where the user's run of watched regular episodes ends, in one statement: the
+    place of its first gap (first_gaps(), None when nothing is left unwatched) and the last
+    regular episode before it (None when the run is empty): found from the end of the show's
+    sequence index."""
+    if not show_ids:
         return []
     each = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT {columns(Episode, 'e')} FROM {EPISODE} e WHERE e.show_id = %s"
-        f" AND {regular('e')}{'' if gap is None else ' AND e.sequence < %s'}"
-        " ORDER BY e.sequence DESC LIMIT 1) last_of_show"
-        for gap in gaps.values()
+        f"SELECT CAST(%s AS BIGINT), g.gap, {columns(Episode, 'e')}"
+        f" FROM (SELECT {first_gap('%s', '%s')} AS gap) g"
+        f" LEFT JOIN {EPISODE} e ON e.id = (SELECT r.id FROM {EPISODE} r WHERE r.show_id = %s"
+        f" AND {regular('r')} AND (g.gap IS NULL OR r.sequence < g.gap)"
+        " ORDER BY r.sequence DESC LIMIT 1)"
+        for _ in show_ids
     )
-    params = [v for pk, gap in gaps.items() for v in ((pk,) if gap is None else (pk, gap))]
-    return whole_rows(Episode, each, params)
+    params = [v for pk in show_ids for v in (pk, pk, user_id, pk)]
+    with connection.cursor() as cursor:
+        cursor.execute(each, params)
+        rows = cursor.fetchall()
+    width = len(Episode._meta.concrete_fields)
+    return [(show_id, gap, from_row(Episode, list(rest[:width]))) for show_id, gap, *rest in rows]
 
 
 def first_regular_after(places: dict[int, int]) -> list[Episode]:
@@ -365,12 +380,11 @@ def follows(user_id: int, show_id: int) -> bool:
 
 def parties_of(user_id: int, show_id: int) -> list[Party]:
     """The user's watch parties for the show, by name."""
-    return list(
-        Party.objects.raw(
-            f"SELECT {columns(Party, 'p')} FROM {PARTY} p JOIN {MEMBERS} m ON m.party_id = p.id"
-            " WHERE m.user_id = %s AND p.show_id = %s ORDER BY p.name",
-            [user_id, show_id],
-        )
+    return whole_rows(
+        Party,
+        f"SELECT {columns(Party, 'p')} FROM {PARTY} p JOIN {MEMBERS} m ON m.party_id = p.id"
+        " WHERE m.user_id = %s AND p.show_id = %s ORDER BY p.name",
+        [user_id, show_id],
     )
 
 

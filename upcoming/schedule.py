@@ -131,7 +131,7 @@ def schedule_for(
     coming_days: int = COMING_DAYS,
 ) -> Schedule:
     """The viewer's followed shows and their airings from `recent_days` before `today` to
-    `coming_days` after it. Seven queries however many shows. `today` is passed in, so a
+    `coming_days` after it. Six queries however many shows. `today` is passed in, so a
     caller (and a test) says which day it is; a page passes timezone.localdate()."""
     start = today - dt.timedelta(days=recent_days)
     end = today + dt.timedelta(days=coming_days)

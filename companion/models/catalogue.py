@@ -192,19 +192,20 @@ class Show(models.Model):
 
     @staticmethod
     def safe_points_for(user, shows) -> dict[int, SafePoint]:
-        """Each show's safe point for this user, in three queries however many shows there are:
-        where the run of watched regular episodes ends (`first_gaps`), the last regular episode
-        before that, and the specials watched on the way."""
+        """Each show's safe point for this user, in two queries however many shows there are:
+        where the run of watched regular episodes ends (`first_gaps`) and the last regular episode
+        before that, then the specials watched on the way."""
         shows = list(shows)
         if not getattr(user, "is_authenticated", False) or not shows:
             return {show.pk: NOTHING_SAFE for show in shows}
         by_pk = {show.pk: show for show in shows}
-        ends = Show.first_gaps([user.pk], list(by_pk))
-        gaps = {pk: ends.get((user.pk, pk)) for pk in by_pk}
+        gaps: dict[int, int | None] = {}
         found: dict[int, Episode] = {}
-        for last_of_run in sql.last_regular_before(gaps):
-            last_of_run.show = by_pk[last_of_run.show_id]
-            found[last_of_run.show_id] = last_of_run
+        for show_id, gap, last_of_run in sql.runs_of(user.pk, list(by_pk)):
+            gaps[show_id] = gap
+            if last_of_run is not None:
+                last_of_run.show = by_pk[show_id]
+                found[show_id] = last_of_run
         specials: dict[int, set[int]] = {}
         for watched in sql.watched_specials_before(user.pk, gaps):
             last = found.get(watched.show_id)
