@@ -75,10 +75,12 @@ def placeholders(values: list) -> str:
 
 
 def season_of(show_id: int, number: int) -> Season | None:
-    found = Season.objects.raw(
-        f"SELECT * FROM {SEASON} WHERE show_id = %s AND number = %s", [show_id, number]
+    found = whole_rows(
+        Season,
+        f"SELECT {columns(Season, 's')} FROM {SEASON} s WHERE s.show_id = %s AND s.number = %s",
+        [show_id, number],
     )
-    return next(iter(found), None)
+    return found[0] if found else None
 
 
 def episode_at(slug: str, season: int, number: int) -> Episode | None:

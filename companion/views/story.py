@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.html import conditional_escape, escape, linebreaks
+from django.utils.html import escape, linebreaks
 from django.views.decorators.http import require_safe
 
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import Character, Recap, ReviewerNote
 from ..renders import build_each, render_page
+from ..templatetags.notes import note_html
 from ..viewing import Viewing
 from .characters import point_facts
 from .shows import has_messages
@@ -52,26 +53,6 @@ def entry_facts(entry: dict) -> tuple:
         episode.number,
         episode.shown_title,
         [note_facts(note) for note in entry["notes"]],
-    )
-
-
-def note_html(note: ReviewerNote) -> str:
-    """companion/_note.html, built in Python for the story, which shows up to three notes an
-    entry and twenty-five entries a season: the template took most of a first look's time.
-    tests/companion/test_story.py holds the two to the same bytes."""
-    episode = note.episode
-    article = (
-        f' (<a href="{escape(note.url)}" rel="nofollow noopener noreferrer">article</a>)'
-        if note.url
-        else ""
-    )
-    return (
-        f'<blockquote class="note">\n  {linebreaks(note.text, autoescape=True)}\n'
-        f"  <footer>— {conditional_escape(note.citation)}{article}"
-        f' <span class="muted">on <a href="{escape(episode.get_absolute_url())}">'
-        f"{escape(episode.short_label)}</a></span>"
-        f' <a class="report-link" href="{escape(note.report_url)}" rel="nofollow">'
-        "Report a spoiler</a></footer>\n</blockquote>\n"
     )
 
 

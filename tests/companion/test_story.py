@@ -9,6 +9,7 @@ from companion.models import Recap, ReviewerNote
 from tests.factories import episode
 
 story = importlib.import_module("companion.views.story")
+note_html = importlib.import_module("companion.templatetags.notes").note_html
 
 
 def test_a_note_reads_byte_for_byte_as_its_template_renders_it(show):
@@ -33,7 +34,7 @@ def test_a_note_reads_byte_for_byte_as_its_template_renders_it(show):
     for note in ReviewerNote.objects.filter(pk__in=[n.pk for n in notes]).select_related(
         "episode__show"
     ):
-        assert story.note_html(note) == render_to_string("companion/_note.html", {"note": note})
+        assert note_html(note) == render_to_string("companion/_note.html", {"note": note})
 
 
 def test_an_entrys_recap_title_and_notes_are_escaped(alice_client, show):
