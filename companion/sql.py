@@ -171,24 +171,30 @@ def first_gap(user: str, show: str) -> str:
 def runs_of(user_id: int, show_ids: list[int]) -> list[tuple[int, int | None, Episode | None]]:
     """Per show id, where the user's run of watched regular episodes ends, in one statement: the
     place of its first gap (first_gaps(), None when nothing is left unwatched) and the last
-    regular episode before it (None when the run is empty): found from the end of the show's
-    sequence index."""
+    regular episode before it (None when the run is empty), found from the end of the show's
+    sequence index. The gaps are materialized: PostgreSQL would otherwise walk the run once for
+    every mention of one."""
     if not show_ids:
         return []
-    each = " UNION ALL ".join(
-        f"SELECT CAST(%s AS BIGINT), g.gap, {columns(Episode, 'e')}"
-        f" FROM (SELECT {first_gap('%s', '%s')} AS gap) g"
-        f" LEFT JOIN {EPISODE} e ON e.id = (SELECT r.id FROM {EPISODE} r WHERE r.show_id = %s"
-        f" AND {regular('r')} AND (g.gap IS NULL OR r.sequence < g.gap)"
-        " ORDER BY r.sequence DESC LIMIT 1)"
-        for _ in show_ids
-    )
-    params = [v for pk in show_ids for v in (pk, pk, user_id, pk)]
     with connection.cursor() as cursor:
-        cursor.execute(each, params)
+        cursor.execute(
+            f"WITH g AS MATERIALIZED (SELECT s.id AS show_id, {first_gap('%s', 's.id')} AS gap"
+            f" FROM {SHOW} s WHERE s.id IN ({placeholders(show_ids)})),"
+            " h AS MATERIALIZED (SELECT g.show_id, g.gap, (SELECT r.id"
+            f" FROM {EPISODE} r WHERE r.show_id = g.show_id AND {regular('r')}"
+            f" AND r.sequence < COALESCE(g.gap, {NO_GAP}) ORDER BY r.sequence DESC LIMIT 1)"
+            " AS last_id FROM g)"
+            f" SELECT h.show_id, h.gap, {columns(Episode, 'e')} FROM h"
+            f" LEFT JOIN {EPISODE} e ON e.id = h.last_id",
+            [user_id, *show_ids],
+        )
         rows = cursor.fetchall()
     width = len(Episode._meta.concrete_fields)
     return [(show_id, gap, from_row(Episode, list(rest[:width]))) for show_id, gap, *rest in rows]
+
+
+# Past every place: an episode's sequence is a positive 32-bit integer.
+NO_GAP = 2**31 - 1
 
 
 def first_regular_after(places: dict[int, int]) -> list[Episode]:
