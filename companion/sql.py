@@ -161,10 +161,13 @@ def first_gap(user: str, show: str) -> str:
     """The place of the first regular episode of `show` that `user` has not watched (SQL
     expressions, columns or placeholders), as a subquery: walked in story order along the show's
     sequence index, stopping at the first one."""
+    # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti join, which read the
+    # viewer's every watch again for each episode of the run (4.8 ms for 250 episodes): each
+    # episode's watch is looked up in its (user, episode) index instead.
     return (
         f"(SELECT e.sequence FROM {EPISODE} e WHERE e.show_id = {show} AND {regular('e')}"
         f" AND NOT EXISTS (SELECT 1 FROM {WATCH} w WHERE w.user_id = {user}"
-        " AND w.episode_id = e.id) ORDER BY e.sequence LIMIT 1)"
+        " AND w.episode_id = e.id LIMIT 1 OFFSET 0) ORDER BY e.sequence LIMIT 1)"
     )
 
 
