@@ -135,7 +135,7 @@ def schedule_for(
     caller (and a test) says which day it is; a page passes timezone.localdate()."""
     start = today - dt.timedelta(days=recent_days)
     end = today + dt.timedelta(days=coming_days)
-    shows = list(Follow.objects.shows_of(user))
+    shows = Follow.objects.shows_listed_for(user)
     if not shows:
         return Schedule(today=today, start=start, end=end, shows=[])
     viewings = viewings_of(user, shows)
