@@ -53,7 +53,7 @@ wheel-check:
 
 # Debian's Chromium for the browser tests (needs root, as on CI).
 browsers:
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 screenshots: install
 	SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/browser -k screenshots

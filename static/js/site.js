@@ -28,6 +28,15 @@ document.addEventListener("htmx:sendError", function () {
   showFailure("Could not reach the server. Check your connection and try again.");
 });
 
+// A fragment taken off the page while its request is out ignores the answer: it has nowhere to go.
+// (A thread still loading when its episode is unmarked comes back a 404, and htmx, looking for
+// #messages from the detached fragment, would throw.) Only a detached fragment's answer is dropped.
+document.addEventListener("htmx:beforeCleanupElement", function (event) {
+  event.target.addEventListener("htmx:beforeOnLoad", function (late) {
+    if (!late.target.isConnected) late.preventDefault();
+  });
+});
+
 // "Watched all up to here" disappears once its episode is watched; keep keyboard focus in the row
 // by moving it to that episode's watch button after the swap.
 document.addEventListener("htmx:afterSettle", function (event) {

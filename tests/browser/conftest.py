@@ -14,7 +14,10 @@ import pytest
 from tests.factories import give_images
 from tests.helpers import DESKTOP, log_in
 
-CHROMIUM = shutil.which("chromium")
+# Debian's package installs /usr/bin/chromium; another "chromium" earlier on PATH (Playwright's own
+# download, say) is not the browser these tests are meant to prove the site in.
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = DEBIAN_CHROMIUM if shutil.which(DEBIAN_CHROMIUM) else None
 NO_CHROMIUM = "install Debian's chromium: apt-get install chromium (or make browsers)"
 
 # Without the networking switches Chromium keeps trying to reach Google, which the closed

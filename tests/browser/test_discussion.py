@@ -56,3 +56,30 @@ def test_the_thread_works_without_javascript(new_context, alice, show):
     page.get_by_label("4 stars").check()
     page.get_by_role("button", name="Rate").click()
     expect(page.get_by_text("4.0 out of 5, from 1 rating.")).to_be_visible()
+
+
+def test_a_thread_still_loading_when_its_episode_is_unmarked_is_dropped_quietly(
+    page, problems, outsider, show
+):
+    """Unmarking right after marking takes the thread off the page while it is still loading; its
+    answer (now a 404, the episode being hidden again) has nowhere to go and must not turn into an
+    error on the page the viewer is reading."""
+    problems.allow(r"status of 404 .*/s1/e1/discussion/")
+    held = []
+    page.route("**/discussion/", lambda route: held.append(route))
+    log_in(page, "outsider")
+    page.goto("/shows/saga/s1/e1/")
+    with page.expect_request("**/discussion/"):
+        page.locator("#episode-main").get_by_role("button", name="Mark watched").click()
+    expect(page.get_by_text("RECAP-saga-1x1")).to_be_visible()
+    while not held:
+        page.wait_for_timeout(20)
+    page.get_by_role("button", name="✓ Watched · unmark").click()
+    expect(page.get_by_role("heading", name="Watch this episode to unlock")).to_be_visible()
+    with page.expect_response(lambda response: response.status == 404):
+        held[0].continue_()
+    page.unroute("**/discussion/")
+    # The unmarked page stays as it is, and the page's own requests still work afterwards.
+    page.locator("#episode-main").get_by_role("button", name="Mark watched").click()
+    expect(page.get_by_text("RECAP-saga-1x1")).to_be_visible()
+    expect(page.locator("#thread")).to_be_visible()

@@ -30,7 +30,10 @@ def test_skip_link_is_the_first_stop_and_jumps_to_the_content(page, outsider, sh
     expect(page).to_have_url(re.compile(r"/shows/saga/#main$"))
 
 
-def test_marking_and_navigating_with_tab_and_enter_only(page, outsider, show):
+def test_marking_and_navigating_with_tab_and_enter_only(page, problems, outsider, show):
+    # Unmarking S1E5 straight after marking it can beat its thread's request, which is then a 404
+    # whose answer the page drops (test_discussion has the race on purpose).
+    problems.allow(r"status of 404 .*/s1/e5/discussion/")
     log_in(page, "outsider")
     page.goto("/shows/saga/")
 
