@@ -166,6 +166,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"spoilerfree-test-{os.getpid()}.sqlite3")
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "POSTGRES_PREPARED_STATEMENTS", True
+):
+    # Parameters bound by the server, and a statement prepared on its fifth run on a connection:
+    # PostgreSQL may then keep one plan for it instead of planning it on every request. On the
+    # bench's long show, planning a page's statements took about as long as running them. A
+    # pooler in transaction mode that cannot keep prepared statements needs this off.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
