@@ -41,6 +41,22 @@ def regular(alias: str) -> str:
     return f"{alias}.season_number > {int(SPECIALS_SEASON)}"
 
 
+def listed_season(alias: str) -> str:
+    """The number of the season whose list on the show page holds the episode under `alias`
+    (Show.listed_season): its own, or for a special the last regular season begun at or before
+    it (the first, for one before them all)."""
+    # Regular seasons follow one another in story order: a special's is the season of the last
+    # regular episode before it, found by walking back along (show, sequence).
+    return (
+        f"CASE WHEN {regular(alias)} THEN {alias}.season_number ELSE COALESCE("
+        f"(SELECT r.season_number FROM {EPISODE} r WHERE r.show_id = {alias}.show_id"
+        f" AND r.sequence <= {alias}.sequence AND {regular('r')}"
+        " ORDER BY r.sequence DESC LIMIT 1),"
+        f" (SELECT r.season_number FROM {EPISODE} r WHERE r.show_id = {alias}.show_id"
+        f" AND {regular('r')} ORDER BY r.sequence LIMIT 1), {int(SPECIALS_SEASON)}) END"
+    )
+
+
 def columns(model: type[models.Model], alias: str) -> str:
     """Every column of the model's table, to read whole rows into models."""
     return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
@@ -171,11 +187,13 @@ def first_gap(user: str, show: str) -> str:
     )
 
 
-def runs_of(user_id: int, show_ids: list[int]) -> list[tuple[int, int | None, Episode | None]]:
+def runs_of(
+    user_id: int, show_ids: list[int]
+) -> list[tuple[int, int | None, int | None, Episode | None]]:
     """Per show id, where the user's run of watched regular episodes ends, in one statement: the
     place of its first gap (first_gaps(), None when nothing is left unwatched) and the last
     regular episode before it (None when the run is empty), found from the end of the show's
-    sequence index. The gaps are materialized: PostgreSQL would otherwise walk the run once for
+    sequence index; and the season of the episode at the gap. The gaps are materialized: PostgreSQL would otherwise walk the run once for
     every mention of one."""
     if not show_ids:
         return []
@@ -187,13 +205,17 @@ def runs_of(user_id: int, show_ids: list[int]) -> list[tuple[int, int | None, Ep
             f" FROM {EPISODE} r WHERE r.show_id = g.show_id AND {regular('r')}"
             f" AND r.sequence < COALESCE(g.gap, {NO_GAP}) ORDER BY r.sequence DESC LIMIT 1)"
             " AS last_id FROM g)"
-            f" SELECT h.show_id, h.gap, {columns(Episode, 'e')} FROM h"
-            f" LEFT JOIN {EPISODE} e ON e.id = h.last_id",
+            f" SELECT h.show_id, h.gap, n.season_number, {columns(Episode, 'e')} FROM h"
+            f" LEFT JOIN {EPISODE} e ON e.id = h.last_id"
+            f" LEFT JOIN {EPISODE} n ON n.show_id = h.show_id AND n.sequence = h.gap",
             [user_id, *show_ids],
         )
         rows = cursor.fetchall()
     width = len(Episode._meta.concrete_fields)
-    return [(show_id, gap, from_row(Episode, list(rest[:width]))) for show_id, gap, *rest in rows]
+    return [
+        (show_id, gap, gap_season, from_row(Episode, list(rest[:width])))
+        for show_id, gap, gap_season, *rest in rows
+    ]
 
 
 # Past every place: an episode's sequence is a positive 32-bit integer.
@@ -214,29 +236,38 @@ def first_regular_after(places: dict[int, int]) -> list[Episode]:
     return whole_rows(Episode, each, params)
 
 
-class WatchedSpecial(NamedTuple):
+class MarkBeyondRun(NamedTuple):
+    """A watched episode that is not part of the viewer's run: a special, or a regular episode
+    placed past the run's end (then the viewer has a gap)."""
+
     show_id: int
     episode_id: int
     sequence: int
+    regular: bool
+    # The season whose list on the show page holds it (listed_season()).
+    listed_in: int
 
 
-def watched_specials_before(user_id: int, gaps: dict[int, int | None]) -> list[WatchedSpecial]:
-    """The specials this user watched, of each show, placed before its gap."""
-    if not gaps:
+def marks_beyond_runs(user_id: int, run_ends: dict[int, int]) -> list[MarkBeyondRun]:
+    """Per show id and the place where the user's run ends there (0 for an empty run): the
+    specials the user watched, and the regular episodes they watched past the run's end."""
+    if not run_ends:
         return []
-    before_gap = " OR ".join(
-        "e.show_id = %s" if gap is None else "(e.show_id = %s AND e.sequence < %s)"
-        for gap in gaps.values()
+    beyond = " OR ".join(
+        f"(e.show_id = %s AND (NOT {regular('e')} OR e.sequence > %s))" for _ in run_ends
     )
-    params = [v for pk, gap in gaps.items() for v in ((pk,) if gap is None else (pk, gap))]
+    params = [v for pk, end in run_ends.items() for v in (pk, end)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT e.show_id, e.id, e.sequence FROM {EPISODE} e"
-            f" JOIN {WATCH} w ON w.episode_id = e.id"
-            f" WHERE w.user_id = %s AND NOT {regular('e')} AND ({before_gap})",
+            f"SELECT e.show_id, e.id, e.sequence, {regular('e')}, {listed_season('e')}"
+            f" FROM {EPISODE} e"
+            f" JOIN {WATCH} w ON w.episode_id = e.id WHERE w.user_id = %s AND ({beyond})",
             [user_id, *params],
         )
-        return [WatchedSpecial(*row) for row in cursor.fetchall()]
+        return [
+            MarkBeyondRun(show_id, pk, sequence, bool(is_regular), listed_in)
+            for show_id, pk, sequence, is_regular, listed_in in cursor.fetchall()
+        ]
 
 
 def episodes_with_marks(
@@ -266,14 +297,7 @@ def episodes_with_marks(
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns(Episode, 'e')}, w.id IS NOT NULL,"
-            # Regular seasons follow one another in story order: a special's is the season of
-            # the last regular episode before it, found by walking back along (show, sequence).
-            f" CASE WHEN {regular('e')} THEN e.season_number ELSE COALESCE("
-            f"(SELECT r.season_number FROM {EPISODE} r WHERE r.show_id = e.show_id"
-            f" AND r.sequence <= e.sequence AND {regular('r')} ORDER BY r.sequence DESC LIMIT 1),"
-            f" (SELECT r.season_number FROM {EPISODE} r WHERE r.show_id = e.show_id"
-            f" AND {regular('r')} ORDER BY r.sequence LIMIT 1), {int(SPECIALS_SEASON)})"
-            f" END FROM {EPISODE} e"
+            f" {listed_season('e')} FROM {EPISODE} e"
             f" LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
             f" WHERE e.show_id = %s AND ({' OR '.join(conditions)}) ORDER BY e.sequence"
             + ("" if limit is None else f" LIMIT {int(limit)}"),

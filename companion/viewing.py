@@ -17,6 +17,7 @@ from .models import (
     Episode,
     Recap,
     ReviewerNote,
+    Run,
     SafePoint,
     Season,
     Show,
@@ -146,6 +147,8 @@ class Viewing:
     # The viewer's own safe point; in rewatch mode or an editor's preview `safe_point` is earlier.
     real_point: SafePoint | None = None
     hide_images: bool = False
+    # What the viewer has watched besides their run, when looked up with their safe point.
+    run: Run | None = None
 
     @classmethod
     def at(
@@ -155,6 +158,7 @@ class Viewing:
         safe_point: SafePoint,
         *,
         real_point: SafePoint | None = None,
+        run: Run | None = None,
     ) -> Viewing:
         """The viewer's show at `safe_point`, with their preferences (a visitor's: the defaults).
         `real_point` is their own point when `safe_point` is an earlier one they asked for."""
@@ -167,6 +171,7 @@ class Viewing:
             hide_synopses=getattr(user, "hide_unwatched_synopses", True),
             real_point=real_point,
             hide_images=getattr(user, "hide_unwatched_images", False),
+            run=run,
         )
 
     @property
@@ -342,10 +347,11 @@ def as_of_episode(request: HttpRequest, show: Show) -> Episode | None:
 def viewing_for(request: HttpRequest, show: Show) -> Viewing:
     user = request.user
     as_of = as_of_episode(request, show) if user.is_authenticated else None
-    real = Show.safe_points_for(user, [show])[show.pk]
+    run = Show.runs_for(user, [show])[show.pk]
+    real = run.point
     safe_point = show.safe_point_for(user, as_of=as_of, real=real)
     time_travel = as_of is not None and safe_point.episode == as_of
-    return Viewing.at(show, user, safe_point, real_point=real if time_travel else None)
+    return Viewing.at(show, user, safe_point, real_point=real if time_travel else None, run=run)
 
 
 def viewings_for(request: HttpRequest, shows: list[Show]) -> dict[int, Viewing]:

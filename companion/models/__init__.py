@@ -8,9 +8,11 @@ code and migrations keep importing from `companion.models`.
 
 from .rule import (  # isort: skip  (the rule first: every other module builds on it)
     NOTHING_SAFE,
+    NOTHING_WATCHED,
     SPECIALS_SEASON,
     GatedContent,
     GatedQuerySet,
+    Run,
     SafePoint,
     is_revealed,
     new_public_id,
@@ -54,6 +56,7 @@ __all__ = [
     "EPISODE_CODE",
     "MAX_NUMBER",
     "NOTHING_SAFE",
+    "NOTHING_WATCHED",
     "PARTY_SIZE_LIMIT",
     "PLACE_OFFSET",
     "SOURCE_KEYS",
@@ -72,6 +75,7 @@ __all__ = [
     "Recap",
     "ReviewerNote",
     "ReviewerNoteQuerySet",
+    "Run",
     "SafePoint",
     "Season",
     "SeasonQuerySet",

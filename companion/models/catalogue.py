@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 
 from .rule import (
-    NOTHING_SAFE,
+    NOTHING_WATCHED,
     SPECIALS_SEASON,
     Place,
+    Run,
     SafePoint,
     revealed_q,
     revealed_sql,
@@ -192,27 +193,47 @@ class Show(models.Model):
 
     @staticmethod
     def safe_points_for(user, shows) -> dict[int, SafePoint]:
-        """Each show's safe point for this user, in two queries however many shows there are:
-        where the run of watched regular episodes ends (`first_gaps`) and the last regular episode
-        before that, then the specials watched on the way."""
+        """Each show's safe point for this user, in two queries however many shows there are."""
+        return {pk: run.point for pk, run in Show.runs_for(user, shows).items()}
+
+    @staticmethod
+    def runs_for(user, shows) -> dict[int, Run]:
+        """Each show's safe point for this user and what else they watched of it, in two queries
+        however many shows there are: where the run of watched regular episodes ends
+        (`first_gaps`) and the last regular episode before that, then the specials watched and
+        the regular episodes watched past the run. The specials watched on the way, after the
+        run's last regular episode and before its gap, are safe too."""
         shows = list(shows)
         if not getattr(user, "is_authenticated", False) or not shows:
-            return {show.pk: NOTHING_SAFE for show in shows}
+            return {show.pk: NOTHING_WATCHED for show in shows}
         by_pk = {show.pk: show for show in shows}
         gaps: dict[int, int | None] = {}
+        next_seasons: dict[int, int | None] = {}
         found: dict[int, Episode] = {}
-        for show_id, gap, last_of_run in sql.runs_of(user.pk, list(by_pk)):
-            gaps[show_id] = gap
+        for show_id, gap, gap_season, last_of_run in sql.runs_of(user.pk, list(by_pk)):
+            gaps[show_id], next_seasons[show_id] = gap, gap_season
             if last_of_run is not None:
                 last_of_run.show = by_pk[show_id]
                 found[show_id] = last_of_run
-        specials: dict[int, set[int]] = {}
-        for watched in sql.watched_specials_before(user.pk, gaps):
-            last = found.get(watched.show_id)
-            if last is None or watched.sequence > last.sequence:
-                specials.setdefault(watched.show_id, set()).add(watched.episode_id)
+        ends = {pk: found[pk].sequence if pk in found else 0 for pk in gaps}
+        specials: dict[int, list[tuple[int, int]]] = {}
+        on_the_way: dict[int, set[int]] = {}
+        past_run: set[int] = set()
+        for mark in sql.marks_beyond_runs(user.pk, ends):
+            if mark.regular:
+                past_run.add(mark.show_id)
+                continue
+            specials.setdefault(mark.show_id, []).append((mark.episode_id, mark.listed_in))
+            gap = gaps[mark.show_id]
+            if mark.sequence > ends[mark.show_id] and (gap is None or mark.sequence < gap):
+                on_the_way.setdefault(mark.show_id, set()).add(mark.episode_id)
         return {
-            show.pk: SafePoint(found.get(show.pk), frozenset(specials.get(show.pk, ())))
+            show.pk: Run(
+                SafePoint(found.get(show.pk), frozenset(on_the_way.get(show.pk, ()))),
+                tuple(sorted(specials.get(show.pk, ()))),
+                show.pk in past_run,
+                next_seasons.get(show.pk),
+            )
             for show in shows
         }
 

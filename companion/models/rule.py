@@ -53,6 +53,21 @@ class SafePoint:
 NOTHING_SAFE = SafePoint()
 
 
+class Run(NamedTuple):
+    """What a viewer has watched of one show: their safe point; every special they watched, as
+    (id, the season whose list holds it on the show page), in order; whether they watched a
+    regular episode past their run (then they have a gap); and the season of the first regular
+    episode they have not watched (None when there is none)."""
+
+    point: SafePoint
+    specials: tuple[tuple[int, int], ...] = ()
+    past_run: bool = False
+    next_season: int | None = None
+
+
+NOTHING_WATCHED = Run(NOTHING_SAFE)
+
+
 # Specials are season 0; every other season is a regular one.
 SPECIALS_SEASON = 0
 

@@ -19,11 +19,13 @@ from ..http import (
 )
 from ..lookups import viewing_of
 from ..models import (
+    NOTHING_WATCHED,
     SPECIALS_SEASON,
     Episode,
     Follow,
     Party,
     Recap,
+    Run,
     Season,
     progress_for,
     progress_of,
@@ -141,7 +143,9 @@ def progress_of_heads(
     )
 
 
-def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
+def show_context(
+    viewing: Viewing, *, also_open: int | None = None, following: bool | None = None
+) -> dict:
     """The show page: every season with its progress, the viewer's own season open.
 
     Only the open seasons have rows: the one the viewer is in and one they asked for
@@ -164,7 +168,11 @@ def show_context(viewing: Viewing, *, also_open: int | None = None) -> dict:
     return {
         "show": show,
         "viewing": viewing,
-        "following": user.is_authenticated and Follow.objects.follows(user, show),
+        "following": (
+            user.is_authenticated and Follow.objects.follows(user, show)
+            if following is None
+            else following
+        ),
         "seasons": seasons,
         **progress,
     }
@@ -218,47 +226,111 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asked = request.GET.get("season", "")
     also_open = int(asked) if asked.isdecimal() else None
     viewing = viewing_of(request, slug)
-    context = show_context(viewing, also_open=also_open)
     # The tools fold loads its body when opened; without JavaScript its link asks for it here.
-    context["tools_open"] = request.GET.get("tools") == "1"
+    tools_open = request.GET.get("tools") == "1"
     template = "companion/show_detail.html"
-    # What only this viewer sees, and seldom: the page is then rendered for them alone.
-    if context["tools_open"] or viewing.time_travel or context["gap"] or has_messages(request):
-        render_seasons(viewing, context["seasons"])
-        rows = [row for season in context["seasons"] if season.rows for row in season.rows]
-        context |= row_messages(request, rows)
-        return render(request, template, context)
-    context |= {"row_messages": {}, "placed_messages": []}
+    marks = viewing.run or NOTHING_WATCHED
+    # What only this viewer sees, and seldom: the page is then rendered for them alone. (A gap:
+    # a regular episode watched past the run.)
+    if tools_open or viewing.time_travel or marks.past_run or has_messages(request):
+        return render_for_viewer(request, viewing, also_open, tools_open=tools_open)
+    user = viewing.user
+    following = user.is_authenticated and Follow.objects.follows(user, viewing.show)
+    parties = parties_of(viewing)
 
     def rendered_context() -> dict:
+        context = show_context(viewing, also_open=also_open, following=following)
+        if not marks_agree(viewing, marks, context["seasons"]):
+            # A mark or an unmark landed since the run was read: the page would not be what
+            # its facts say, so it is not shared.
+            raise MarksMoved
+        context |= {"tools_open": False, "parties": parties, "row_messages": {}}
+        context["placed_messages"] = []
         render_seasons(viewing, context["seasons"])
         return context
 
-    return render_page(request, template, rendered_context, show_page_facts(viewing, context))
+    facts = show_page_facts(viewing, also_open, marks, following, parties)
+    try:
+        return render_page(request, template, rendered_context, facts)
+    except MarksMoved:
+        return render_for_viewer(request, viewing, also_open, tools_open=False)
 
 
-def show_page_facts(viewing: Viewing, context: dict) -> tuple:
-    """Everything the show page shows (besides its URL and the CSRF token), for render_page:
-    a part of the page that reads anything more must add it here."""
-    show, user, upcoming = viewing.show, viewing.user, context["upcoming"]
+class MarksMoved(Exception):
+    """The viewer's marks changed while their show page was being built."""
+
+
+def render_for_viewer(
+    request: HtmxHttpRequest, viewing: Viewing, also_open: int | None, *, tools_open: bool
+) -> HttpResponse:
+    """The show page rendered for this viewer alone: with their messages placed at the rows they
+    are about, their tools open, as of an earlier point, or with a gap."""
+    context = show_context(viewing, also_open=also_open)
+    context["tools_open"] = tools_open
+    render_seasons(viewing, context["seasons"])
+    rows = [row for season in context["seasons"] if season.rows for row in season.rows]
+    context |= row_messages(request, rows)
+    return render(request, "companion/show_detail.html", context)
+
+
+def marks_agree(viewing: Viewing, marks: Run, seasons: list[SeasonView]) -> bool:
+    """Whether the seasons' counts and open rows show the viewer's run, up to their safe point,
+    and `marks` (their specials, nothing past the run), as the page's facts say they do."""
+    end = viewing.safe_point.sequence
+    specials = {pk for pk, _ in marks.specials}
+    for season in seasons:
+        rows = season.rows or []
+        for row in rows:
+            watched = row.pk in specials if row.is_special else row.sequence <= end
+            if bool(row.watched) != watched:
+                return False
+        if season.first is None or season.first > end:
+            expected = 0
+        elif season.last is not None and season.last <= end:
+            expected = season.total
+        elif season.rows is not None:
+            expected = sum(1 for row in rows if not row.is_special and row.sequence <= end)
+        else:
+            return False
+        if season.watched != expected:
+            return False
+    return True
+
+
+def show_page_facts(
+    viewing: Viewing,
+    also_open: int | None,
+    marks: Run,
+    following: bool,
+    parties: list[Party],
+) -> tuple:
+    """Everything the show page of a viewer without a gap shows (besides its URL and the CSRF
+    token), for render_page: read before anything of the page is built, so a page another viewer
+    at the same point has had costs no more than these. A part of the page that reads anything
+    more must add it here.
+
+    The page shows the viewer's marks as their run (to the safe point) and `marks` say, which
+    marks_agree() checks before a page is shared. What it shows of the show is its own fields,
+    its seasons and episodes (the content version moves with every edit of those) and what is
+    revealed at the point (its content stamp, in Viewing.cache_key).
+    """
+    user = viewing.user
     return (
-        # The show's own fields, but not its content version: an edit of an episode past the
-        # viewer's point moves that, and the page must not be rendered afresh for it.
-        [
-            getattr(show, f.attname)
-            for f in show._meta.concrete_fields
-            if f.name != "content_version"
-        ],
+        [getattr(viewing.show, f.attname) for f in viewing.show._meta.concrete_fields],
+        viewing.cache_key,
         user.is_authenticated,
         getattr(user, "is_staff", False),
         (viewing.hide_titles, viewing.hide_synopses, viewing.hide_images),
-        viewing.safe_point.cache_key,
-        viewing.safe_point.short_label,
-        context["following"],
-        [(party.pk, party.name) for party in context["parties"]],
-        sorted(context["progress"].items()),
-        upcoming and (upcoming.url, upcoming.short_label, upcoming.shown_title),
-        [(season.head_facts, season.rows_key) for season in context["seasons"]],
+        # Of the specials watched, those the open seasons list: the viewer's season (the one up
+        # next holds; the last, when nothing is) and the one asked for.
+        [
+            pk
+            for pk, listed_in in marks.specials
+            if marks.next_season is None or listed_in in (marks.next_season, also_open)
+        ],
+        also_open,
+        following,
+        [(party.pk, party.name) for party in parties],
     )
 
 

@@ -1,12 +1,14 @@
 """Whatever a page is made from shows on the very next request, by whatever route it changed."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from companion.models import Follow, Party, Watch
+from companion.models import Episode, Follow, Party, Season, Show, Watch
 from companion.renders import CSRF_PLACEHOLDER
 from companion.viewing import AS_OF_SESSION_KEY
 from tests.factories import episode, make_user, watch, watch_by_sql
@@ -158,3 +160,77 @@ def test_a_page_seen_before_an_unmark_never_shows_what_the_unmark_hid(
     # By the API's route, not the page's own form.
     Watch.objects.unmark(user=alice, episode=episode(show, "1x03"))
     assert "RECAP-saga-1x3" not in get(alice_client, url)[0]
+
+
+def test_a_viewer_at_anothers_point_reads_the_page_they_rendered_without_building_it(
+    client, alice, show
+):
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03")
+    client.force_login(alice)
+    page, built = get(client, SHOW)
+    client.force_login(carol)
+    again, read = get(client, SHOW)
+    # Session, user, show, run, marks beyond it, the content stamp at the point, follow and
+    # parties: no season heads, rows or recaps.
+    assert read <= 8 < built
+    # The same page but for each one's CSRF token.
+    assert re.sub("[0-9A-Za-z]{64}", "token", again) == re.sub("[0-9A-Za-z]{64}", "token", page)
+
+
+def test_a_viewer_at_the_same_point_sees_their_own_specials_marked(client, alice, show):
+    special = Episode.objects.create(
+        season=Season.objects.create(show=show, number=0),
+        number=1,
+        title="SPECIAL",
+        airs_after=episode(show, "1x02"),
+    )
+    show.resequence()
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03", "0x01")
+    toggle = f'id="watch-toggle-{special.pk}" aria-pressed="true"'
+    client.force_login(alice)
+    assert toggle not in get(client, SHOW)[0]
+    client.force_login(carol)
+    assert toggle in get(client, SHOW)[0]
+
+
+def test_a_page_built_while_the_viewers_marks_moved_is_not_shared(client, alice, show, monkeypatch):
+    carol = make_user("carol")
+    watch(carol, show, *[f"1x0{n}" for n in range(1, 5)])
+    # Carol's run as it was read before her mark of 1x04 landed: her rows, read after, differ.
+    runs_for = Show.runs_for
+    monkeypatch.setattr(Show, "runs_for", staticmethod(lambda user, shows: runs_for(alice, shows)))
+    client.force_login(carol)
+    assert (
+        f'id="watch-toggle-{episode(show, "1x04").pk}" aria-pressed="true"' in get(client, SHOW)[0]
+    )
+    monkeypatch.setattr(Show, "runs_for", staticmethod(runs_for))
+    client.force_login(alice)
+    body = get(client, SHOW)[0]
+    assert "3 of 10 watched" in body and "4 of 10 watched" not in body
+
+
+def test_a_special_in_a_folded_season_does_not_keep_viewers_from_sharing_a_page(
+    client, alice, show
+):
+    special = Episode.objects.create(
+        season=Season.objects.create(show=show, number=0),
+        number=1,
+        title="SPECIAL",
+        airs_after=episode(show, "2x02"),
+    )
+    show.resequence()
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03", "0x01")
+    client.force_login(alice)
+    page, built = get(client, SHOW)
+    client.force_login(carol)
+    again, read = get(client, SHOW)
+    assert read < built
+    assert f'id="watch-toggle-{special.pk}"' not in again
+    # Unfolded, season 2 lists it, marked for her alone.
+    toggle = f'id="watch-toggle-{special.pk}" aria-pressed="true"'
+    assert toggle in get(client, f"{SHOW}?season=2")[0]
+    client.force_login(alice)
+    assert toggle not in get(client, f"{SHOW}?season=2")[0]
