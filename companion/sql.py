@@ -193,8 +193,8 @@ def runs_of(
     """Per show id, where the user's run of watched regular episodes ends, in one statement: the
     place of its first gap (first_gaps(), None when nothing is left unwatched) and the last
     regular episode before it (None when the run is empty), found from the end of the show's
-    sequence index; and the season of the episode at the gap. The gaps are materialized: PostgreSQL would otherwise walk the run once for
-    every mention of one."""
+    sequence index; and the season of the episode at the gap. The gaps are materialized:
+    PostgreSQL would otherwise walk the run once for every mention of one."""
     if not show_ids:
         return []
     with connection.cursor() as cursor:

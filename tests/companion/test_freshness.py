@@ -162,6 +162,23 @@ def test_a_page_seen_before_an_unmark_never_shows_what_the_unmark_hid(
     assert "RECAP-saga-1x3" not in get(alice_client, url)[0]
 
 
+def special_after(show, code: str) -> Episode:
+    """A special placed after the episode `code`, listed in that episode's season."""
+    special = Episode.objects.create(
+        season=Season.objects.get_or_create(show=show, number=0)[0],
+        number=1,
+        title="SPECIAL",
+        airs_after=episode(show, code),
+    )
+    show.resequence()
+    return special
+
+
+def marked(watched: Episode) -> str:
+    """The show page row's button of an episode the viewer has marked watched."""
+    return f'id="watch-toggle-{watched.pk}" aria-pressed="true"'
+
+
 def test_a_viewer_at_anothers_point_reads_the_page_they_rendered_without_building_it(
     client, alice, show
 ):
@@ -179,20 +196,13 @@ def test_a_viewer_at_anothers_point_reads_the_page_they_rendered_without_buildin
 
 
 def test_a_viewer_at_the_same_point_sees_their_own_specials_marked(client, alice, show):
-    special = Episode.objects.create(
-        season=Season.objects.create(show=show, number=0),
-        number=1,
-        title="SPECIAL",
-        airs_after=episode(show, "1x02"),
-    )
-    show.resequence()
+    special = special_after(show, "1x02")
     carol = make_user("carol")
     watch(carol, show, "1x01", "1x02", "1x03", "0x01")
-    toggle = f'id="watch-toggle-{special.pk}" aria-pressed="true"'
     client.force_login(alice)
-    assert toggle not in get(client, SHOW)[0]
+    assert marked(special) not in get(client, SHOW)[0]
     client.force_login(carol)
-    assert toggle in get(client, SHOW)[0]
+    assert marked(special) in get(client, SHOW)[0]
 
 
 def test_a_page_built_while_the_viewers_marks_moved_is_not_shared(client, alice, show, monkeypatch):
@@ -202,9 +212,7 @@ def test_a_page_built_while_the_viewers_marks_moved_is_not_shared(client, alice,
     runs_for = Show.runs_for
     monkeypatch.setattr(Show, "runs_for", staticmethod(lambda user, shows: runs_for(alice, shows)))
     client.force_login(carol)
-    assert (
-        f'id="watch-toggle-{episode(show, "1x04").pk}" aria-pressed="true"' in get(client, SHOW)[0]
-    )
+    assert marked(episode(show, "1x04")) in get(client, SHOW)[0]
     monkeypatch.setattr(Show, "runs_for", staticmethod(runs_for))
     client.force_login(alice)
     body = get(client, SHOW)[0]
@@ -214,13 +222,7 @@ def test_a_page_built_while_the_viewers_marks_moved_is_not_shared(client, alice,
 def test_a_special_in_a_folded_season_does_not_keep_viewers_from_sharing_a_page(
     client, alice, show
 ):
-    special = Episode.objects.create(
-        season=Season.objects.create(show=show, number=0),
-        number=1,
-        title="SPECIAL",
-        airs_after=episode(show, "2x02"),
-    )
-    show.resequence()
+    special = special_after(show, "2x02")
     carol = make_user("carol")
     watch(carol, show, "1x01", "1x02", "1x03", "0x01")
     client.force_login(alice)
@@ -230,7 +232,6 @@ def test_a_special_in_a_folded_season_does_not_keep_viewers_from_sharing_a_page(
     assert read < built
     assert f'id="watch-toggle-{special.pk}"' not in again
     # Unfolded, season 2 lists it, marked for her alone.
-    toggle = f'id="watch-toggle-{special.pk}" aria-pressed="true"'
-    assert toggle in get(client, f"{SHOW}?season=2")[0]
+    assert marked(special) in get(client, f"{SHOW}?season=2")[0]
     client.force_login(alice)
-    assert toggle not in get(client, f"{SHOW}?season=2")[0]
+    assert marked(special) not in get(client, f"{SHOW}?season=2")[0]
