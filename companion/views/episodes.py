@@ -22,9 +22,13 @@ from ..models import (
     ReviewerNote,
     Show,
 )
+from ..models.catalogue import EpisodePage
+from ..renders import render_page
 from ..viewing import (
     Viewing,
 )
+from .characters import point_facts
+from .shows import has_messages
 
 EPISODE_NOTES_SHOWN = 5
 
@@ -32,23 +36,61 @@ EPISODE_NOTES_SHOWN = 5
 @require_safe
 def episode_detail(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     viewing = viewing_of(request, slug)
-    context = episode_page_context(viewing, season, number)
-    return render(request, "companion/episode_detail.html", context)
+    page = episode_page_or_404(viewing, season, number)
+    template = "companion/episode_detail.html"
+    if viewing.time_travel or viewing.user.is_staff or has_messages(request):
+        return render(request, template, episode_page_context(viewing, page))
+    # Shared by every viewer it reads the same to: after a mark the viewer's episode page is at a
+    # point others have read it at, so most first looks are one read of the cache.
+    return render_page(
+        request,
+        template,
+        lambda: episode_page_context(viewing, page),
+        episode_page_facts(page, viewing),
+    )
+
+
+def episode_page_facts(page: EpisodePage, viewing: Viewing) -> tuple:
+    """Everything an episode page shows besides its URL and CSRF token, for render_page (a page
+    for an editor, looking back or with messages is rendered for its viewer alone). A part of
+    the page that reads anything more must add it here.
+
+    The episode and its neighbours are catalogue (the content version, in point_facts, moves
+    with every edit of one) read at the point and with the preferences; of the viewer's marks it
+    shows this episode's; up next names the episode to watch first when this one is locked."""
+    episode, up_next = page.episode, page.up_next
+    assert episode is not None
+    return (
+        episode.pk,
+        episode.watched,
+        up_next.pk if up_next is not None else None,
+        (viewing.hide_titles, viewing.hide_synopses, viewing.hide_images),
+        *point_facts(viewing),
+    )
+
+
+def episode_page_or_404(viewing: Viewing, season: int, number: int) -> EpisodePage:
+    """The episode at (season, number), its mark, neighbours and what is up next: one query."""
+    page = viewing.show.episode_page(
+        viewing.user, season, number, up_next_after=viewing.safe_point.sequence
+    )
+    if page.episode is None:
+        raise Http404("No such episode.")
+    return page
 
 
 def episode_context(viewing: Viewing, episode: Episode) -> dict:
     """The page of an episode already found (after a mark): read again, with its mark as it is now."""
-    return episode_page_context(viewing, episode.season_number, episode.number)
+    return episode_page_context(
+        viewing, episode_page_or_404(viewing, episode.season_number, episode.number)
+    )
 
 
-def episode_page_context(viewing: Viewing, season: int, number: int) -> dict:
-    """The episode at (season, number) and its page, or a 404."""
+def episode_page_context(viewing: Viewing, page: EpisodePage) -> dict:
+    """What an episode's page shows."""
     show, user = viewing.show, viewing.user
-    # The episode, its mark, its neighbours and what is up next: one query, whatever is needed.
-    page = show.episode_page(user, season, number, up_next_after=viewing.safe_point.sequence)
     episode = page.episode
-    if episode is None:
-        raise Http404("No such episode.")
+    assert episode is not None
     shown = viewing.episode_view(episode)
     context = {"show": show, "episode": shown, "viewing": viewing}
     if shown.revealed:

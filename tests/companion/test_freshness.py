@@ -235,3 +235,48 @@ def test_a_special_in_a_folded_season_does_not_keep_viewers_from_sharing_a_page(
     assert marked(special) in get(client, f"{SHOW}?season=2")[0]
     client.force_login(alice)
     assert marked(special) not in get(client, f"{SHOW}?season=2")[0]
+
+
+EPISODE_5 = reverse("episode-detail", args=["saga", 1, 5])
+
+
+def test_a_viewer_at_anothers_point_reads_their_episode_page_without_building_it(
+    client, alice, show
+):
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03")
+    episode_3 = reverse("episode-detail", args=["saga", 1, 3])
+    client.force_login(alice)
+    page = get(client, episode_3)[0]
+    client.force_login(carol)
+    response = client.get(episode_3)
+    # Nothing rendered, nor read for it: not the recap, characters or notes.
+    assert response.templates == []
+    again = response.content.decode()
+    assert "RECAP-saga-1x3" in again
+    assert re.sub("[0-9A-Za-z]{64}", "token", again) == re.sub("[0-9A-Za-z]{64}", "token", page)
+
+
+def test_a_viewer_at_the_same_point_sees_their_own_mark_on_an_episode_page(client, alice, show):
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03", "1x05")
+    client.force_login(alice)
+    assert "Mark watched" in get(client, EPISODE_5)[0]
+    client.force_login(carol)
+    body = get(client, EPISODE_5)[0]
+    assert "✓ Watched · unmark" in body and "You have marked S1E5 watched" in body
+    client.force_login(alice)
+    assert "You have marked" not in get(client, EPISODE_5)[0]
+
+
+def test_a_viewer_at_the_same_point_reads_the_episode_page_with_their_preferences(
+    client, alice, show
+):
+    carol = make_user("carol", hide_unwatched_titles=True)
+    watch(carol, show, "1x01", "1x02", "1x03")
+    title = episode(show, "1x04").title
+    client.force_login(alice)
+    assert title in get(client, EPISODE_5)[0]
+    client.force_login(carol)
+    body = get(client, EPISODE_5)[0]
+    assert title not in body and "Episode 4" in body
