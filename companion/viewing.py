@@ -214,6 +214,23 @@ class Viewing:
         """What the gated content of this viewing is: the same for every viewer at the same point."""
         return f"{self.show.pk}:{self.show.content_version}:{self.safe_point.cache_key}:{self.content_stamp}"
 
+    @property
+    def preferences(self) -> tuple[bool, bool, bool]:
+        """What the viewer hides of episodes not revealed yet: titles, synopses, images."""
+        return (self.hide_titles, self.hide_synopses, self.hide_images)
+
+    @property
+    def point_facts(self) -> tuple:
+        """What every page shared whole (renders.render_page) shows besides its own parts: the
+        show's own fields, the gated content at the point, and who is asking (base.html)."""
+        show, user = self.show, self.user
+        return (
+            [getattr(show, f.attname) for f in show._meta.concrete_fields],
+            self.cache_key,
+            user.is_authenticated,
+            getattr(user, "is_staff", False),
+        )
+
     def is_revealed(self, episode: Episode) -> bool:
         return is_revealed(episode, self.safe_point)
 

@@ -12,7 +12,6 @@ from ..lookups import character_or_404, viewing_of
 from ..models import Character, CharacterState, Episode, Show
 from ..renders import render_each, render_page
 from ..sql import CastCard
-from ..viewing import Viewing
 from .shows import has_messages
 
 # Who's who lists this many at a time: a long show's cast is a few pages, never one long one.
@@ -89,7 +88,7 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     template = "companion/cast.html"
     if viewing.time_travel or has_messages(request):
         return render(request, template, context())
-    return render_page(request, template, context, (page_asked(asked), *point_facts(viewing)))
+    return render_page(request, template, context, (page_asked(asked), *viewing.point_facts))
 
 
 @require_safe
@@ -115,16 +114,4 @@ def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -
         return render(request, template, context())
     # Keyed on the slug in the URL: a viewer at a point where someone has read the page already
     # gets it without looking the character up.
-    return render_page(request, template, context, point_facts(viewing))
-
-
-def point_facts(viewing: Viewing) -> tuple:
-    """What a page of Who's who or a character's shows besides its URL, for render_page: the
-    show's own fields, the gated content at the viewing's point, and who is asking (base.html)."""
-    show, user = viewing.show, viewing.user
-    return (
-        [getattr(show, f.attname) for f in show._meta.concrete_fields],
-        viewing.cache_key,
-        user.is_authenticated,
-        getattr(user, "is_staff", False),
-    )
+    return render_page(request, template, context, viewing.point_facts)

@@ -27,7 +27,6 @@ from ..renders import render_page
 from ..viewing import (
     Viewing,
 )
-from .characters import point_facts
 from .shows import has_messages
 
 EPISODE_NOTES_SHOWN = 5
@@ -55,7 +54,7 @@ def episode_page_facts(page: EpisodePage, viewing: Viewing) -> tuple:
     for an editor, looking back or with messages is rendered for its viewer alone). A part of
     the page that reads anything more must add it here.
 
-    The episode and its neighbours are catalogue (the content version, in point_facts, moves
+    The episode and its neighbours are catalogue (the content version, in Viewing.point_facts, moves
     with every edit of one) read at the point and with the preferences; of the viewer's marks it
     shows this episode's; up next names the episode to watch first when this one is locked."""
     episode, up_next = page.episode, page.up_next
@@ -64,8 +63,8 @@ def episode_page_facts(page: EpisodePage, viewing: Viewing) -> tuple:
         episode.pk,
         episode.watched,
         up_next.pk if up_next is not None else None,
-        (viewing.hide_titles, viewing.hide_synopses, viewing.hide_images),
-        *point_facts(viewing),
+        viewing.preferences,
+        *viewing.point_facts,
     )
 
 

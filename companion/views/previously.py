@@ -16,7 +16,6 @@ from ..lookups import viewing_of
 from ..models import CharacterState, Recap, ReviewerNote
 from ..renders import render_page
 from ..viewing import Viewing
-from .characters import point_facts
 from .shows import has_messages
 
 PREVIOUSLY_EPISODES = 3
@@ -51,7 +50,7 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if viewing.time_travel or has_messages(request):
         return render(request, template, context())
     # Shared whole by everyone at the point with the same title preference.
-    return render_page(request, template, context, (viewing.hide_titles, *point_facts(viewing)))
+    return render_page(request, template, context, (viewing.hide_titles, *viewing.point_facts))
 
 
 def previously_body(viewing: Viewing) -> str:

@@ -314,13 +314,9 @@ def show_page_facts(
     its seasons and episodes (the content version moves with every edit of those) and what is
     revealed at the point (its content stamp, in Viewing.cache_key).
     """
-    user = viewing.user
     return (
-        [getattr(viewing.show, f.attname) for f in viewing.show._meta.concrete_fields],
-        viewing.cache_key,
-        user.is_authenticated,
-        getattr(user, "is_staff", False),
-        (viewing.hide_titles, viewing.hide_synopses, viewing.hide_images),
+        *viewing.point_facts,
+        viewing.preferences,
         # Of the specials watched, those the open seasons list: the viewer's season (the one up
         # next holds; the last, when nothing is) and the one asked for.
         [
@@ -342,15 +338,32 @@ def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpRes
     found = show.season_numbered(number)
     if found is None:
         raise Http404("No such season.")
-    season = SeasonView(found)
     if not request.htmx:
         return redirect(f"{show.get_absolute_url()}?season={number}#season-{number}")
-    season_context(viewing, [season])
-    return render(
-        request,
-        "companion/show_detail.html#season-episodes",
-        {"show": show, "viewing": viewing, "season": season, "row_messages": {}},
-    )
+    template = "companion/show_detail.html#season-episodes"
+    marks = viewing.run or NOTHING_WATCHED
+
+    def context() -> dict:
+        season = SeasonView(found)
+        season_context(viewing, [season])
+        return {"show": show, "viewing": viewing, "season": season, "row_messages": {}}
+
+    if viewing.time_travel or marks.past_run:
+        return render(request, template, context())
+
+    def shared_context() -> dict:
+        built = context()
+        if not marks_agree(viewing, marks, [built["season"]]):
+            raise MarksMoved
+        return built
+
+    # Its rows show the run up to the safe point and the specials watched: keyed on those, so a
+    # viewer unfolding a season another at their point has had reads it whole.
+    facts = (viewing.preferences, marks.specials, *viewing.point_facts)
+    try:
+        return render_page(request, template, shared_context, facts)
+    except MarksMoved:
+        return render(request, template, context())
 
 
 @require_safe

@@ -13,7 +13,6 @@ from ..models import Character, Recap, ReviewerNote
 from ..renders import build_each, render_page
 from ..templatetags.notes import note_html
 from ..viewing import Viewing
-from .characters import point_facts
 from .shows import has_messages
 
 STORY_NOTES_PER_EPISODE = 3
@@ -168,7 +167,7 @@ def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     # Shared whole by everyone at the point who asks for the same season with the same title
     # preference: a look at a point someone has read already costs no season list and no render.
     return render_page(
-        request, template, context, (asked, viewing.hide_titles, *point_facts(viewing))
+        request, template, context, (asked, viewing.hide_titles, *viewing.point_facts)
     )
 
 

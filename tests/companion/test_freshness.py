@@ -280,3 +280,48 @@ def test_a_viewer_at_the_same_point_reads_the_episode_page_with_their_preference
     client.force_login(carol)
     body = get(client, EPISODE_5)[0]
     assert title not in body and "Episode 4" in body
+
+
+SEASON_1 = reverse("season-episodes", args=["saga", 1])
+
+
+def test_a_viewer_at_anothers_point_unfolds_a_season_without_building_it(client, alice, show):
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03")
+    client.force_login(alice)
+    rows, built = get(client, SEASON_1)
+    client.force_login(carol)
+    again, read = get(client, SEASON_1)
+    # Session, user, show, run, marks beyond it, the season and the content stamp at the point:
+    # not its episodes with their marks, nor their recaps.
+    assert read <= 7 < built
+    assert again.count('aria-pressed="true"') == 3
+    assert re.sub("[0-9A-Za-z]{64}", "token", again) == re.sub("[0-9A-Za-z]{64}", "token", rows)
+
+
+def test_a_viewer_at_the_same_point_unfolds_a_season_with_their_own_specials_marked(
+    client, alice, show
+):
+    special = special_after(show, "1x02")
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03", "0x01")
+    client.force_login(alice)
+    assert marked(special) not in get(client, SEASON_1)[0]
+    client.force_login(carol)
+    assert marked(special) in get(client, SEASON_1)[0]
+    client.force_login(alice)
+    assert marked(special) not in get(client, SEASON_1)[0]
+
+
+def test_a_season_built_while_the_viewers_marks_moved_is_not_shared(
+    client, alice, show, monkeypatch
+):
+    carol = make_user("carol")
+    watch(carol, show, *[f"1x0{n}" for n in range(1, 5)])
+    runs_for = Show.runs_for
+    monkeypatch.setattr(Show, "runs_for", staticmethod(lambda user, shows: runs_for(alice, shows)))
+    client.force_login(carol)
+    assert marked(episode(show, "1x04")) in get(client, SEASON_1)[0]
+    monkeypatch.setattr(Show, "runs_for", staticmethod(runs_for))
+    client.force_login(alice)
+    assert marked(episode(show, "1x04")) not in get(client, SEASON_1)[0]
