@@ -19,8 +19,9 @@ from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import Character, CharacterState, Episode, ReviewerNote, Show
 from ..models.rule import STAND_IN_SHOW, stand_in_point, stand_in_values
-from ..renders import render_keyed, shared_key
+from ..renders import render_keyed, render_page, shared_key
 from ..viewing import SEARCH_LIMIT, SEARCH_MIN_LENGTH, Viewing, search_querysets
+from .shows import has_messages
 
 FOUND = "companion/search.html#found"
 
@@ -187,8 +188,17 @@ def found_html(viewing: Viewing, query: str) -> SafeString:
 def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     viewing = viewing_of(request, slug)
     query = request.GET.get("q", "").strip()[:100]
-    context = {"show": viewing.show, "viewing": viewing, "query": query}
-    context["found"] = found_html(viewing, query)
+
+    def context() -> dict:
+        found = found_html(viewing, query)
+        return {"show": viewing.show, "viewing": viewing, "query": query, "found": found}
+
     if request.htmx:
-        return render(request, "companion/search.html#results", context)
-    return render(request, "companion/search.html", context)
+        return render(request, "companion/search.html#results", context())
+    template = "companion/search.html"
+    if viewing.time_travel or has_messages(request):
+        return render(request, template, context())
+    # The page around the list shows the query and the show: shared whole, as the list is.
+    return render_page(
+        request, template, context, (query, viewing.hide_titles, *viewing.point_facts)
+    )

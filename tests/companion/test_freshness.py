@@ -325,3 +325,21 @@ def test_a_season_built_while_the_viewers_marks_moved_is_not_shared(
     monkeypatch.setattr(Show, "runs_for", staticmethod(runs_for))
     client.force_login(alice)
     assert marked(episode(show, "1x04")) not in get(client, SEASON_1)[0]
+
+
+def test_a_viewer_at_anothers_point_reads_their_search_without_building_it(client, alice, show):
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03")
+    client.force_login(alice)
+    page = client.get("/shows/saga/search/?q=RECAP").content.decode()
+    client.force_login(carol)
+    response = client.get("/shows/saga/search/?q=RECAP")
+    assert response.templates == []
+    again = response.content.decode()
+    assert "RECAP-saga-1x3" in again and "RECAP-saga-1x4" not in again
+    assert re.sub("[0-9A-Za-z]{64}", "token", again) == re.sub("[0-9A-Za-z]{64}", "token", page)
+    # Another query is another page.
+    assert (
+        'value="RECAP-saga-1x2"'
+        in client.get("/shows/saga/search/?q=RECAP-saga-1x2").content.decode()
+    )
