@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import retarget, trigger_client_event
@@ -29,6 +30,7 @@ from ..models import (
     Show,
     Watch,
 )
+from ..renders import with_csrf
 from ..viewing import (
     AS_OF_SESSION_KEY,
     SeasonView,
@@ -38,12 +40,14 @@ from ..viewing import (
 )
 from .episodes import episode_context
 from .shows import (
+    has_messages,
     progress_context,
     progress_of_heads,
     row_messages,
     row_tag,
     season_context,
     season_heads,
+    season_list,
 )
 
 
@@ -127,8 +131,12 @@ def change_watch(
             response = render(request, "companion/show_detail.html#row-response", context)
             retarget(response, f"#episode-{episode.pk}")
         else:
-            season_context(viewing, [shown])
-            context |= row_messages(request, shown.rows or [])
+            if has_messages(request):
+                season_context(viewing, [shown])
+                context |= row_messages(request, shown.rows or [])
+            else:
+                # The list as anyone at the new point unfolds it: often rendered already.
+                context["season_list"] = with_csrf(season_list(viewing, listed), get_token(request))
             response = render(request, "companion/show_detail.html#watch-response", context)
     after = viewing.safe_point
     if after != before:

@@ -7,9 +7,11 @@ from functools import partial
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 
 from ..http import (
@@ -30,7 +32,15 @@ from ..models import (
     progress_for,
     progress_of,
 )
-from ..renders import CSRF_PLACEHOLDER, built_keyed, render_page, rendering, shared_key
+from ..renders import (
+    CSRF_PLACEHOLDER,
+    built_keyed,
+    render_once,
+    render_page,
+    rendering,
+    shared_key,
+    with_csrf,
+)
 from ..viewing import ROW_TEMPLATE, EpisodeView, SeasonView, Viewing
 
 
@@ -340,16 +350,32 @@ def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpRes
         raise Http404("No such season.")
     if not request.htmx:
         return redirect(f"{show.get_absolute_url()}?season={number}#season-{number}")
-    template = "companion/show_detail.html#season-episodes"
+    return HttpResponse(with_csrf(season_list(viewing, found), get_token(request)))
+
+
+SEASON_LIST_TEMPLATE = "companion/show_detail.html#season-episodes"
+
+
+def season_list(viewing: Viewing, found: Season) -> SafeString:
+    """A season's episode list as unfolding it shows it (and a mark that moved the safe point
+    sends it), without its row messages; the CSRF token is put in by with_csrf.
+
+    Its rows show the run up to the safe point and the specials watched: keyed on those, it is
+    shared by every viewer it reads the same to, so a viewer unfolding a season (or marking the
+    episode that takes them to a point) where another has been reads it whole. Looking back or
+    with a gap, it is rendered for the viewer alone; so is a list built while their marks moved."""
     marks = viewing.run or NOTHING_WATCHED
 
     def context() -> dict:
         season = SeasonView(found)
         season_context(viewing, [season])
-        return {"show": show, "viewing": viewing, "season": season, "row_messages": {}}
-
-    if viewing.time_travel or marks.past_run:
-        return render(request, template, context())
+        return {
+            "show": viewing.show,
+            "viewing": viewing,
+            "season": season,
+            "row_messages": {},
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
 
     def shared_context() -> dict:
         built = context()
@@ -357,13 +383,13 @@ def season_episodes(request: HtmxHttpRequest, slug: str, number: int) -> HttpRes
             raise MarksMoved
         return built
 
-    # Its rows show the run up to the safe point and the specials watched: keyed on those, so a
-    # viewer unfolding a season another at their point has had reads it whole.
-    facts = (viewing.preferences, marks.specials, *viewing.point_facts)
-    try:
-        return render_page(request, template, shared_context, facts)
-    except MarksMoved:
-        return render(request, template, context())
+    if not (viewing.time_travel or marks.past_run):
+        facts = (found.number, viewing.preferences, marks.specials, *viewing.point_facts)
+        try:
+            return render_once(SEASON_LIST_TEMPLATE, facts, shared_context)
+        except MarksMoved:
+            pass
+    return mark_safe(render_to_string(SEASON_LIST_TEMPLATE, context()))
 
 
 @require_safe

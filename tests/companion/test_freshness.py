@@ -343,3 +343,21 @@ def test_a_viewer_at_anothers_point_reads_their_search_without_building_it(clien
         'value="RECAP-saga-1x2"'
         in client.get("/shows/saga/search/?q=RECAP-saga-1x2").content.decode()
     )
+
+
+def test_a_mark_to_a_point_sends_the_season_as_anyone_there_unfolds_it(client, alice, show):
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03", "1x04")
+    client.force_login(carol)
+    unfolded, built = get(client, SEASON_1)
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/shows/saga/s1/e4/watch/", **HTMX)
+    body = response.content.decode()
+    season_list = body[: body.index("</ol>") + len("</ol>")]
+    assert "RECAP-saga-1x4" in season_list and season_list.count('aria-pressed="true"') == 4
+    assert re.sub("[0-9A-Za-z]{64}", "token", season_list.strip()) == re.sub(
+        "[0-9A-Za-z]{64}", "token", unfolded.strip()
+    )
+    # The list was read whole, not built: no statement reads the recaps for its rows.
+    assert not any("companion_recap" in query["sql"] for query in queries)
