@@ -187,33 +187,16 @@ def first_gap(user: str, show: str) -> str:
     )
 
 
-class MarkBeyondRun(NamedTuple):
-    """A watched episode that is not part of the viewer's run: a special, or a regular episode
-    placed past the run's end (then the viewer has a gap)."""
-
-    show_id: int
-    episode_id: int
-    sequence: int
-    regular: bool
-    # The season whose list on the show page holds it (listed_season()).
-    listed_in: int
-
-
 def runs_of(
     user_id: int, show_ids: list[int]
-) -> tuple[list[tuple[int, int | None, int | None, Episode | None]], list[MarkBeyondRun]]:
-    """Per show id, where the user's run of watched regular episodes ends, and what else they
-    watched there, in one statement (every page asks, and on PostgreSQL each statement is a
-    round trip).
-
-    The run: the place of its first gap (first_gaps(), None when nothing is left unwatched) and
-    the last regular episode before it (None when the run is empty), found from the end of the
-    show's sequence index; and the season of the episode at the gap. The gaps are materialized:
-    PostgreSQL would otherwise walk the run once for every mention of one. Then the marks beyond
-    the run: the specials the user watched, and the regular episodes they watched past its end."""
+) -> list[tuple[int, int | None, int | None, Episode | None]]:
+    """Per show id, where the user's run of watched regular episodes ends, in one statement: the
+    place of its first gap (first_gaps(), None when nothing is left unwatched) and the last
+    regular episode before it (None when the run is empty), found from the end of the show's
+    sequence index; and the season of the episode at the gap. The gaps are materialized:
+    PostgreSQL would otherwise walk the run once for every mention of one."""
     if not show_ids:
-        return [], []
-    width = len(Episode._meta.concrete_fields)
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH g AS MATERIALIZED (SELECT s.id AS show_id, {first_gap('%s', 's.id')} AS gap"
@@ -222,28 +205,17 @@ def runs_of(
             f" FROM {EPISODE} r WHERE r.show_id = g.show_id AND {regular('r')}"
             f" AND r.sequence < COALESCE(g.gap, {NO_GAP}) ORDER BY r.sequence DESC LIMIT 1)"
             " AS last_id FROM g)"
-            f" SELECT 0, h.show_id, h.gap, n.season_number, {columns(Episode, 'e')},"
-            " NULL, NULL, NULL, NULL FROM h"
+            f" SELECT h.show_id, h.gap, n.season_number, {columns(Episode, 'e')} FROM h"
             f" LEFT JOIN {EPISODE} e ON e.id = h.last_id"
-            f" LEFT JOIN {EPISODE} n ON n.show_id = h.show_id AND n.sequence = h.gap"
-            # The marks beyond each run, in the columns after the run's.
-            f" UNION ALL SELECT 1, m.show_id, NULL, NULL, {', '.join(['NULL'] * width)},"
-            f" m.id, m.sequence, {regular('m')}, {listed_season('m')} FROM h"
-            f" LEFT JOIN {EPISODE} l ON l.id = h.last_id"
-            f" JOIN {EPISODE} m ON m.show_id = h.show_id"
-            f" JOIN {WATCH} w ON w.episode_id = m.id WHERE w.user_id = %s"
-            f" AND (NOT {regular('m')} OR m.sequence > COALESCE(l.sequence, 0))",
-            [user_id, *show_ids, user_id],
+            f" LEFT JOIN {EPISODE} n ON n.show_id = h.show_id AND n.sequence = h.gap",
+            [user_id, *show_ids],
         )
         rows = cursor.fetchall()
-    runs, marks = [], []
-    for kind, show_id, gap, gap_season, *rest in rows:
-        if kind == 0:
-            runs.append((show_id, gap, gap_season, from_row(Episode, list(rest[:width]))))
-        else:
-            pk, sequence, is_regular, listed_in = rest[width:]
-            marks.append(MarkBeyondRun(show_id, pk, sequence, bool(is_regular), listed_in))
-    return runs, marks
+    width = len(Episode._meta.concrete_fields)
+    return [
+        (show_id, gap, gap_season, from_row(Episode, list(rest[:width])))
+        for show_id, gap, gap_season, *rest in rows
+    ]
 
 
 # Past every place: an episode's sequence is a positive 32-bit integer.
@@ -262,6 +234,40 @@ def first_regular_after(places: dict[int, int]) -> list[Episode]:
     )
     params = [v for pk, place in places.items() for v in (pk, place)]
     return whole_rows(Episode, each, params)
+
+
+class MarkBeyondRun(NamedTuple):
+    """A watched episode that is not part of the viewer's run: a special, or a regular episode
+    placed past the run's end (then the viewer has a gap)."""
+
+    show_id: int
+    episode_id: int
+    sequence: int
+    regular: bool
+    # The season whose list on the show page holds it (listed_season()).
+    listed_in: int
+
+
+def marks_beyond_runs(user_id: int, run_ends: dict[int, int]) -> list[MarkBeyondRun]:
+    """Per show id and the place where the user's run ends there (0 for an empty run): the
+    specials the user watched, and the regular episodes they watched past the run's end."""
+    if not run_ends:
+        return []
+    beyond = " OR ".join(
+        f"(e.show_id = %s AND (NOT {regular('e')} OR e.sequence > %s))" for _ in run_ends
+    )
+    params = [v for pk, end in run_ends.items() for v in (pk, end)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.show_id, e.id, e.sequence, {regular('e')}, {listed_season('e')}"
+            f" FROM {EPISODE} e"
+            f" JOIN {WATCH} w ON w.episode_id = e.id WHERE w.user_id = %s AND ({beyond})",
+            [user_id, *params],
+        )
+        return [
+            MarkBeyondRun(show_id, pk, sequence, bool(is_regular), listed_in)
+            for show_id, pk, sequence, is_regular, listed_in in cursor.fetchall()
+        ]
 
 
 def episodes_with_marks(

@@ -193,12 +193,12 @@ class Show(models.Model):
 
     @staticmethod
     def safe_points_for(user, shows) -> dict[int, SafePoint]:
-        """Each show's safe point for this user, in one query however many shows there are."""
+        """Each show's safe point for this user, in two queries however many shows there are."""
         return {pk: run.point for pk, run in Show.runs_for(user, shows).items()}
 
     @staticmethod
     def runs_for(user, shows) -> dict[int, Run]:
-        """Each show's safe point for this user and what else they watched of it, in one query
+        """Each show's safe point for this user and what else they watched of it, in two queries
         however many shows there are: where the run of watched regular episodes ends
         (`first_gaps`) and the last regular episode before that, then the specials watched and
         the regular episodes watched past the run. The specials watched on the way, after the
@@ -210,8 +210,7 @@ class Show(models.Model):
         gaps: dict[int, int | None] = {}
         next_seasons: dict[int, int | None] = {}
         found: dict[int, Episode] = {}
-        runs, beyond = sql.runs_of(user.pk, list(by_pk))
-        for show_id, gap, gap_season, last_of_run in runs:
+        for show_id, gap, gap_season, last_of_run in sql.runs_of(user.pk, list(by_pk)):
             gaps[show_id], next_seasons[show_id] = gap, gap_season
             if last_of_run is not None:
                 last_of_run.show = by_pk[show_id]
@@ -220,7 +219,7 @@ class Show(models.Model):
         specials: dict[int, list[tuple[int, int]]] = {}
         on_the_way: dict[int, set[int]] = {}
         past_run: set[int] = set()
-        for mark in beyond:
+        for mark in sql.marks_beyond_runs(user.pk, ends):
             if mark.regular:
                 past_run.add(mark.show_id)
                 continue

@@ -55,11 +55,11 @@ def test_the_title_up_next_follows_each_viewers_preference_at_the_same_point(cli
 
 
 def test_the_page_costs_seven_queries_with_its_catch_up_shared(alice_client, show):
-    # The session (not counted) and user, the show, the safe point and the content stamp that
+    # The session (not counted) and user, the show, the safe point (2) and the content stamp that
     # keys the catch-up; building it reads the recent episodes, the one up next, recaps, changes,
     # and the notes with their counts.
-    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 9
-    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 4
+    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 10
+    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 5
 
 
 def test_previously_on_recaps_the_last_episodes_and_who_changed(alice_client):
