@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from ..http import HtmxHttpRequest
 from ..lookups import character_or_404, viewing_of
 from ..models import Character, CharacterState, Episode, Show
-from ..renders import render_each, render_page
+from ..renders import render_each
 from ..sql import CastCard
-from .shows import has_messages
+from .shows import render_at_point
 
 # Who's who lists this many at a time: a long show's cast is a few pages, never one long one.
 CAST_PAGE_SIZE = 30
@@ -85,10 +84,7 @@ def cast(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         )
         return {"show": viewing.show, "viewing": viewing, "cast_list": cast_list}
 
-    template = "companion/cast.html"
-    if viewing.time_travel or has_messages(request):
-        return render(request, template, context())
-    return render_page(request, template, context, (page_asked(asked), *viewing.point_facts))
+    return render_at_point(request, viewing, "companion/cast.html", context, (page_asked(asked),))
 
 
 @require_safe
@@ -109,9 +105,6 @@ def character_detail(request: HtmxHttpRequest, slug: str, character_slug: str) -
         )
         return {"show": show, "viewing": viewing, "character": character, "timeline": timeline}
 
-    template = "companion/character_detail.html"
-    if viewing.time_travel or has_messages(request):
-        return render(request, template, context())
     # Keyed on the slug in the URL: a viewer at a point where someone has read the page already
     # gets it without looking the character up.
-    return render_page(request, template, context, viewing.point_facts)
+    return render_at_point(request, viewing, "companion/character_detail.html", context)

@@ -23,11 +23,10 @@ from ..models import (
     Show,
 )
 from ..models.catalogue import EpisodePage
-from ..renders import render_page
 from ..viewing import (
     Viewing,
 )
-from .shows import has_messages
+from .shows import render_at_point
 
 EPISODE_NOTES_SHOWN = 5
 
@@ -36,23 +35,22 @@ EPISODE_NOTES_SHOWN = 5
 def episode_detail(request: HtmxHttpRequest, slug: str, season: int, number: int) -> HttpResponse:
     viewing = viewing_of(request, slug)
     page = episode_page_or_404(viewing, season, number)
-    template = "companion/episode_detail.html"
-    if viewing.time_travel or viewing.user.is_staff or has_messages(request):
-        return render(request, template, episode_page_context(viewing, page))
     # Shared by every viewer it reads the same to: after a mark the viewer's episode page is at a
-    # point others have read it at, so most first looks are one read of the cache.
-    return render_page(
+    # point others have read it at, so most first looks are one read of the cache. An editor's
+    # page is their own: it holds their tools.
+    return render_at_point(
         request,
-        template,
+        viewing,
+        "companion/episode_detail.html",
         lambda: episode_page_context(viewing, page),
         episode_page_facts(page, viewing),
+        alone=viewing.user.is_staff,
     )
 
 
 def episode_page_facts(page: EpisodePage, viewing: Viewing) -> tuple:
-    """Everything an episode page shows besides its URL and CSRF token, for render_page (a page
-    for an editor, looking back or with messages is rendered for its viewer alone). A part of
-    the page that reads anything more must add it here.
+    """What an episode page shows of the viewer besides Viewing.point_facts, its URL and CSRF
+    token, for render_at_point. A part of the page that reads anything more must add it here.
 
     The episode and its neighbours are catalogue (the content version, in Viewing.point_facts, moves
     with every edit of one) read at the point and with the preferences; of the viewer's marks it
@@ -64,7 +62,6 @@ def episode_page_facts(page: EpisodePage, viewing: Viewing) -> tuple:
         episode.watched,
         up_next.pk if up_next is not None else None,
         viewing.preferences,
-        *viewing.point_facts,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import conditional_escape, escape, linebreaks
@@ -14,9 +13,8 @@ from django.views.decorators.http import require_safe
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import CharacterState, Recap, ReviewerNote
-from ..renders import render_page
 from ..viewing import Viewing
-from .shows import has_messages
+from .shows import render_at_point
 
 PREVIOUSLY_EPISODES = 3
 
@@ -46,11 +44,10 @@ def previously(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     def context() -> dict:
         return {"show": viewing.show, "viewing": viewing, "body": previously_body(viewing)}
 
-    template = "companion/previously.html"
-    if viewing.time_travel or has_messages(request):
-        return render(request, template, context())
     # Shared whole by everyone at the point with the same title preference.
-    return render_page(request, template, context, (viewing.hide_titles, *viewing.point_facts))
+    return render_at_point(
+        request, viewing, "companion/previously.html", context, (viewing.hide_titles,)
+    )
 
 
 def previously_body(viewing: Viewing) -> str:

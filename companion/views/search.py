@@ -19,9 +19,9 @@ from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import Character, CharacterState, Episode, ReviewerNote, Show
 from ..models.rule import STAND_IN_SHOW, stand_in_point, stand_in_values
-from ..renders import render_keyed, render_page, shared_key
+from ..renders import render_keyed, shared_key
 from ..viewing import SEARCH_LIMIT, SEARCH_MIN_LENGTH, Viewing, search_querysets
-from .shows import has_messages
+from .shows import render_at_point
 
 FOUND = "companion/search.html#found"
 
@@ -195,10 +195,7 @@ def search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
     if request.htmx:
         return render(request, "companion/search.html#results", context())
-    template = "companion/search.html"
-    if viewing.time_travel or has_messages(request):
-        return render(request, template, context())
     # The page around the list shows the query and the show: shared whole, as the list is.
-    return render_page(
-        request, template, context, (query, viewing.hide_titles, *viewing.point_facts)
+    return render_at_point(
+        request, viewing, "companion/search.html", context, (query, viewing.hide_titles)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from functools import partial
 
 from django.contrib import messages
@@ -407,6 +408,23 @@ def progress_tools(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse
 def row_tag(episode: Episode | EpisodeView) -> str:
     """The tag of a message about one episode's mark, so the show page shows it at that row."""
     return f"row-{episode.pk}"
+
+
+def render_at_point(
+    request: HttpRequest,
+    viewing: Viewing,
+    template: str,
+    context: Callable[[], dict],
+    facts: tuple = (),
+    *,
+    alone: bool = False,
+) -> HttpResponse:
+    """A page shared whole (render_page) by every viewer it reads the same to: keyed on `facts`,
+    what it shows of the viewer, and on Viewing.point_facts. Looking back, with messages or
+    `alone` (what only this viewer may see), it is rendered for its viewer alone."""
+    if alone or viewing.time_travel or has_messages(request):
+        return render(request, template, context())
+    return render_page(request, template, context, (*facts, *viewing.point_facts))
 
 
 def has_messages(request: HttpRequest) -> bool:

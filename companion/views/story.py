@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils.html import escape, linebreaks
 from django.views.decorators.http import require_safe
 
 from ..http import HtmxHttpRequest
 from ..lookups import viewing_of
 from ..models import Character, Recap, ReviewerNote
-from ..renders import build_each, render_page
+from ..renders import build_each
 from ..templatetags.notes import note_html
 from ..viewing import Viewing
-from .shows import has_messages
+from .shows import render_at_point
 
 STORY_NOTES_PER_EPISODE = 3
 
@@ -161,13 +160,10 @@ def story(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "story_season": season,
         }
 
-    template = "companion/story.html"
-    if viewing.time_travel or has_messages(request):
-        return render(request, template, context())
     # Shared whole by everyone at the point who asks for the same season with the same title
     # preference: a look at a point someone has read already costs no season list and no render.
-    return render_page(
-        request, template, context, (asked, viewing.hide_titles, *viewing.point_facts)
+    return render_at_point(
+        request, viewing, "companion/story.html", context, (asked, viewing.hide_titles)
     )
 
 
