@@ -187,14 +187,12 @@ def first_gap(user: str, show: str) -> str:
     )
 
 
-def runs_of(
-    user_id: int, show_ids: list[int]
-) -> list[tuple[int, int | None, int | None, Episode | None]]:
+def runs_of(user_id: int, show_ids: list[int]) -> list[tuple[int, Episode | None, Episode | None]]:
     """Per show id, where the user's run of watched regular episodes ends, in one statement: the
-    place of its first gap (first_gaps(), None when nothing is left unwatched) and the last
-    regular episode before it (None when the run is empty), found from the end of the show's
-    sequence index; and the season of the episode at the gap. The gaps are materialized:
-    PostgreSQL would otherwise walk the run once for every mention of one."""
+    last regular episode of the run (None when it is empty), found from the end of the show's
+    sequence index before the run's first gap (first_gaps()); and the episode at that gap, the
+    one up next (None when nothing is left unwatched). The gaps are materialized: PostgreSQL
+    would otherwise walk the run once for every mention of one."""
     if not show_ids:
         return []
     with connection.cursor() as cursor:
@@ -205,7 +203,7 @@ def runs_of(
             f" FROM {EPISODE} r WHERE r.show_id = g.show_id AND {regular('r')}"
             f" AND r.sequence < COALESCE(g.gap, {NO_GAP}) ORDER BY r.sequence DESC LIMIT 1)"
             " AS last_id FROM g)"
-            f" SELECT h.show_id, h.gap, n.season_number, {columns(Episode, 'e')} FROM h"
+            f" SELECT h.show_id, {columns(Episode, 'e')}, {columns(Episode, 'n')} FROM h"
             f" LEFT JOIN {EPISODE} e ON e.id = h.last_id"
             f" LEFT JOIN {EPISODE} n ON n.show_id = h.show_id AND n.sequence = h.gap",
             [user_id, *show_ids],
@@ -213,8 +211,12 @@ def runs_of(
         rows = cursor.fetchall()
     width = len(Episode._meta.concrete_fields)
     return [
-        (show_id, gap, gap_season, from_row(Episode, list(rest[:width])))
-        for show_id, gap, gap_season, *rest in rows
+        (
+            show_id,
+            from_row(Episode, list(rest[:width])),
+            from_row(Episode, list(rest[width:])),
+        )
+        for show_id, *rest in rows
     ]
 
 
@@ -340,15 +342,33 @@ def regular_places_to_furthest_watched(user_id: int, show_id: int, after: int) -
         ]
 
 
-def season_heads(user_id: int | None, show_id: int, season_id: int | None = None) -> list[Season]:
+def season_heads(
+    user_id: int | None,
+    show_id: int,
+    season_id: int | None = None,
+    *,
+    marks: tuple[int, list[int]] | None = None,
+) -> list[Season]:
     """The show's seasons (or only one) in order, each with `period_reveal_id` and
     `period_reveal_sequence` (its set point, else its first episode), `total` episodes and how
     many of them the user `watched`, the places of its `first` and `last` episodes and of the last
     one the user watched (`last_watched`), or None.
 
     The episodes are counted in one pass, grouped by season: a subquery per season and figure
-    read each season's episodes seven times over."""
+    read each season's episodes seven times over. `marks` counts the user's marks from what the
+    caller says they are, not from the watches: the place where their run ends, and the ids of
+    the specials they watched (for a user with no regular episode watched past the run)."""
     only = "" if season_id is None else " AND e.season_id = %s"
+    marked, marked_params = "w.id IS NOT NULL", []
+    watches = f" LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
+    watches_params: list = [user_id]
+    if marks is not None:
+        end, specials = marks
+        marked, marked_params = f"({regular('e')} AND e.sequence <= %s)", [end]
+        if specials:
+            marked = f"({marked} OR e.id IN ({placeholders(specials)}))"
+            marked_params += specials
+        watches, watches_params = "", []
     first_id = (
         f"(SELECT f.id FROM {EPISODE} f WHERE f.season_id = s.id ORDER BY f.sequence LIMIT 1)"
     )
@@ -358,13 +378,15 @@ def season_heads(user_id: int | None, show_id: int, season_id: int | None = None
             f" COALESCE(r.id, {first_id}), COALESCE(r.sequence, g.first),"
             " COALESCE(g.total, 0), COALESCE(g.watched, 0), g.first, g.last, g.last_watched"
             f" FROM {SEASON} s LEFT JOIN {EPISODE} r ON r.id = s.period_revealed_at_id"
-            " LEFT JOIN (SELECT e.season_id, COUNT(*) AS total, COUNT(w.id) AS watched,"
+            " LEFT JOIN (SELECT e.season_id, COUNT(*) AS total,"
+            f" COUNT(CASE WHEN {marked} THEN 1 END) AS watched,"
             " MIN(e.sequence) AS first, MAX(e.sequence) AS last,"
-            " MAX(CASE WHEN w.id IS NOT NULL THEN e.sequence END) AS last_watched"
-            f" FROM {EPISODE} e LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
+            f" MAX(CASE WHEN {marked} THEN e.sequence END) AS last_watched"
+            f" FROM {EPISODE} e{watches}"
             f" WHERE e.show_id = %s{only} GROUP BY e.season_id) g ON g.season_id = s.id"
             f" WHERE s.show_id = %s{only.replace('e.season_id', 's.id')} ORDER BY s.number",
-            [user_id, show_id, *([] if season_id is None else [season_id])]
+            [*marked_params, *marked_params, *watches_params, show_id]
+            + ([] if season_id is None else [season_id])
             + [show_id, *([] if season_id is None else [season_id])],
         )
         rows = _rows(cursor, Season)

@@ -95,6 +95,8 @@ class SeasonView:
     # show: of those keys.
     keyed_rows: list[tuple[str, Callable[[], dict]]] | None = None
     rows_key: str | None = None
+    # While open on a page shared whole, its list as season_list() shares it.
+    list_html: SafeString | None = None
     # While folded, its whole section (head and fold), rendered once for everyone it reads the same to.
     section_html: SafeString | None = None
 
@@ -199,6 +201,10 @@ class Viewing:
     @cached_property
     def upcoming(self) -> EpisodeView | None:
         """The regular episode up next after the safe point, if any."""
+        if self.run is not None and self.user.is_authenticated and not self.time_travel:
+            # The run found it: the first episode its viewer has not watched.
+            up_next = self.run.up_next
+            return self.episode_view(up_next) if up_next is not None else None
         after = self.show.episodes_with_marks(
             self.user, regular_after=self.safe_point.sequence, limit=1
         )

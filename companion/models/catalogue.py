@@ -208,13 +208,18 @@ class Show(models.Model):
             return {show.pk: NOTHING_WATCHED for show in shows}
         by_pk = {show.pk: show for show in shows}
         gaps: dict[int, int | None] = {}
-        next_seasons: dict[int, int | None] = {}
+        up_next: dict[int, Episode] = {}
         found: dict[int, Episode] = {}
-        for show_id, gap, gap_season, last_of_run in sql.runs_of(user.pk, list(by_pk)):
-            gaps[show_id], next_seasons[show_id] = gap, gap_season
+        for show_id, last_of_run, at_gap in sql.runs_of(user.pk, list(by_pk)):
+            gaps[show_id] = None
+            for episode in (last_of_run, at_gap):
+                if episode is not None:
+                    episode.show = by_pk[show_id]
             if last_of_run is not None:
-                last_of_run.show = by_pk[show_id]
                 found[show_id] = last_of_run
+            if at_gap is not None:
+                at_gap.watched, at_gap.listed_in = False, at_gap.season_number
+                gaps[show_id], up_next[show_id] = at_gap.sequence, at_gap
         ends = {pk: found[pk].sequence if pk in found else 0 for pk in gaps}
         specials: dict[int, list[tuple[int, int]]] = {}
         on_the_way: dict[int, set[int]] = {}
@@ -232,7 +237,8 @@ class Show(models.Model):
                 SafePoint(found.get(show.pk), frozenset(on_the_way.get(show.pk, ()))),
                 tuple(sorted(specials.get(show.pk, ()))),
                 show.pk in past_run,
-                next_seasons.get(show.pk),
+                up_next[show.pk].season_number if show.pk in up_next else None,
+                up_next.get(show.pk),
             )
             for show in shows
         }
@@ -434,12 +440,24 @@ def order_problems(show: Show, places: dict[int, int], codes: dict[int, str]) ->
 
 
 class SeasonQuerySet(models.QuerySet["Season"]):
-    def heads(self, user, show: Show, only: Season | None = None) -> list[Season]:
+    def heads(
+        self, user, show: Show, only: Season | None = None, *, run: Run | None = None
+    ) -> list[Season]:
         """The show's seasons (or only `only`) in order, each with where its in-universe period is
         revealed (its set point, else its first episode), how many episodes it has (`total`)
         and how many of them this user `watched`. One query, in SQL of its own: every mark runs it.
+
+        With `run` (the user's, read earlier in the request) the counts are of the marks it
+        says the user has, not of their watches as they are now: a page keyed on the run shows
+        what its key says even if a mark lands meanwhile. A run with a regular episode watched
+        past it says too little, so its counts are read from the watches.
         """
-        seasons = sql.season_heads(signed_in_id(user), show.pk, only.pk if only else None)
+        marks = None
+        if run is not None and not run.past_run:
+            marks = (run.point.sequence, [pk for pk, _ in run.specials])
+        seasons = sql.season_heads(
+            signed_in_id(user), show.pk, only.pk if only else None, marks=marks
+        )
         for head in seasons:
             head.show = show
         return seasons

@@ -57,12 +57,14 @@ class Run(NamedTuple):
     """What a viewer has watched of one show: their safe point; every special they watched, as
     (id, the season whose list holds it on the show page), in order; whether they watched a
     regular episode past their run (then they have a gap); and the season of the first regular
-    episode they have not watched (None when there is none)."""
+    episode they have not watched, and that episode, the one up next (None when there is none).
+    NOTHING_WATCHED, a visitor's, says nothing of what is up next."""
 
     point: SafePoint
     specials: tuple[tuple[int, int], ...] = ()
     past_run: bool = False
     next_season: int | None = None
+    up_next: Episode | None = None
 
 
 NOTHING_WATCHED = Run(NOTHING_SAFE)

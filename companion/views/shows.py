@@ -36,7 +36,6 @@ from ..models import (
 from ..renders import (
     CSRF_PLACEHOLDER,
     built_keyed,
-    render_once,
     render_page,
     rendering,
     shared_key,
@@ -107,10 +106,13 @@ def season_context(viewing: Viewing, seasons: list[SeasonView], *, render: bool 
         viewing.key_rows(seasons)
 
 
-def season_heads(viewing: Viewing, only: Season | None = None) -> list[SeasonView]:
+def season_heads(
+    viewing: Viewing, only: Season | None = None, *, from_run: bool = False
+) -> list[SeasonView]:
     """Every season (or `only` that one) with its (safe) period and the viewer's progress in it:
-    one query."""
-    heads = Season.objects.heads(viewing.user, viewing.show, only)
+    one query. `from_run` counts the progress from the viewing's run (Season.objects.heads)."""
+    run = viewing.run if from_run else None
+    heads = Season.objects.heads(viewing.user, viewing.show, only, run=run)
     if any(s.number != SPECIALS_SEASON for s in heads):
         # The specials are listed among the regular seasons' episodes (season_context).
         heads = [s for s in heads if s.number != SPECIALS_SEASON]
@@ -155,7 +157,11 @@ def progress_of_heads(
 
 
 def show_context(
-    viewing: Viewing, *, also_open: int | None = None, following: bool | None = None
+    viewing: Viewing,
+    *,
+    also_open: int | None = None,
+    following: bool | None = None,
+    shared: bool = False,
 ) -> dict:
     """The show page: every season with its progress, the viewer's own season open.
 
@@ -163,9 +169,13 @@ def show_context(
     (`?season=N`, which is also how a folded season opens without JavaScript). The others load
     when unfolded (season_episodes), so the page costs the same however long the show is.
     Nothing is rendered yet: render_seasons() does it, when the page is not cached whole.
+
+    A page `shared` between viewers at the same point shows their marks as their run says
+    (show_page_facts): its counts come from the run, and its open seasons are season_list()'s
+    shared lists, so their rows are not looked up here.
     """
     show, user = viewing.show, viewing.user
-    seasons = season_heads(viewing)
+    seasons = season_heads(viewing, from_run=shared)
     current_season = season_up_next(viewing, seasons)
     current = current_season.number if current_season else seasons[-1].number if seasons else None
     for place, season in enumerate(seasons):
@@ -173,8 +183,11 @@ def show_context(
         # The page lands on the viewer's season, unless it is the first one anyway.
         season.land = season.current and place > 0
         season.open = season.current or season.number == also_open
-    season_context(viewing, [s for s in seasons if s.open], render=False)
-    upcoming = up_next_in(viewing, current_season) if current_season else None
+    if shared:
+        upcoming = viewing.upcoming
+    else:
+        season_context(viewing, [s for s in seasons if s.open], render=False)
+        upcoming = up_next_in(viewing, current_season) if current_season else None
     progress = progress_of_heads(viewing, seasons, upcoming=upcoming)
     return {
         "show": show,
@@ -189,9 +202,10 @@ def show_context(
     }
 
 
-def render_seasons(viewing: Viewing, seasons: list[SeasonView]) -> None:
-    """Give each open season `rows_html` (its keyed rows, Viewing.key_rows) and each folded one
-    `section_html`, shared between every viewer they read the same to, in one read of the cache.
+def render_seasons(viewing: Viewing, seasons: list[SeasonView], *, shared: bool = False) -> None:
+    """Give each open season `rows_html` (its keyed rows, Viewing.key_rows), or when the page is
+    `shared` `list_html` (season_list's shared list), and each folded one `section_html`: all
+    shared between every viewer they read the same to, in one read of the cache.
 
     A folded season shows only its head: a long show's seasons before the viewer's read "25 of
     25 watched" and those after "0 of 25" for nearly everyone, so they are rendered once, not on
@@ -199,8 +213,9 @@ def render_seasons(viewing: Viewing, seasons: list[SeasonView]) -> None:
     template's with_csrf. A section template that reads anything more must add it here.
     """
     show, signed_in = viewing.show, viewing.user.is_authenticated
-    opened = [season for season in seasons if season.keyed_rows is not None]
-    folded = [season for season in seasons if season.keyed_rows is None]
+    opened = [season for season in seasons if season.open]
+    folded = [season for season in seasons if not season.open]
+    lists = [shared_season_list(viewing, season.season) for season in opened] if shared else []
 
     def section(season: SeasonView) -> dict:
         return {
@@ -210,7 +225,8 @@ def render_seasons(viewing: Viewing, seasons: list[SeasonView]) -> None:
             "csrf_token": CSRF_PLACEHOLDER,
         }
 
-    keyed = [
+    keyed = list(lists)
+    keyed += [
         (key, rendering(ROW_TEMPLATE, context))
         for season in opened
         for key, context in season.keyed_rows or []
@@ -223,6 +239,8 @@ def render_seasons(viewing: Viewing, seasons: list[SeasonView]) -> None:
         for season in folded
     ]
     rendered = iter(built_keyed(keyed))
+    for season in opened if lists else ():
+        season.list_html = next(rendered)
     for season in opened:
         season.rows_html = mark_safe("".join(next(rendered) for _ in season.keyed_rows or []))
     for season in folded:
@@ -250,14 +268,12 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     parties = parties_of(viewing)
 
     def rendered_context() -> dict:
-        context = show_context(viewing, also_open=also_open, following=following)
-        if not marks_agree(viewing, marks, context["seasons"]):
-            # A mark or an unmark landed since the run was read: the page would not be what
-            # its facts say, so it is not shared.
-            raise MarksMoved
+        # Its counts come from the run its key holds, and each open season's list checks its
+        # own rows (shared_season_list): a page built while a mark lands is not shared.
+        context = show_context(viewing, also_open=also_open, following=following, shared=True)
         context |= {"tools_open": False, "parties": parties, "row_messages": {}}
         context["placed_messages"] = []
-        render_seasons(viewing, context["seasons"])
+        render_seasons(viewing, context["seasons"], shared=True)
         return context
 
     facts = show_page_facts(viewing, also_open, marks, following, parties)
@@ -320,8 +336,9 @@ def show_page_facts(
     at the same point has had costs no more than these. A part of the page that reads anything
     more must add it here.
 
-    The page shows the viewer's marks as their run (to the safe point) and `marks` say, which
-    marks_agree() checks before a page is shared. What it shows of the show is its own fields,
+    The page shows the viewer's marks as their run (to the safe point) and `marks` say: its
+    counts are counted from them, and each open season's list checks its rows against them
+    (shared_season_list) before the page is shared. What it shows of the show is its own fields,
     its seasons and episodes (the content version moves with every edit of those) and what is
     revealed at the point (its content stamp, in Viewing.cache_key).
     """
@@ -366,31 +383,40 @@ def season_list(viewing: Viewing, found: Season) -> SafeString:
     episode that takes them to a point) where another has been reads it whole. Looking back or
     with a gap, it is rendered for the viewer alone; so is a list built while their marks moved."""
     marks = viewing.run or NOTHING_WATCHED
-
-    def context() -> dict:
-        season = SeasonView(found)
-        season_context(viewing, [season])
-        return {
-            "show": viewing.show,
-            "viewing": viewing,
-            "season": season,
-            "row_messages": {},
-            "csrf_token": CSRF_PLACEHOLDER,
-        }
-
-    def shared_context() -> dict:
-        built = context()
-        if not marks_agree(viewing, marks, [built["season"]]):
-            raise MarksMoved
-        return built
-
     if not (viewing.time_travel or marks.past_run):
-        facts = (found.number, viewing.preferences, marks.specials, *viewing.point_facts)
         try:
-            return render_once(SEASON_LIST_TEMPLATE, facts, shared_context)
+            return built_keyed([shared_season_list(viewing, found)])[0]
         except MarksMoved:
             pass
-    return mark_safe(render_to_string(SEASON_LIST_TEMPLATE, context()))
+    return mark_safe(render_to_string(SEASON_LIST_TEMPLATE, season_list_context(viewing, found)))
+
+
+def shared_season_list(viewing: Viewing, found: Season) -> tuple[str, Callable[[], str]]:
+    """The key a season's list is shared under (season_list) and what builds it, which raises
+    MarksMoved for a list built while the viewer's marks moved. For a viewer neither looking
+    back nor with a gap."""
+    marks = viewing.run or NOTHING_WATCHED
+    facts = (found.number, viewing.preferences, marks.specials, *viewing.point_facts)
+
+    def build() -> str:
+        context = season_list_context(viewing, found)
+        if not marks_agree(viewing, marks, [context["season"]]):
+            raise MarksMoved
+        return render_to_string(SEASON_LIST_TEMPLATE, context)
+
+    return shared_key(SEASON_LIST_TEMPLATE, facts), build
+
+
+def season_list_context(viewing: Viewing, found: Season) -> dict:
+    season = SeasonView(found)
+    season_context(viewing, [season])
+    return {
+        "show": viewing.show,
+        "viewing": viewing,
+        "season": season,
+        "row_messages": {},
+        "csrf_token": CSRF_PLACEHOLDER,
+    }
 
 
 @require_safe

@@ -366,3 +366,14 @@ def test_a_mark_to_a_point_sends_the_season_as_anyone_there_unfolds_it(client, a
     assert without_token(season_list) == without_token(unfolded)
     # The list was read whole, not built: no statement reads the recaps for its rows.
     assert not any("companion_recap" in query["sql"] for query in queries)
+
+
+def test_the_show_page_read_after_a_mark_shows_the_season_the_mark_sent(client, alice, show):
+    client.force_login(alice)
+    client.post("/shows/saga/s1/e4/watch/", **HTMX)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(SHOW).content.decode()
+    assert marked(episode(show, "1x04")) in body and "RECAP-saga-1x4" in body
+    assert "4 of 10 watched" in body
+    # The season's list as the mark sent it, read whole: its rows and their recaps are not read.
+    assert not any("companion_recap" in query["sql"] for query in queries)

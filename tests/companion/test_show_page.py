@@ -347,3 +347,40 @@ def test_a_marks_message_elsewhere_stays_at_the_top(alice_client, show):
     )
     assert "Marked 1 more episode watched, up to S1E4." in top_messages(body)
     assert "visually-hidden" not in top_messages(body)
+
+
+def heads_figures(user, show, **run) -> list[tuple]:
+    from companion.models import Season
+
+    return [
+        (head.number, head.total, head.watched, head.first, head.last, head.last_watched)
+        for head in Season.objects.heads(user, show, **run)
+    ]
+
+
+@pytest.mark.parametrize(
+    "marks",
+    [
+        (),
+        ("1x1",),
+        ("1x1", "1x2", "0x1"),
+        ("1x1", "1x2", "1x3", "2x1"),
+        ("0x1",),
+        ("1x1", "1x2", "1x3", "2x1", "2x2", "2x3", "0x1"),
+        # Gaps: the counts come from the watches.
+        ("1x1", "2x2"),
+        ("1x1", "1x3", "0x1"),
+    ],
+)
+def test_season_counts_from_the_run_are_the_counts_of_the_marks(extras, marks):
+    """A shared show page counts each season's episodes watched from the viewer's run
+    (Season.objects.heads with `run`), not from their watches: the two agree, specials and gaps
+    included."""
+    from companion.models import Show
+
+    viewer = make_user("dora")
+    watch(viewer, extras, *marks)
+    run = Show.runs_for(viewer, [extras])[extras.pk]
+    counted = heads_figures(viewer, extras)
+    assert heads_figures(viewer, extras, run=run) == counted
+    assert sum(watched for _, _, watched, *_ in counted) == len(marks)
