@@ -643,6 +643,9 @@ class Episode(models.Model):
                 condition=Q(number__gte=1, number__lte=MAX_NUMBER), name="episode_number_bounded"
             ),
         ]
+        # Every show page and mark counts each season's episodes (sql.season_heads), and finds
+        # its first: read from this index alone, not from every episode's row.
+        indexes = [models.Index(fields=["season", "sequence"], name="episode_season_place")]
 
     def __str__(self) -> str:
         return f"{self.show} {self.code}"

@@ -102,8 +102,9 @@ def change_watch(
         if episode.is_special:
             number = show.listed_season(episode, show.season_starts())
             listed = show.seasons.get(number=number)
-        # Every season's head, in the same one query: the progress box adds them up.
-        every = season_heads(viewing)
+        # Every season's head, in the same one query: the progress box adds them up. Counted
+        # from the run just read, which holds the mark.
+        every = season_heads(viewing, from_run=True)
         heads = every
         if action != "up-to":
             heads = [
