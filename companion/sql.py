@@ -224,20 +224,6 @@ def runs_of(user_id: int, show_ids: list[int]) -> list[tuple[int, Episode | None
 NO_GAP = 2**31 - 1
 
 
-def first_regular_after(places: dict[int, int]) -> list[Episode]:
-    """Per show id, the first regular episode placed after the given place (what is up next):
-    found from the show's sequence index, one row per show."""
-    if not places:
-        return []
-    each = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT {columns(Episode, 'e')} FROM {EPISODE} e WHERE e.show_id = %s"
-        f" AND {regular('e')} AND e.sequence > %s ORDER BY e.sequence LIMIT 1) first_of_show"
-        for _ in places
-    )
-    params = [v for pk, place in places.items() for v in (pk, place)]
-    return whole_rows(Episode, each, params)
-
-
 class MarkBeyondRun(NamedTuple):
     """A watched episode that is not part of the viewer's run: a special, or a regular episode
     placed past the run's end (then the viewer has a gap)."""

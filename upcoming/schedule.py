@@ -141,7 +141,6 @@ def schedule_for(
     viewings = viewings_of(user, shows)
     upcoming_titles = user.show_upcoming_titles
     points = {pk: viewing.safe_point for pk, viewing in viewings.items()}
-    up_next = Episode.objects.up_next(points)
     waiting_counts = dict(
         Episode.objects.past(points)
         .filter(air_date__lt=today)
@@ -173,10 +172,8 @@ def schedule_for(
         )
     schedules = []
     for show in shows:
-        found = up_next.get(show.pk)
-        if found is not None:
-            found.show = show
-        following = viewings[show.pk].episode_view(found) if found is not None else None
+        # Found by the safe points' statement: the first episode the viewer has not watched.
+        following = viewings[show.pk].upcoming
         schedules.append(
             ShowSchedule(
                 show=show,

@@ -564,12 +564,6 @@ class EpisodeQuerySet(models.QuerySet["Episode"]):
             after_each |= Q(show_id=show_id, sequence__gt=point.sequence)
         return self.regular().filter(after_each)
 
-    def up_next(self, points: dict[int, SafePoint]) -> dict[int, Episode]:
-        """Per show id, `after(point).first()` for each point, in one query however many shows
-        (SQL of its own: the home page and every mark from it run it). `show` is not attached."""
-        found = sql.first_regular_after({pk: point.sequence for pk, point in points.items()})
-        return {episode.show_id: episode for episode in found}
-
     def with_watched(self, user):
         """Annotate `watched` for this user (False for anonymous visitors)."""
         if not getattr(user, "is_authenticated", False):

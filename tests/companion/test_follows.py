@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from companion.models import Episode, Follow, Show, Watch
+from companion.models import Follow, Show, Watch
 from tests.factories import episode, make_show, watch
 
 
@@ -89,16 +89,15 @@ def test_many_gaps_are_summed_up(outsider, epic):
 # --- Up next for many shows ----------------------------------------------------------------------
 
 
-def test_up_next_for_many_shows_is_one_query(alice, show):
+def test_up_next_for_many_shows_comes_with_their_safe_points(alice, show):
     others = [make_show(f"more{n}", seasons=1, episodes=3) for n in range(4)]
     watch(alice, others[0], "1x1", "1x3")
     shows = [show, *others]
-    points = Show.safe_points_for(alice, shows)
     with CaptureQueriesContext(connection) as queries:
-        upcoming = Episode.objects.up_next(points)
-    assert len(queries) == 1
-    assert upcoming[show.pk].short_label == "S1E4"
-    assert upcoming[others[0].pk].short_label == "S1E2"
-    assert upcoming[others[1].pk].short_label == "S1E1"
+        runs = Show.runs_for(alice, shows)
+    assert len(queries) == 2
+    assert runs[show.pk].up_next.short_label == "S1E4"
+    assert runs[others[0].pk].up_next.short_label == "S1E2"
+    assert runs[others[1].pk].up_next.short_label == "S1E1"
     watch(alice, others[2], "1x1", "1x2", "1x3")
-    assert others[2].pk not in Episode.objects.up_next(Show.safe_points_for(alice, shows))
+    assert Show.runs_for(alice, shows)[others[2].pk].up_next is None
