@@ -300,28 +300,16 @@ def render_for_viewer(
     return render(request, "companion/show_detail.html", context)
 
 
-def marks_agree(viewing: Viewing, marks: Run, seasons: list[SeasonView]) -> bool:
-    """Whether the seasons' counts and open rows show the viewer's run, up to their safe point,
-    and `marks` (their specials, nothing past the run), as the page's facts say they do."""
+def marks_agree(viewing: Viewing, marks: Run, rows: list[EpisodeView]) -> bool:
+    """Whether the rows show the viewer's run, up to their safe point, and `marks` (their
+    specials, nothing past the run), as the list's facts say they do. (A shared page's season
+    counts are counted from the run itself: Season.objects.heads.)"""
     end = viewing.safe_point.sequence
     specials = {pk for pk, _ in marks.specials}
-    for season in seasons:
-        rows = season.rows or []
-        for row in rows:
-            watched = row.pk in specials if row.is_special else row.sequence <= end
-            if bool(row.watched) != watched:
-                return False
-        if season.first is None or season.first > end:
-            expected = 0
-        elif season.last is not None and season.last <= end:
-            expected = season.total
-        elif season.rows is not None:
-            expected = sum(1 for row in rows if not row.is_special and row.sequence <= end)
-        else:
-            return False
-        if season.watched != expected:
-            return False
-    return True
+    return all(
+        bool(row.watched) == (row.pk in specials if row.is_special else row.sequence <= end)
+        for row in rows
+    )
 
 
 def show_page_facts(
@@ -400,7 +388,7 @@ def shared_season_list(viewing: Viewing, found: Season) -> tuple[str, Callable[[
 
     def build() -> str:
         context = season_list_context(viewing, found)
-        if not marks_agree(viewing, marks, [context["season"]]):
+        if not marks_agree(viewing, marks, context["season"].rows or []):
             raise MarksMoved
         return render_to_string(SEASON_LIST_TEMPLATE, context)
 

@@ -227,6 +227,8 @@ def test_a_page_built_while_the_viewers_marks_moved_is_not_shared(client, alice,
     client.force_login(alice)
     body = get(client, SHOW)[0]
     assert "3 of 10 watched" in body and "4 of 10 watched" not in body
+    # Her rows too: the open season's list Carol's page was built with is not shared either.
+    assert marked(episode(show, "1x04")) not in body
 
 
 def test_a_special_in_a_folded_season_does_not_keep_viewers_from_sharing_a_page(
