@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
@@ -27,6 +28,9 @@ from django.utils.safestring import SafeString, mark_safe
 TTL = 60 * 60
 # Stands in for the CSRF token in shared renders; each response gets its own put in.
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
+# The renders a page built for the cache, written in one go when it is done (render_page): each
+# write is a round trip to the cache, and a page built whole makes up to three.
+_unwritten: ContextVar[dict[str, str] | None] = ContextVar("unwritten_renders", default=None)
 
 
 def shared_key(template: str, facts: Any) -> str:
@@ -52,7 +56,11 @@ def _render(template: str, context: Callable[[], dict]) -> str:
 def built_keyed(keyed: Iterable[tuple[str, Callable[[], str]]]) -> list[SafeString]:
     """Build the HTML of each (key, build) not in the cache yet, in one read and one write."""
     keyed = list(keyed)
-    cached = cache.get_many([key for key, _ in keyed]) if keyed else {}
+    unwritten = _unwritten.get()
+    cached = dict(unwritten) if unwritten else {}
+    asked = [key for key, _ in keyed if key not in cached]
+    if asked:
+        cached |= cache.get_many(asked)
     missing = {}
     renders = []
     for key, build in keyed:
@@ -61,7 +69,10 @@ def built_keyed(keyed: Iterable[tuple[str, Callable[[], str]]]) -> list[SafeStri
             html = missing[key] = build()
         renders.append(mark_safe(html))
     if missing:
-        cache.set_many(missing, TTL)
+        if unwritten is None:
+            cache.set_many(missing, TTL)
+        else:
+            unwritten |= missing
     return renders
 
 
@@ -118,5 +129,12 @@ def render_page(
             "csrf_token": CSRF_PLACEHOLDER,
         }
 
-    html = render_once(template, (url, facts), shared_context)
+    unwritten: dict[str, str] = {}
+    building = _unwritten.set(unwritten)
+    try:
+        html = render_once(template, (url, facts), shared_context)
+    finally:
+        _unwritten.reset(building)
+    if unwritten:
+        cache.set_many(unwritten, TTL)
     return HttpResponse(with_csrf(html, get_token(request)))

@@ -197,3 +197,35 @@ def test_an_edited_title_shows_in_the_rows_on_the_very_next_request(alice_client
     edited.title = "RETITLED"
     edited.save()
     assert "RETITLED" in row(alice_client.get(SHOW).content.decode(), show, "1x02")
+
+
+@pytest.mark.parametrize("url", [SHOW, episode_url(1, 2)])
+def test_a_page_built_whole_writes_its_parts_to_the_cache_in_one_go_and_shares_them(
+    client, alice, carol, url, monkeypatch
+):
+    """Each write is a round trip to the cache: the page, its season list and its rows (or the
+    episode's unlocked part) go in one. What went in is then read by the next viewer it reads
+    the same to, with nothing rendered again."""
+    from django.core.cache import cache
+
+    from companion import renders as shared
+
+    writes = []
+    real_write = cache.set_many
+    monkeypatch.setattr(
+        cache,
+        "set_many",
+        lambda data, *a, **k: writes.append(set(data)) or real_write(data, *a, **k),
+    )
+    client.force_login(alice)
+    first = client.get(url).content.decode()
+    assert len(writes) == 1 and len(writes[0]) > 1
+    renders = []
+    real_render = shared.render_to_string
+    monkeypatch.setattr(
+        shared, "render_to_string", lambda *a, **k: renders.append(a[0]) or real_render(*a, **k)
+    )
+    client.force_login(carol)
+    second = client.get(url).content.decode()
+    assert renders == [] and len(writes) == 1
+    assert csrf_tokens(first) != csrf_tokens(second)
