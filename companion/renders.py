@@ -11,7 +11,8 @@ rendered as a placeholder and put in per response by `with_csrf`, the one place 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
 from types import SimpleNamespace
@@ -28,8 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 TTL = 60 * 60
 # Stands in for the CSRF token in shared renders; each response gets its own put in.
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
-# The renders a page built for the cache, written in one go when it is done (render_page): each
-# write is a round trip to the cache, and a page built whole makes up to three.
+# The renders built within one_write(), written in one go when it is done.
 _unwritten: ContextVar[dict[str, str] | None] = ContextVar("unwritten_renders", default=None)
 
 
@@ -74,6 +74,24 @@ def built_keyed(keyed: Iterable[tuple[str, Callable[[], str]]]) -> list[SafeStri
         else:
             unwritten |= missing
     return renders
+
+
+@contextmanager
+def one_write() -> Iterator[None]:
+    """Write what the renders built within add to the cache in one round trip, when they are
+    done: a page, its season list and their rows would each make one. Nothing is written if
+    the build fails."""
+    if _unwritten.get() is not None:
+        yield
+        return
+    unwritten: dict[str, str] = {}
+    building = _unwritten.set(unwritten)
+    try:
+        yield
+    finally:
+        _unwritten.reset(building)
+    if unwritten:
+        cache.set_many(unwritten, TTL)
 
 
 def render_each(
@@ -129,12 +147,6 @@ def render_page(
             "csrf_token": CSRF_PLACEHOLDER,
         }
 
-    unwritten: dict[str, str] = {}
-    building = _unwritten.set(unwritten)
-    try:
+    with one_write():
         html = render_once(template, (url, facts), shared_context)
-    finally:
-        _unwritten.reset(building)
-    if unwritten:
-        cache.set_many(unwritten, TTL)
     return HttpResponse(with_csrf(html, get_token(request)))

@@ -36,6 +36,7 @@ from ..models import (
 from ..renders import (
     CSRF_PLACEHOLDER,
     built_keyed,
+    one_write,
     render_page,
     rendering,
     shared_key,
@@ -373,7 +374,8 @@ def season_list(viewing: Viewing, found: Season) -> SafeString:
     marks = viewing.run or NOTHING_WATCHED
     if not (viewing.time_travel or marks.past_run):
         try:
-            return built_keyed([shared_season_list(viewing, found)])[0]
+            with one_write():
+                return built_keyed([shared_season_list(viewing, found)])[0]
         except MarksMoved:
             pass
     return mark_safe(render_to_string(SEASON_LIST_TEMPLATE, season_list_context(viewing, found)))

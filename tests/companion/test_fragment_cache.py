@@ -229,3 +229,23 @@ def test_a_page_built_whole_writes_its_parts_to_the_cache_in_one_go_and_shares_t
     second = client.get(url).content.decode()
     assert renders == [] and len(writes) == 1
     assert csrf_tokens(first) != csrf_tokens(second)
+
+
+def test_a_season_unfolded_writes_its_list_and_rows_to_the_cache_in_one_go(
+    client, alice, monkeypatch
+):
+    from django.core.cache import cache
+
+    writes = []
+    real_write = cache.set_many
+    monkeypatch.setattr(
+        cache,
+        "set_many",
+        lambda data, *a, **k: writes.append(set(data)) or real_write(data, *a, **k),
+    )
+    client.force_login(alice)
+    response = client.get(
+        reverse("season-episodes", args=["saga", 2]), headers={"HX-Request": "true"}
+    )
+    assert "TITLE-saga-2x1" in response.content.decode()
+    assert len(writes) == 1 and len(writes[0]) > 1
