@@ -31,6 +31,8 @@ TTL = 60 * 60
 CSRF_PLACEHOLDER = "csrf-token-of-this-request"
 # The renders built within one_write(), written in one go when it is done.
 _unwritten: ContextVar[dict[str, str] | None] = ContextVar("unwritten_renders", default=None)
+# Set while render_page builds a page shared whole, which is keyed on the viewer's point.
+_building_page: ContextVar[bool] = ContextVar("building_page", default=False)
 
 
 def shared_key(template: str, facts: Any) -> str:
@@ -118,6 +120,16 @@ def render_once(template: str, facts: Any, context: Callable[[], dict]) -> SafeS
     return render_keyed(template, [(shared_key(template, facts), context)])[0]
 
 
+def render_once_at_point(template: str, facts: Any, context: Callable[[], dict]) -> SafeString:
+    """As render_once, for a fragment keyed on a point (Viewing.cached_fragment). Within a page
+    shared whole, which is keyed on the point too, it is built in place: a copy of its own would
+    be read only by a viewer at the point whose page differs (in their preferences, say), and it
+    cost every first look a round trip and writing the same bytes twice."""
+    if _building_page.get():
+        return mark_safe(render_to_string(template, context()))
+    return render_once(template, facts, context)
+
+
 def with_csrf(html: str, token: str) -> SafeString:
     return mark_safe(html.replace(CSRF_PLACEHOLDER, escape(token)))
 
@@ -147,6 +159,10 @@ def render_page(
             "csrf_token": CSRF_PLACEHOLDER,
         }
 
-    with one_write():
-        html = render_once(template, (url, facts), shared_context)
+    building = _building_page.set(True)
+    try:
+        with one_write():
+            html = render_once(template, (url, facts), shared_context)
+    finally:
+        _building_page.reset(building)
     return HttpResponse(with_csrf(html, get_token(request)))

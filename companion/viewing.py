@@ -25,7 +25,7 @@ from .models import (
     is_revealed,
     progress_for,
 )
-from .renders import CSRF_PLACEHOLDER, render_keyed, render_once, shared_key
+from .renders import CSRF_PLACEHOLDER, render_keyed, render_once_at_point, shared_key
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -243,7 +243,7 @@ class Viewing:
     def cached_fragment(self, name: str, template: str, build_context) -> SafeString:
         """A gated fragment, shared by everyone at this point: it must not contain anything
         personal (watch marks, preferences, tokens)."""
-        return render_once(template, (name, self.cache_key), build_context)
+        return render_once_at_point(template, (name, self.cache_key), build_context)
 
     def row_of(self, listed: int, e: EpisodeView) -> dict:
         """Everything the show page's row of `e` shows, listed in season `listed`: the row

@@ -199,13 +199,15 @@ def test_an_edited_title_shows_in_the_rows_on_the_very_next_request(alice_client
     assert "RETITLED" in row(alice_client.get(SHOW).content.decode(), show, "1x02")
 
 
-@pytest.mark.parametrize("url", [SHOW, episode_url(1, 2)])
+# The show page writes its season list and rows as well, which a mark and an unfolded season read;
+# the episode page's part keyed on the point is the page's alone (renders.render_once_at_point).
+@pytest.mark.parametrize("url, written", [(SHOW, range(3, 100)), (episode_url(1, 2), [1])])
 def test_a_page_built_whole_writes_its_parts_to_the_cache_in_one_go_and_shares_them(
-    client, alice, carol, url, monkeypatch
+    client, alice, carol, url, written, monkeypatch
 ):
-    """Each write is a round trip to the cache: the page, its season list and its rows (or the
-    episode's unlocked part) go in one. What went in is then read by the next viewer it reads
-    the same to, with nothing rendered again."""
+    """Each write is a round trip to the cache: the page and what it shares with other pages go
+    in one. What went in is then read by the next viewer it reads the same to, with nothing
+    rendered again."""
     from django.core.cache import cache
 
     from companion import renders as shared
@@ -219,7 +221,7 @@ def test_a_page_built_whole_writes_its_parts_to_the_cache_in_one_go_and_shares_t
     )
     client.force_login(alice)
     first = client.get(url).content.decode()
-    assert len(writes) == 1 and len(writes[0]) > 1
+    assert len(writes) == 1 and len(writes[0]) in written
     renders = []
     real_render = shared.render_to_string
     monkeypatch.setattr(
