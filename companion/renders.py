@@ -59,7 +59,7 @@ def built_keyed(keyed: Iterable[tuple[str, Callable[[], str]]]) -> list[SafeStri
     """Build the HTML of each (key, build) not in the cache yet, in one read and one write."""
     keyed = list(keyed)
     unwritten = _unwritten.get()
-    cached = dict(unwritten) if unwritten else {}
+    cached = {key: unwritten[key] for key, _ in keyed if key in unwritten} if unwritten else {}
     asked = [key for key, _ in keyed if key not in cached]
     if asked:
         cached |= cache.get_many(asked)
