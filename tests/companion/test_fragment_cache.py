@@ -199,26 +199,34 @@ def test_an_edited_title_shows_in_the_rows_on_the_very_next_request(alice_client
     assert "RETITLED" in row(alice_client.get(SHOW).content.decode(), show, "1x02")
 
 
+@pytest.fixture
+def cache_writes(monkeypatch) -> list[set[str]]:
+    """The keys of each write to the cache (one round trip each), as they are made."""
+    from django.core.cache import cache
+
+    writes: list[set[str]] = []
+    real_write = cache.set_many
+
+    def set_many(data, *args, **kwargs):
+        writes.append(set(data))
+        return real_write(data, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set_many", set_many)
+    return writes
+
+
 # The show page writes its season list and rows as well, which a mark and an unfolded season read;
 # the episode page's part keyed on the point is the page's alone (renders.render_once_at_point).
 @pytest.mark.parametrize("url, written", [(SHOW, range(3, 100)), (episode_url(1, 2), [1])])
 def test_a_page_built_whole_writes_its_parts_to_the_cache_in_one_go_and_shares_them(
-    client, alice, carol, url, written, monkeypatch
+    client, alice, carol, url, written, cache_writes, monkeypatch
 ):
     """Each write is a round trip to the cache: the page and what it shares with other pages go
     in one. What went in is then read by the next viewer it reads the same to, with nothing
     rendered again."""
-    from django.core.cache import cache
-
     from companion import renders as shared
 
-    writes = []
-    real_write = cache.set_many
-    monkeypatch.setattr(
-        cache,
-        "set_many",
-        lambda data, *a, **k: writes.append(set(data)) or real_write(data, *a, **k),
-    )
+    writes = cache_writes
     client.force_login(alice)
     first = client.get(url).content.decode()
     assert len(writes) == 1 and len(writes[0]) in written
@@ -234,17 +242,9 @@ def test_a_page_built_whole_writes_its_parts_to_the_cache_in_one_go_and_shares_t
 
 
 def test_a_season_unfolded_writes_its_list_and_rows_to_the_cache_in_one_go(
-    client, alice, monkeypatch
+    client, alice, cache_writes
 ):
-    from django.core.cache import cache
-
-    writes = []
-    real_write = cache.set_many
-    monkeypatch.setattr(
-        cache,
-        "set_many",
-        lambda data, *a, **k: writes.append(set(data)) or real_write(data, *a, **k),
-    )
+    writes = cache_writes
     client.force_login(alice)
     response = client.get(
         reverse("season-episodes", args=["saga", 2]), headers={"HX-Request": "true"}
