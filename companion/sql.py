@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import cache, partial
 from typing import Any, NamedTuple, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models
 from django.db.models import signals
 from django.db.models.base import ModelState
 
@@ -62,22 +62,19 @@ def columns(model: type[models.Model], alias: str) -> str:
     return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
 
 
+@cache
 def converters(model: type[models.Model]) -> list[tuple[int, Callable[[Any], Any]]]:
     """Per column of columns(model) that the database returns in a type of its own (a date as
-    text, a boolean as 0 or 1 on SQLite): its place, and what turns the value into the field's."""
-    key = (connection.vendor, model)
-    if key not in _converters:
-        found: list[tuple[int, Callable[[Any], Any]]] = []
-        for at, field in enumerate(model._meta.concrete_fields):
-            col = field.get_col(model._meta.db_table)
-            steps = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
-            if steps:
-                found.append((at, partial(_apply, steps, col)))
-        _converters[key] = found
-    return _converters[key]
-
-
-_converters: dict[tuple[str, type[models.Model]], list[tuple[int, Callable[[Any], Any]]]] = {}
+    text, a boolean as 0 or 1 on SQLite): its place, and what turns the value into the field's.
+    Once per process, which has one database: asking the connection which took longer than
+    converting a row."""
+    found: list[tuple[int, Callable[[Any], Any]]] = []
+    for at, field in enumerate(model._meta.concrete_fields):
+        col = field.get_col(model._meta.db_table)
+        steps = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
+        if steps:
+            found.append((at, partial(_apply, steps, col)))
+    return found
 
 
 def _apply(steps: list, expression, value):
@@ -489,7 +486,7 @@ def episode_page(
     for *values, place, watched in rows:
         for at, convert in converters(Episode):
             values[at] = convert(values[at])
-        episode = Episode.from_db(connection.alias, fields, values)
+        episode = Episode.from_db(DEFAULT_DB_ALIAS, fields, values)
         episode.place, episode.watched = place, bool(watched)
         found.append(episode)
     return found
@@ -669,14 +666,14 @@ def from_row(model: type[_Model], values: list) -> _Model | None:
     for at, convert in converters(model):
         values[at] = convert(values[at])
     if not _plain(model):
-        return model.from_db(connection.alias, attnames(model), values)
+        return model.from_db(DEFAULT_DB_ALIAS, attnames(model), values)
     # What from_db() makes, without __init__'s work field by field: a first look builds some
     # fifty rows so, and __init__ took most of the time of the statements that read them.
     made = model.__new__(model)
     made.__dict__.update(zip(attnames(model), values, strict=True))
     made._state = ModelState()
     made._state.adding = False
-    made._state.db = connection.alias
+    made._state.db = DEFAULT_DB_ALIAS
     return made
 
 
@@ -730,11 +727,11 @@ def _rows(cursor, *shapes: type[models.Model]) -> list[tuple]:
 
 
 def _rows_of(rows: list[tuple], *shapes: type[models.Model]) -> list[tuple]:
+    widths = [(model, len(attnames(model))) for model in shapes]
     found = []
     for row in rows:
-        at, made = 0, list[models.Model | None]()
-        for model in shapes:
-            width = len(model._meta.concrete_fields)
+        at, made = 0, []
+        for model, width in widths:
             made.append(from_row(model, list(row[at : at + width])))
             at += width
         found.append((*made, *row[at:]))
