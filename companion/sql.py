@@ -12,7 +12,7 @@ watched episodes ends is `first_gaps()`, which every safe point (a viewer's, a p
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, models
@@ -294,6 +294,91 @@ def episodes_with_marks(
         episode.watched, episode.listed_in = watched, listed_in
         episodes.append(episode)
     return episodes
+
+
+def listed_episodes(show_id: int, content_version: int, season_ids: list[int]) -> list[Episode]:
+    """The show's episodes of these seasons and its specials, in story order, each with
+    `listed_in` (as episodes_with_marks reads them, without marks): copies of their own, of a
+    read kept per process for this version of the show's content. An edit of a season or an
+    episode moves the version (companion/signals.py) after it is written, so an old read is
+    never used for the new version. Within a transaction the read is not kept: what it read may
+    never be committed (and on SQLite, once rolled back, a new show may take its id)."""
+    if connection.in_atomic_block:
+        read = episodes_with_marks(None, show_id, season_ids=season_ids, with_specials=True)
+    else:
+        read = list(read_listed_episodes(show_id, content_version, tuple(season_ids)))
+    return [copy_of(episode) for episode in read]
+
+
+# A few dozen shows' lists, a few kB each: the old versions of a show's fall out as it is used.
+@lru_cache(maxsize=256)
+def read_listed_episodes(
+    show_id: int, content_version: int, season_ids: tuple[int, ...]
+) -> tuple[Episode, ...]:
+    return tuple(
+        episodes_with_marks(None, show_id, season_ids=list(season_ids), with_specials=True)
+    )
+
+
+def forget_kept_reads() -> None:
+    """Empty this process's kept reads (listed_episodes, season_heads_of_run)."""
+    read_listed_episodes.cache_clear()
+    read_season_places.cache_clear()
+
+
+def copy_of(made: _Model) -> _Model:
+    """A model read by from_row, as another instance: what one request sets on it stays its own."""
+    copy = type(made).__new__(type(made))
+    copy.__dict__.update(made.__dict__)
+    copy._state = ModelState()
+    copy._state.adding = False
+    copy._state.db = DEFAULT_DB_ALIAS
+    return copy
+
+
+def season_heads_of_run(
+    show_id: int, content_version: int, season_id: int | None, end: int, specials: list[int]
+) -> list[Season]:
+    """As season_heads(marks=(end, specials)), from the seasons and their episodes' places read
+    once per process for this version of the show's content (as listed_episodes keeps its
+    reads): each head is a copy of its own, counted here from the marks."""
+    if connection.in_atomic_block:
+        return season_heads(None, show_id, season_id, marks=(end, specials))
+    watched_specials = set(specials)
+    heads = []
+    for season, places in read_season_places(show_id, content_version):
+        if season_id is not None and season.pk != season_id:
+            continue
+        head = copy_of(season)
+        if season.number == SPECIALS_SEASON:
+            marked = [sequence for pk, sequence in places if pk in watched_specials]
+        else:
+            marked = [sequence for _, sequence in places if sequence <= end]
+        head.watched = len(marked)
+        head.last_watched = marked[-1] if marked else None
+        heads.append(head)
+    return heads
+
+
+@lru_cache(maxsize=256)
+def read_season_places(
+    show_id: int, content_version: int
+) -> tuple[tuple[Season, tuple[tuple[int, int], ...]], ...]:
+    """The show's season heads with nothing watched, each with its episodes' (id, place) in
+    story order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.season_id, e.id, e.sequence FROM {EPISODE} e WHERE e.show_id = %s"
+            " ORDER BY e.sequence",
+            [show_id],
+        )
+        places: dict[int, list[tuple[int, int]]] = {}
+        for season_pk, pk, sequence in cursor.fetchall():
+            places.setdefault(season_pk, []).append((pk, sequence))
+    return tuple(
+        (season, tuple(places.get(season.pk, ())))
+        for season in season_heads(None, show_id, marks=(0, []))
+    )
 
 
 class Place(NamedTuple):

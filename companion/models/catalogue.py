@@ -275,6 +275,25 @@ class Show(models.Model):
             row.watched = bool(row.watched)
         return found
 
+    def listed_episodes(self, seasons: list[Season], run: Run) -> list[Episode]:
+        """As episodes_with_marks(seasons=..., with_specials=True), for a viewer whose marks are
+        `run` and nothing past it (no gap): each episode's `watched` is the run's, so a list
+        built from them shows exactly what it is keyed on (the run), even while a mark lands.
+
+        The episodes themselves are read once per process for each version of the show's
+        content (sql.listed_episodes): every show page built at a new point lists its season."""
+        end = run.point.sequence
+        specials = {pk for pk, _ in run.specials}
+        found = sql.listed_episodes(
+            self.pk, self.content_version, [season.pk for season in seasons]
+        )
+        for episode in found:
+            episode.show = self
+            episode.watched = (
+                episode.pk in specials if episode.is_special else episode.sequence <= end
+            )
+        return found
+
     def gap_for(self, user, point: SafePoint) -> Gap | None:
         """What the viewer skipped, when they have watched past their safe point; one query.
 
@@ -452,12 +471,17 @@ class SeasonQuerySet(models.QuerySet["Season"]):
         what its key says even if a mark lands meanwhile. A run with a regular episode watched
         past it says too little, so its counts are read from the watches.
         """
-        marks = None
         if run is not None and not run.past_run:
-            marks = (run.point.sequence, [pk for pk, _ in run.specials])
-        seasons = sql.season_heads(
-            signed_in_id(user), show.pk, only.pk if only else None, marks=marks
-        )
+            specials = [pk for pk, _ in run.specials]
+            seasons = sql.season_heads_of_run(
+                show.pk,
+                show.content_version,
+                only.pk if only else None,
+                run.point.sequence,
+                specials,
+            )
+        else:
+            seasons = sql.season_heads(signed_in_id(user), show.pk, only.pk if only else None)
         for head in seasons:
             head.show = show
         return seasons

@@ -84,14 +84,21 @@ def parties_of(viewing: Viewing) -> list[Party]:
     return Party.objects.of_member(user, viewing.show) if user.is_authenticated else []
 
 
-def season_context(viewing: Viewing, seasons: list[SeasonView], *, render: bool = True) -> None:
+def season_context(
+    viewing: Viewing, seasons: list[SeasonView], *, render: bool = True, from_run: bool = False
+) -> None:
     """Give each season `rows`: its episodes as the viewing shows them, with their recaps when
-    safe; and their keys (Viewing.key_rows), and unless `render` is False their HTML."""
+    safe; and their keys (Viewing.key_rows), and unless `render` is False their HTML. `from_run`
+    marks them as the viewing's run says (Show.listed_episodes), for a viewer with no gap who is
+    not looking back; otherwise the viewer's marks are read with them."""
     show, safe = viewing.show, viewing.safe_point
     # Specials are listed in their aired place, within the regular season they air in: the
     # query says which (`listed_in`), so no season's place needs a query of its own.
-    episodes = show.episodes_with_marks(
-        viewing.user, seasons=[s.season for s in seasons], with_specials=True
+    listed = [s.season for s in seasons]
+    episodes = (
+        show.listed_episodes(listed, viewing.run or NOTHING_WATCHED)
+        if from_run
+        else show.episodes_with_marks(viewing.user, seasons=listed, with_specials=True)
     )
     rows: dict[int, list[Episode]] = {season.number: [] for season in seasons}
     for episode in episodes:
@@ -269,8 +276,8 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     parties = parties_of(viewing)
 
     def rendered_context() -> dict:
-        # Its counts come from the run its key holds, and each open season's list checks its
-        # own rows (shared_season_list): a page built while a mark lands is not shared.
+        # Its counts and its open seasons' rows come from the run its key holds
+        # (shared_season_list): a page built while a mark lands shows the run it read, whole.
         context = show_context(viewing, also_open=also_open, following=following, shared=True)
         context |= {"tools_open": False, "parties": parties, "row_messages": {}}
         context["placed_messages"] = []
@@ -278,14 +285,7 @@ def show_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return context
 
     facts = show_page_facts(viewing, also_open, marks, following, parties)
-    try:
-        return render_page(request, template, rendered_context, facts)
-    except MarksMoved:
-        return render_for_viewer(request, viewing, also_open, tools_open=False)
-
-
-class MarksMoved(Exception):
-    """The viewer's marks changed while their show page was being built."""
+    return render_page(request, template, rendered_context, facts)
 
 
 def render_for_viewer(
@@ -299,18 +299,6 @@ def render_for_viewer(
     rows = [row for season in context["seasons"] if season.rows for row in season.rows]
     context |= row_messages(request, rows)
     return render(request, "companion/show_detail.html", context)
-
-
-def marks_agree(viewing: Viewing, marks: Run, rows: list[EpisodeView]) -> bool:
-    """Whether the rows show the viewer's run, up to their safe point, and `marks` (their
-    specials, nothing past the run), as the list's facts say they do. (A shared page's season
-    counts are counted from the run itself: Season.objects.heads.)"""
-    end = viewing.safe_point.sequence
-    specials = {pk for pk, _ in marks.specials}
-    return all(
-        bool(row.watched) == (row.pk in specials if row.is_special else row.sequence <= end)
-        for row in rows
-    )
 
 
 def show_page_facts(
@@ -373,33 +361,23 @@ def season_list(viewing: Viewing, found: Season) -> SafeString:
     with a gap, it is rendered for the viewer alone; so is a list built while their marks moved."""
     marks = viewing.run or NOTHING_WATCHED
     if not (viewing.time_travel or marks.past_run):
-        try:
-            with one_write():
-                return built_keyed([shared_season_list(viewing, found)])[0]
-        except MarksMoved:
-            pass
+        with one_write():
+            return built_keyed([shared_season_list(viewing, found)])[0]
     return mark_safe(render_to_string(SEASON_LIST_TEMPLATE, season_list_context(viewing, found)))
 
 
 def shared_season_list(viewing: Viewing, found: Season) -> tuple[str, Callable[[], str]]:
-    """The key a season's list is shared under (season_list) and what builds it, which raises
-    MarksMoved for a list built while the viewer's marks moved. For a viewer neither looking
-    back nor with a gap."""
+    """The key a season's list is shared under (season_list) and what builds it: its rows
+    marked as the run in its key says. For a viewer neither looking back nor with a gap."""
     marks = viewing.run or NOTHING_WATCHED
     facts = (found.number, viewing.preferences, marks.specials, *viewing.point_facts)
-
-    def build() -> str:
-        context = season_list_context(viewing, found)
-        if not marks_agree(viewing, marks, context["season"].rows or []):
-            raise MarksMoved
-        return render_to_string(SEASON_LIST_TEMPLATE, context)
-
-    return shared_key(SEASON_LIST_TEMPLATE, facts), build
+    context = partial(season_list_context, viewing, found, from_run=True)
+    return shared_key(SEASON_LIST_TEMPLATE, facts), rendering(SEASON_LIST_TEMPLATE, context)
 
 
-def season_list_context(viewing: Viewing, found: Season) -> dict:
+def season_list_context(viewing: Viewing, found: Season, *, from_run: bool = False) -> dict:
     season = SeasonView(found)
-    season_context(viewing, [season])
+    season_context(viewing, [season], from_run=from_run)
     return {
         "show": viewing.show,
         "viewing": viewing,

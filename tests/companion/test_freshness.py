@@ -215,19 +215,26 @@ def test_a_viewer_at_the_same_point_sees_their_own_specials_marked(client, alice
     assert marked(special) in get(client, SHOW)[0]
 
 
-def test_a_page_built_while_the_viewers_marks_moved_is_not_shared(client, alice, show, monkeypatch):
+def test_a_page_built_from_a_run_read_before_a_mark_landed_shows_that_run_whole(
+    client, alice, show, monkeypatch
+):
     carol = make_user("carol")
     watch(carol, show, *[f"1x0{n}" for n in range(1, 5)])
-    # Carol's run as it was read before her mark of 1x04 landed: her rows, read after, differ.
+    # Carol's run as it was read before her mark of 1x04 landed (it is Alice's, at 1x03): her
+    # rows, read after it landed, show that run, as the counts do, and not half of each.
     runs_for = Show.runs_for
     monkeypatch.setattr(Show, "runs_for", staticmethod(lambda user, shows: runs_for(alice, shows)))
     client.force_login(carol)
-    assert marked(episode(show, "1x04")) in get(client, SHOW)[0]
+    body = get(client, SHOW)[0]
+    assert "3 of 10 watched" in body and marked(episode(show, "1x04")) not in body
     monkeypatch.setattr(Show, "runs_for", staticmethod(runs_for))
+    # Her next look reads her run with the mark.
+    body = get(client, SHOW)[0]
+    assert "4 of 10 watched" in body and marked(episode(show, "1x04")) in body
+    # Alice, at that earlier run, shares the page built for it: nothing of Carol's mark.
     client.force_login(alice)
     body = get(client, SHOW)[0]
     assert "3 of 10 watched" in body and "4 of 10 watched" not in body
-    # Her rows too: the open season's list Carol's page was built with is not shared either.
     assert marked(episode(show, "1x04")) not in body
 
 
@@ -323,7 +330,7 @@ def test_a_viewer_at_the_same_point_unfolds_a_season_with_their_own_specials_mar
     assert marked(special) not in get(client, SEASON_1)[0]
 
 
-def test_a_season_built_while_the_viewers_marks_moved_is_not_shared(
+def test_a_season_built_from_a_run_read_before_a_mark_landed_shows_that_run(
     client, alice, show, monkeypatch
 ):
     carol = make_user("carol")
@@ -331,8 +338,10 @@ def test_a_season_built_while_the_viewers_marks_moved_is_not_shared(
     runs_for = Show.runs_for
     monkeypatch.setattr(Show, "runs_for", staticmethod(lambda user, shows: runs_for(alice, shows)))
     client.force_login(carol)
-    assert marked(episode(show, "1x04")) in get(client, SEASON_1)[0]
+    rows = get(client, SEASON_1)[0]
+    assert rows.count('aria-pressed="true"') == 3 and marked(episode(show, "1x04")) not in rows
     monkeypatch.setattr(Show, "runs_for", staticmethod(runs_for))
+    assert marked(episode(show, "1x04")) in get(client, SEASON_1)[0]
     client.force_login(alice)
     assert marked(episode(show, "1x04")) not in get(client, SEASON_1)[0]
 

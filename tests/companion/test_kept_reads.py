@@ -1,0 +1,88 @@
+"""A season's episodes, and the seasons' heads, are read once per process for each version of
+the show's content (sql.listed_episodes, sql.season_heads_of_run): outside a transaction, as a
+worker serves pages, so these tests commit."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from companion.models import Episode
+from tests.factories import episode, make_user, watch
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SHOW = reverse("show-detail", args=["saga"])
+# The statement that reads a season's episodes with a viewer's marks: a kept read replaces it.
+EPISODES_WITH_MARKS = "LEFT JOIN companion_watch w ON w.episode_id = e.id AND w.user_id"
+# The statement that counts each season's episodes.
+SEASON_HEADS = "COUNT(e.id)"
+
+
+def page(client) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(SHOW)
+    assert response.status_code == 200
+    return response.content.decode(), [query["sql"] for query in queries]
+
+
+def marked(body: str) -> int:
+    return body.count('aria-pressed="true"')
+
+
+def test_a_show_page_at_a_new_point_lists_its_season_from_the_read_kept_and_its_own_marks(
+    client, alice, show
+):
+    alice_page, statements = page(client.force_login(alice) or client)
+    assert any(EPISODES_WITH_MARKS in sql for sql in statements)
+    assert any(SEASON_HEADS in sql for sql in statements)
+    assert marked(alice_page) == 3
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03", "1x04")
+    client.force_login(carol)
+    carol_page, statements = page(client)
+    assert not any(EPISODES_WITH_MARKS in sql or SEASON_HEADS in sql for sql in statements)
+    assert marked(carol_page) == 4 and "4 of 10 watched" in carol_page
+    assert "4 of 5 watched" in carol_page and "0 of 5 watched" in carol_page
+    # Carol's marks were set on her own copies: Alice's rows, built again, still show hers.
+    cache.clear()
+    client.force_login(alice)
+    again, _ = page(client)
+    assert marked(again) == 3 and "3 of 10 watched" in again
+
+
+def test_an_episode_edited_after_its_season_was_read_shows_on_the_next_page(client, alice, show):
+    client.force_login(alice)
+    page(client)
+    edited = episode(show, "1x05")
+    edited.title = "RETITLED"
+    edited.save()
+    assert "RETITLED" in page(client)[0]
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03", "1x04")
+    client.force_login(carol)
+    assert "RETITLED" in page(client)[0]
+
+
+def test_an_episode_added_after_the_seasons_were_read_is_counted_on_the_next_page(
+    client, alice, show
+):
+    client.force_login(alice)
+    assert "3 of 5 watched" in page(client)[0]
+    last = episode(show, "2x05")
+    Episode.objects.create(
+        show=show, season=last.season, season_number=2, number=6, title="Added", sequence=100
+    )
+    body = page(client)[0]
+    assert "3 of 11 watched" in body and "0 of 6 watched" in body
+
+
+def test_a_mark_counts_the_seasons_from_the_read_kept(client, alice, show):
+    client.force_login(alice)
+    page(client)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/shows/saga/s1/e4/watch/", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "4 of 5 watched" in body and "4 of 10 watched" in body
+    assert not any(SEASON_HEADS in query["sql"] for query in queries)
