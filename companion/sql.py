@@ -321,9 +321,10 @@ def read_listed_episodes(
 
 
 def forget_kept_reads() -> None:
-    """Empty this process's kept reads (listed_episodes, season_heads_of_run)."""
+    """Empty this process's kept reads (listed_episodes, season_heads_of_run, episode_page_of_run)."""
     read_listed_episodes.cache_clear()
     read_season_places.cache_clear()
+    read_episode_page.cache_clear()
 
 
 def copy_of(made: _Model) -> _Model:
@@ -575,6 +576,30 @@ def episode_page(
         episode.place, episode.watched = place, bool(watched)
         found.append(episode)
     return found
+
+
+# Past every place: the episode page read for keeping asks for no episode up next.
+NO_PLACE = 2**31 - 1
+
+
+def episode_page_of_run(
+    show_id: int, content_version: int, season: int, number: int
+) -> list[Episode]:
+    """As episode_page, without marks or the episode up next: copies of a read kept per process
+    for this version of the show's content (as listed_episodes keeps its reads)."""
+    if connection.in_atomic_block:
+        read = episode_page(None, show_id, season, number, NO_PLACE)
+    else:
+        read = list(read_episode_page(show_id, content_version, season, number))
+    return [copy_of(episode) for episode in read]
+
+
+# An episode and its two neighbours each: the episodes viewers read lately.
+@lru_cache(maxsize=1024)
+def read_episode_page(
+    show_id: int, content_version: int, season: int, number: int
+) -> tuple[Episode, ...]:
+    return tuple(episode_page(None, show_id, season, number, NO_PLACE))
 
 
 def characters_with_latest_state(

@@ -172,6 +172,29 @@ class Show(models.Model):
             up_next=found.get(sql.UP_NEXT),
         )
 
+    def episode_page_of_run(self, season: int, number: int, run: Run) -> EpisodePage:
+        """As episode_page, for a signed-in viewer whose marks are `run` and nothing past it:
+        the episode and its neighbours as read once per process for this version of the show's
+        content (sql.episode_page_of_run), marked as the run says, and the run's episode up next
+        (the first regular one past its point). No statement of its own, once read."""
+        if not (0 <= season <= MAX_NUMBER and 0 <= number <= MAX_NUMBER):
+            return EpisodePage(None, None, None, None)
+        end = run.point.sequence
+        specials = {pk for pk, _ in run.specials}
+        found = {}
+        for episode in sql.episode_page_of_run(self.pk, self.content_version, season, number):
+            episode.show = self
+            episode.watched = (
+                episode.pk in specials if episode.is_special else episode.sequence <= end
+            )
+            found[episode.place] = episode
+        return EpisodePage(
+            episode=found.get(sql.HERE),
+            previous=found.get(sql.PREVIOUS),
+            next=found.get(sql.NEXT),
+            up_next=run.up_next,
+        )
+
     def safe_point_for(
         self, user, *, as_of: Episode | None = None, real: SafePoint | None = None
     ) -> SafePoint:

@@ -66,10 +66,19 @@ def episode_page_facts(page: EpisodePage, viewing: Viewing) -> tuple:
 
 
 def episode_page_or_404(viewing: Viewing, season: int, number: int) -> EpisodePage:
-    """The episode at (season, number), its mark, neighbours and what is up next: one query."""
-    page = viewing.show.episode_page(
-        viewing.user, season, number, up_next_after=viewing.safe_point.sequence
-    )
+    """The episode at (season, number), its mark, neighbours and what is up next: one query, or
+    for a signed-in viewer with no gap who is not looking back, their run and a kept read."""
+    run, show = viewing.run, viewing.show
+    if (
+        run is not None
+        and viewing.user.is_authenticated
+        and not (viewing.time_travel or run.past_run)
+    ):
+        page = show.episode_page_of_run(season, number, run)
+    else:
+        page = show.episode_page(
+            viewing.user, season, number, up_next_after=viewing.safe_point.sequence
+        )
     if page.episode is None:
         raise Http404("No such episode.")
     return page

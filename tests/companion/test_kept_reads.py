@@ -86,3 +86,29 @@ def test_a_mark_counts_the_seasons_from_the_read_kept(client, alice, show):
     body = response.content.decode()
     assert "4 of 5 watched" in body and "4 of 10 watched" in body
     assert not any(SEASON_HEADS in query["sql"] for query in queries)
+
+
+EPISODE_4 = reverse("episode-detail", args=["saga", 1, 4])
+# The statement that reads an episode with its neighbours and the viewer's mark.
+EPISODE_PAGE = "WITH here AS"
+
+
+def test_an_episode_page_reads_the_episode_kept_and_marks_it_from_the_run(client, alice, show):
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as first:
+        body = client.get(EPISODE_4).content.decode()
+    assert any(EPISODE_PAGE in query["sql"] for query in first)
+    assert 'aria-pressed="false"' in body and "Zed Quist" not in body
+    carol = make_user("carol")
+    watch(carol, show, "1x01", "1x02", "1x03", "1x04")
+    client.force_login(carol)
+    with CaptureQueriesContext(connection) as again:
+        body = client.get(EPISODE_4).content.decode()
+    assert not any(EPISODE_PAGE in query["sql"] for query in again)
+    # Her mark, and what watching it unlocked: 1x04 is Zed Quist's first appearance.
+    assert "✓ Watched · unmark" in body and "Zed Quist" in body
+    edited = episode(show, "1x04")
+    edited.title = "RETITLED"
+    edited.save()
+    assert "RETITLED" in client.get(EPISODE_4).content.decode()
+    assert client.get(reverse("episode-detail", args=["saga", 1, 9])).status_code == 404
