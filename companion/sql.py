@@ -184,43 +184,6 @@ def first_gap(user: str, show: str) -> str:
     )
 
 
-def runs_of(user_id: int, show_ids: list[int]) -> list[tuple[int, Episode | None, Episode | None]]:
-    """Per show id, where the user's run of watched regular episodes ends, in one statement: the
-    last regular episode of the run (None when it is empty), found from the end of the show's
-    sequence index before the run's first gap (first_gaps()); and the episode at that gap, the
-    one up next (None when nothing is left unwatched). The gaps are materialized: PostgreSQL
-    would otherwise walk the run once for every mention of one."""
-    if not show_ids:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH g AS MATERIALIZED (SELECT s.id AS show_id, {first_gap('%s', 's.id')} AS gap"
-            f" FROM {SHOW} s WHERE s.id IN ({placeholders(show_ids)})),"
-            " h AS MATERIALIZED (SELECT g.show_id, g.gap, (SELECT r.id"
-            f" FROM {EPISODE} r WHERE r.show_id = g.show_id AND {regular('r')}"
-            f" AND r.sequence < COALESCE(g.gap, {NO_GAP}) ORDER BY r.sequence DESC LIMIT 1)"
-            " AS last_id FROM g)"
-            f" SELECT h.show_id, {columns(Episode, 'e')}, {columns(Episode, 'n')} FROM h"
-            f" LEFT JOIN {EPISODE} e ON e.id = h.last_id"
-            f" LEFT JOIN {EPISODE} n ON n.show_id = h.show_id AND n.sequence = h.gap",
-            [user_id, *show_ids],
-        )
-        rows = cursor.fetchall()
-    width = len(Episode._meta.concrete_fields)
-    return [
-        (
-            show_id,
-            from_row(Episode, list(rest[:width])),
-            from_row(Episode, list(rest[width:])),
-        )
-        for show_id, *rest in rows
-    ]
-
-
-# Past every place: an episode's sequence is a positive 32-bit integer.
-NO_GAP = 2**31 - 1
-
-
 class MarkBeyondRun(NamedTuple):
     """A watched episode that is not part of the viewer's run: a special, or a regular episode
     placed past the run's end (then the viewer has a gap)."""
@@ -233,26 +196,67 @@ class MarkBeyondRun(NamedTuple):
     listed_in: int
 
 
-def marks_beyond_runs(user_id: int, run_ends: dict[int, int]) -> list[MarkBeyondRun]:
-    """Per show id and the place where the user's run ends there (0 for an empty run): the
-    specials the user watched, and the regular episodes they watched past the run's end."""
-    if not run_ends:
-        return []
-    beyond = " OR ".join(
-        f"(e.show_id = %s AND (NOT {regular('e')} OR e.sequence > %s))" for _ in run_ends
-    )
-    params = [v for pk, end in run_ends.items() for v in (pk, end)]
+class Runs(NamedTuple):
+    """What runs_of() finds: per show id, the last regular episode of the user's run and the
+    episode at its gap; and every mark beyond the runs."""
+
+    ends: list[tuple[int, Episode | None, Episode | None]]
+    beyond: list[MarkBeyondRun]
+
+
+def runs_of(user_id: int, show_ids: list[int]) -> Runs:
+    """Per show id, where the user's run of watched regular episodes ends, in one statement: the
+    last regular episode of the run (None when it is empty), found from the end of the show's
+    sequence index before the run's first gap (first_gaps()); and the episode at that gap, the
+    one up next (None when nothing is left unwatched). The gaps are materialized: PostgreSQL
+    would otherwise walk the run once for every mention of one.
+
+    In the same statement (every page of a show asks for both, and on PostgreSQL each statement
+    is a round trip), the user's marks beyond each run: the specials they watched, and the
+    regular episodes they watched past the run's end."""
+    if not show_ids:
+        return Runs([], [])
+    width = len(Episode._meta.concrete_fields)
+    # A row of the runs has no mark's columns; a mark's row, no episodes'.
+    blanks = ", ".join(["NULL"] * (2 * width))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT e.show_id, e.id, e.sequence, {regular('e')}, {listed_season('e')}"
-            f" FROM {EPISODE} e"
-            f" JOIN {WATCH} w ON w.episode_id = e.id WHERE w.user_id = %s AND ({beyond})",
-            [user_id, *params],
+            f"WITH g AS MATERIALIZED (SELECT s.id AS show_id, {first_gap('%s', 's.id')} AS gap"
+            f" FROM {SHOW} s WHERE s.id IN ({placeholders(show_ids)})),"
+            " h AS MATERIALIZED (SELECT g.show_id, g.gap, (SELECT r.id"
+            f" FROM {EPISODE} r WHERE r.show_id = g.show_id AND {regular('r')}"
+            f" AND r.sequence < COALESCE(g.gap, {NO_GAP}) ORDER BY r.sequence DESC LIMIT 1)"
+            " AS last_id FROM g)"
+            f" SELECT h.show_id, {columns(Episode, 'e')}, {columns(Episode, 'n')},"
+            " NULL, NULL, NULL, NULL FROM h"
+            f" LEFT JOIN {EPISODE} e ON e.id = h.last_id"
+            f" LEFT JOIN {EPISODE} n ON n.show_id = h.show_id AND n.sequence = h.gap"
+            f" UNION ALL SELECT m.show_id, {blanks}, m.id, m.sequence, {regular('m')},"
+            f" {listed_season('m')} FROM {WATCH} w JOIN {EPISODE} m ON m.id = w.episode_id"
+            f" JOIN h ON h.show_id = m.show_id LEFT JOIN {EPISODE} l ON l.id = h.last_id"
+            f" WHERE w.user_id = %s AND (NOT {regular('m')} OR m.sequence > COALESCE(l.sequence, 0))",
+            [user_id, *show_ids, user_id],
         )
-        return [
-            MarkBeyondRun(show_id, pk, sequence, bool(is_regular), listed_in)
-            for show_id, pk, sequence, is_regular, listed_in in cursor.fetchall()
-        ]
+        rows = cursor.fetchall()
+    ends, beyond = [], []
+    for show_id, *rest in rows:
+        episodes, mark = rest[: 2 * width], rest[2 * width :]
+        if mark[0] is None:
+            ends.append(
+                (
+                    show_id,
+                    from_row(Episode, list(episodes[:width])),
+                    from_row(Episode, list(episodes[width:])),
+                )
+            )
+        else:
+            pk, sequence, is_regular, listed_in = mark
+            beyond.append(MarkBeyondRun(show_id, pk, sequence, bool(is_regular), listed_in))
+    return Runs(ends, beyond)
+
+
+# Past every place: an episode's sequence is a positive 32-bit integer.
+NO_GAP = 2**31 - 1
 
 
 def episodes_with_marks(

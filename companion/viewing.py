@@ -378,7 +378,7 @@ def viewing_for(request: HttpRequest, show: Show) -> Viewing:
 
 
 def viewings_for(request: HttpRequest, shows: list[Show]) -> dict[int, Viewing]:
-    """Many shows at the viewer's own progress (home, browse): two queries for the safe points.
+    """Many shows at the viewer's own progress (home, browse): one query for the safe points.
 
     Rewatch mode is left out on purpose: these pages track what the viewer has really watched.
     """

@@ -216,14 +216,14 @@ class Show(models.Model):
 
     @staticmethod
     def safe_points_for(user, shows) -> dict[int, SafePoint]:
-        """Each show's safe point for this user, in two queries however many shows there are."""
+        """Each show's safe point for this user, in one query however many shows there are."""
         return {pk: run.point for pk, run in Show.runs_for(user, shows).items()}
 
     @staticmethod
     def runs_for(user, shows) -> dict[int, Run]:
-        """Each show's safe point for this user and what else they watched of it, in two queries
+        """Each show's safe point for this user and what else they watched of it, in one query
         however many shows there are: where the run of watched regular episodes ends
-        (`first_gaps`) and the last regular episode before that, then the specials watched and
+        (`first_gaps`) and the last regular episode before that, and the specials watched and
         the regular episodes watched past the run. The specials watched on the way, after the
         run's last regular episode and before its gap, are safe too."""
         shows = list(shows)
@@ -233,7 +233,8 @@ class Show(models.Model):
         gaps: dict[int, int | None] = {}
         up_next: dict[int, Episode] = {}
         found: dict[int, Episode] = {}
-        for show_id, last_of_run, at_gap in sql.runs_of(user.pk, list(by_pk)):
+        runs = sql.runs_of(user.pk, list(by_pk))
+        for show_id, last_of_run, at_gap in runs.ends:
             gaps[show_id] = None
             for episode in (last_of_run, at_gap):
                 if episode is not None:
@@ -247,7 +248,7 @@ class Show(models.Model):
         specials: dict[int, list[tuple[int, int]]] = {}
         on_the_way: dict[int, set[int]] = {}
         past_run: set[int] = set()
-        for mark in sql.marks_beyond_runs(user.pk, ends):
+        for mark in runs.beyond:
             if mark.regular:
                 past_run.add(mark.show_id)
                 continue

@@ -95,7 +95,7 @@ def test_up_next_for_many_shows_comes_with_their_safe_points(alice, show):
     shows = [show, *others]
     with CaptureQueriesContext(connection) as queries:
         runs = Show.runs_for(alice, shows)
-    assert len(queries) == 2
+    assert len(queries) == 1
     assert runs[show.pk].up_next.short_label == "S1E4"
     assert runs[others[0].pk].up_next.short_label == "S1E2"
     assert runs[others[1].pk].up_next.short_label == "S1E1"

@@ -96,8 +96,8 @@ def test_queries_do_not_grow_with_content(alice_client, show, url, django_assert
     grow(show, 1000)
     with django_assert_max_num_queries(small):
         alice_client.get(url)
-    # Session and user (2), the show, the safe point (3: first gap, last episode before it,
-    # specials after it) and the page's own.
+    # Session and user (2), the show, the safe point (first gap, last episode before it, specials
+    # after it: one statement) and the page's own.
     assert small <= 17
 
 
@@ -165,9 +165,9 @@ def test_home_and_browse_cost_the_same_with_one_or_six_followed_shows(
 def test_the_show_page_and_a_mark_from_it_read_no_more_than_they_need(alice_client):
     """The show page finds up next among its rows and rules out a gap from its season heads; its
     tools load when opened. A mark adds up the progress box from the heads too."""
-    # Session and user, the show, the safe point (2), the season heads, the open season's rows
-    # and their recaps, the follow and the parties.
-    assert count_queries(alice_client, "/shows/saga/") <= 11
+    # Session and user, the show, the safe point, the season heads, the open season's rows and
+    # their recaps, the follow and the parties.
+    assert count_queries(alice_client, "/shows/saga/") <= 10
     htmx = {"HTTP_HX_REQUEST": "true"}
     with CaptureQueriesContext(connection) as mark:
         alice_client.post("/shows/saga/s1/e4/watch/", **htmx)
@@ -191,21 +191,21 @@ def test_specials_listed_among_a_seasons_rows_cost_no_query(alice_client, alice)
 
 
 def test_whos_who_reads_its_characters_and_their_newest_states_in_one_query(alice_client):
-    # Session and user, the show, the safe point (2), the count for the page links, the content
+    # Session and user, the show, the safe point, the count for the page links, the content
     # stamp of the shared list, then the page of characters with their newest states.
-    assert count_queries(alice_client, "/shows/saga/cast/") == 8
+    assert count_queries(alice_client, "/shows/saga/cast/") == 7
 
 
 def test_whos_who_at_a_point_already_listed_neither_counts_nor_reads_characters(alice_client):
     count_queries(alice_client, "/shows/saga/cast/")
-    # The user, the show, the safe point (2) and the content stamp of the shared list.
-    assert queries_past_the_session(alice_client, "/shows/saga/cast/") == 5
+    # The user, the show, the safe point and the content stamp of the shared list.
+    assert queries_past_the_session(alice_client, "/shows/saga/cast/") == 4
 
 
 def test_a_character_read_at_their_point_already_is_not_looked_up_again(alice_client):
     count_queries(alice_client, "/shows/saga/cast/ada/")
-    # The user, the show, the safe point (2) and the content stamp of the shared page.
-    assert queries_past_the_session(alice_client, "/shows/saga/cast/ada/") == 5
+    # The user, the show, the safe point and the content stamp of the shared page.
+    assert queries_past_the_session(alice_client, "/shows/saga/cast/ada/") == 4
 
 
 @pytest.mark.django_db(transaction=True)

@@ -104,12 +104,12 @@ def test_airings_are_ordered_by_date_then_time_then_show(carol):
 
 
 def test_it_takes_the_same_queries_however_many_shows(carol, django_assert_num_queries):
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         schedule_for(carol, today=TODAY)
     for slug in ("drift", "comet", "nova"):
         show = make_airing_show(slug)
         watch_up_to(carol, show, 1, 2)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         schedule = schedule_for(carol, today=TODAY)
     assert len(schedule.shows) == 4
 
