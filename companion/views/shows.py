@@ -314,8 +314,8 @@ def show_page_facts(
     more must add it here.
 
     The page shows the viewer's marks as their run (to the safe point) and `marks` say: its
-    counts are counted from them, and each open season's list checks its rows against them
-    (shared_season_list) before the page is shared. What it shows of the show is its own fields,
+    counts are counted from them, and each open season's list marks its rows from them
+    (shared_season_list). What it shows of the show is its own fields,
     its seasons and episodes (the content version moves with every edit of those) and what is
     revealed at the point (its content stamp, in Viewing.cache_key).
     """
@@ -358,7 +358,7 @@ def season_list(viewing: Viewing, found: Season) -> SafeString:
     Its rows show the run up to the safe point and the specials watched: keyed on those, it is
     shared by every viewer it reads the same to, so a viewer unfolding a season (or marking the
     episode that takes them to a point) where another has been reads it whole. Looking back or
-    with a gap, it is rendered for the viewer alone; so is a list built while their marks moved."""
+    with a gap, it is rendered for the viewer alone, with their marks as they are."""
     marks = viewing.run or NOTHING_WATCHED
     if not (viewing.time_travel or marks.past_run):
         with one_write():
