@@ -307,11 +307,7 @@ def listed_episodes(show_id: int, content_version: int, season_ids: list[int]) -
     episode moves the version (companion/signals.py) after it is written, so an old read is
     never used for the new version. Within a transaction the read is not kept: what it read may
     never be committed (and on SQLite, once rolled back, a new show may take its id)."""
-    if connection.in_atomic_block:
-        read = episodes_with_marks(None, show_id, season_ids=season_ids, with_specials=True)
-    else:
-        read = list(read_listed_episodes(show_id, content_version, tuple(season_ids)))
-    return [copy_of(episode) for episode in read]
+    return kept(read_listed_episodes, show_id, content_version, tuple(season_ids))
 
 
 # A few dozen shows' lists, a few kB each: the old versions of a show's fall out as it is used.
@@ -329,6 +325,13 @@ def forget_kept_reads() -> None:
     read_listed_episodes.cache_clear()
     read_season_places.cache_clear()
     read_episode_page.cache_clear()
+
+
+def kept(read: Callable[..., tuple[_Model, ...]], *key: Any) -> list[_Model]:
+    """Copies of what `read` (an lru_cache) keeps for `key`, or inside a transaction of what it
+    reads afresh without keeping it."""
+    found = read.__wrapped__(*key) if connection.in_atomic_block else read(*key)  # type: ignore[attr-defined]
+    return [copy_of(model) for model in found]
 
 
 def copy_of(made: _Model) -> _Model:
@@ -591,11 +594,7 @@ def episode_page_of_run(
 ) -> list[Episode]:
     """As episode_page, without marks or the episode up next: copies of a read kept per process
     for this version of the show's content (as listed_episodes keeps its reads)."""
-    if connection.in_atomic_block:
-        read = episode_page(None, show_id, season, number, NO_PLACE)
-    else:
-        read = list(read_episode_page(show_id, content_version, season, number))
-    return [copy_of(episode) for episode in read]
+    return kept(read_episode_page, show_id, content_version, season, number)
 
 
 # An episode and its two neighbours each: the episodes viewers read lately.

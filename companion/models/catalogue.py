@@ -179,14 +179,11 @@ class Show(models.Model):
         (the first regular one past its point). No statement of its own, once read."""
         if not (0 <= season <= MAX_NUMBER and 0 <= number <= MAX_NUMBER):
             return EpisodePage(None, None, None, None)
-        end = run.point.sequence
-        specials = {pk for pk, _ in run.specials}
+        read = sql.episode_page_of_run(self.pk, self.content_version, season, number)
+        mark_from_run(run, read)
         found = {}
-        for episode in sql.episode_page_of_run(self.pk, self.content_version, season, number):
+        for episode in read:
             episode.show = self
-            episode.watched = (
-                episode.pk in specials if episode.is_special else episode.sequence <= end
-            )
             found[episode.place] = episode
         return EpisodePage(
             episode=found.get(sql.HERE),
@@ -306,16 +303,12 @@ class Show(models.Model):
 
         The episodes themselves are read once per process for each version of the show's
         content (sql.listed_episodes): every show page built at a new point lists its season."""
-        end = run.point.sequence
-        specials = {pk for pk, _ in run.specials}
         found = sql.listed_episodes(
             self.pk, self.content_version, [season.pk for season in seasons]
         )
+        mark_from_run(run, found)
         for episode in found:
             episode.show = self
-            episode.watched = (
-                episode.pk in specials if episode.is_special else episode.sequence <= end
-            )
         return found
 
     def gap_for(self, user, point: SafePoint) -> Gap | None:
@@ -372,6 +365,15 @@ class Show(models.Model):
         for episode in moved:
             episode.sequence = places[episode.pk]
         Episode.objects.bulk_update(moved, ["sequence"])
+
+
+def mark_from_run(run: Run, episodes: list[Episode]) -> None:
+    """Give each episode `watched` as the run says, for a viewer with nothing watched past it: a
+    regular episode up to its point, a special if it is one of theirs."""
+    end = run.point.sequence
+    specials = {pk for pk, _ in run.specials}
+    for episode in episodes:
+        episode.watched = episode.pk in specials if episode.is_special else episode.sequence <= end
 
 
 @dataclass
