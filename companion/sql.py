@@ -194,13 +194,24 @@ class MarkBeyondRun(NamedTuple):
     regular: bool
     # The season whose list on the show page holds it (listed_season()).
     listed_in: int
+    # Its episode's Episode.content_stamp.
+    content_stamp: int
+
+
+class RunEnd(NamedTuple):
+    """Where a user's run of one show ends: its last regular episode, the episode at its gap (up
+    next), and the sum of the content stamps of the episodes placed up to its last one."""
+
+    show_id: int
+    last: Episode | None
+    at_gap: Episode | None
+    content_stamp: int
 
 
 class Runs(NamedTuple):
-    """What runs_of() finds: per show id, the last regular episode of the user's run and the
-    episode at its gap; and every mark beyond the runs."""
+    """What runs_of() finds: where each show's run ends, and every mark beyond the runs."""
 
-    ends: list[tuple[int, Episode | None, Episode | None]]
+    ends: list[RunEnd]
     beyond: list[MarkBeyondRun]
 
 
@@ -213,7 +224,9 @@ def runs_of(user_id: int, show_ids: list[int]) -> Runs:
 
     In the same statement (every page of a show asks for both, and on PostgreSQL each statement
     is a round trip), the user's marks beyond each run: the specials they watched, and the
-    regular episodes they watched past the run's end."""
+    regular episodes they watched past the run's end. And the content stamps that key the
+    viewer's cached fragments (Show.content_stamp_at): per show, the sum over the episodes placed
+    up to the run's end; per mark, its episode's own (the specials watched on the way add theirs)."""
     if not show_ids:
         return Runs([], [])
     width = len(Episode._meta.concrete_fields)
@@ -228,10 +241,11 @@ def runs_of(user_id: int, show_ids: list[int]) -> Runs:
             f" AND r.sequence < COALESCE(g.gap, {NO_GAP}) ORDER BY r.sequence DESC LIMIT 1)"
             " AS last_id FROM g)"
             f" SELECT h.show_id, {columns(Episode, 'e')}, {columns(Episode, 'n')},"
-            " NULL, NULL, NULL, NULL FROM h"
+            f" (SELECT SUM(x.content_stamp) FROM {EPISODE} x WHERE x.show_id = h.show_id"
+            " AND x.sequence <= e.sequence), NULL, NULL, NULL, NULL FROM h"
             f" LEFT JOIN {EPISODE} e ON e.id = h.last_id"
             f" LEFT JOIN {EPISODE} n ON n.show_id = h.show_id AND n.sequence = h.gap"
-            f" UNION ALL SELECT m.show_id, {blanks}, m.id, m.sequence, {regular('m')},"
+            f" UNION ALL SELECT m.show_id, {blanks}, m.content_stamp, m.id, m.sequence, {regular('m')},"
             f" {listed_season('m')} FROM {WATCH} w JOIN {EPISODE} m ON m.id = w.episode_id"
             f" JOIN h ON h.show_id = m.show_id LEFT JOIN {EPISODE} l ON l.id = h.last_id"
             f" WHERE w.user_id = %s AND (NOT {regular('m')} OR m.sequence > COALESCE(l.sequence, 0))",
@@ -240,18 +254,22 @@ def runs_of(user_id: int, show_ids: list[int]) -> Runs:
         rows = cursor.fetchall()
     ends, beyond = [], []
     for show_id, *rest in rows:
-        episodes, mark = rest[: 2 * width], rest[2 * width :]
+        episodes, stamp, mark = rest[: 2 * width], rest[2 * width], rest[2 * width + 1 :]
         if mark[0] is None:
             ends.append(
-                (
+                RunEnd(
                     show_id,
                     from_row(Episode, list(episodes[:width])),
                     from_row(Episode, list(episodes[width:])),
+                    # PostgreSQL sums bigints as numeric.
+                    int(stamp or 0),
                 )
             )
         else:
             pk, sequence, is_regular, listed_in = mark
-            beyond.append(MarkBeyondRun(show_id, pk, sequence, bool(is_regular), listed_in))
+            beyond.append(
+                MarkBeyondRun(show_id, pk, sequence, bool(is_regular), listed_in, int(stamp))
+            )
     return Runs(ends, beyond)
 
 

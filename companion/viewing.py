@@ -213,6 +213,8 @@ class Viewing:
     @cached_property
     def content_stamp(self) -> int:
         """Moves with every edit of gated content revealed at this viewing's point, and no other."""
+        if self.run is not None and self.run.point == self.safe_point:
+            return self.run.content_stamp
         return self.show.content_stamp_at(self.safe_point)
 
     @property

@@ -230,9 +230,10 @@ class Show(models.Model):
         gaps: dict[int, int | None] = {}
         up_next: dict[int, Episode] = {}
         found: dict[int, Episode] = {}
+        stamps: dict[int, int] = {}
         runs = sql.runs_of(user.pk, list(by_pk))
-        for show_id, last_of_run, at_gap in runs.ends:
-            gaps[show_id] = None
+        for show_id, last_of_run, at_gap, stamp in runs.ends:
+            gaps[show_id], stamps[show_id] = None, stamp
             for episode in (last_of_run, at_gap):
                 if episode is not None:
                     episode.show = by_pk[show_id]
@@ -253,6 +254,7 @@ class Show(models.Model):
             gap = gaps[mark.show_id]
             if mark.sequence > ends[mark.show_id] and (gap is None or mark.sequence < gap):
                 on_the_way.setdefault(mark.show_id, set()).add(mark.episode_id)
+                stamps[mark.show_id] += mark.content_stamp
         return {
             show.pk: Run(
                 SafePoint(found.get(show.pk), frozenset(on_the_way.get(show.pk, ()))),
@@ -260,6 +262,7 @@ class Show(models.Model):
                 show.pk in past_run,
                 up_next[show.pk].season_number if show.pk in up_next else None,
                 up_next.get(show.pk),
+                stamps.get(show.pk, 0),
             )
             for show in shows
         }

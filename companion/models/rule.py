@@ -57,7 +57,8 @@ class Run(NamedTuple):
     """What a viewer has watched of one show: their safe point; every special they watched, as
     (id, the season whose list holds it on the show page), in order; whether they watched a
     regular episode past their run (then they have a gap); and the season of the first regular
-    episode they have not watched, and that episode, the one up next (None when there is none).
+    episode they have not watched, and that episode, the one up next (None when there is none);
+    and the content stamp of what the point reveals (Show.content_stamp_at), read with the run.
     NOTHING_WATCHED, a visitor's, says nothing of what is up next."""
 
     point: SafePoint
@@ -65,6 +66,7 @@ class Run(NamedTuple):
     past_run: bool = False
     next_season: int | None = None
     up_next: Episode | None = None
+    content_stamp: int = 0
 
 
 NOTHING_WATCHED = Run(NOTHING_SAFE)

@@ -179,15 +179,15 @@ def test_when_everyone_is_listed_from_here_the_line_says_so_once(client, bob, sh
     assert "listed from here" not in body and "badge new" not in body
 
 
-def test_the_page_costs_seven_queries_with_its_fragment_shared_and_ten_without(alice_client, show):
+def test_the_page_costs_four_queries_with_its_fragment_shared_and_seven_without(alice_client, show):
     # The session (not counted) and user, the show, the safe point (one statement, with the
-    # marks past it), the episode with its neighbours and marks, and the content stamp that keys
-    # the shared fragment; then its notes, people (with their states) and recap.
-    assert queries_past_the_session(alice_client, "/shows/saga/s1/e2/") == 8
-    assert queries_past_the_session(alice_client, "/shows/saga/s1/e2/") == 5
+    # marks past it and the content stamp that keys the shared fragment), the episode with its
+    # neighbours and marks; then its notes, people (with their states) and recap.
+    assert queries_past_the_session(alice_client, "/shows/saga/s1/e2/") == 7
+    assert queries_past_the_session(alice_client, "/shows/saga/s1/e2/") == 4
 
 
-def test_a_locked_episode_costs_five_queries(alice_client, show):
-    # The user, the show, the safe point, the episode with its neighbours and marks, and the
-    # content stamp the page is shared under.
-    assert queries_past_the_session(alice_client, "/shows/saga/s2/e1/") == 5
+def test_a_locked_episode_costs_four_queries(alice_client, show):
+    # The user, the show, the safe point (with the content stamp the page is shared under), and
+    # the episode with its neighbours and marks.
+    assert queries_past_the_session(alice_client, "/shows/saga/s2/e1/") == 4

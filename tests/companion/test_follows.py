@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from companion.models import Follow, Show, Watch
+from companion.models import Episode, Follow, Show, Watch
 from tests.factories import episode, make_show, watch
 
 
@@ -101,3 +101,42 @@ def test_up_next_for_many_shows_comes_with_their_safe_points(alice, show):
     assert runs[others[1].pk].up_next.short_label == "S1E1"
     watch(alice, others[2], "1x1", "1x2", "1x3")
     assert Show.runs_for(alice, shows)[others[2].pk].up_next is None
+
+
+# --- The content stamp read with the run ---------------------------------------------------------
+
+
+@pytest.fixture
+def stamped(db):
+    """Two seasons of three, a special after 1x2 and one after 2x1; every episode's content stamp
+    a power of two of its own, so a sum names the episodes it took."""
+    show = make_show("stamped", seasons=2, episodes=3, specials=2)
+    for code, after in (("0x1", "1x2"), ("0x2", "2x1")):
+        special = episode(show, code)
+        special.airs_after = episode(show, after)
+        special.save()
+    show.resequence()
+    for power, pk in enumerate(show.episodes.order_by("sequence").values_list("pk", flat=True)):
+        Episode.objects.filter(pk=pk).update(content_stamp=2**power)
+    return show
+
+
+@pytest.mark.parametrize(
+    "watched, revealed",
+    [
+        ((), ()),
+        (("0x1",), ()),
+        (("1x1", "1x2"), ("1x1", "1x2")),
+        (("1x1", "1x2", "0x1"), ("1x1", "1x2", "0x1")),
+        (("1x1", "1x2", "1x3", "0x1", "0x2"), ("1x1", "1x2", "0x1", "1x3")),
+        (("1x1", "1x2", "1x3", "2x1"), ("1x1", "1x2", "0x1", "1x3", "2x1")),
+        (("1x1", "1x2", "1x3", "2x1", "0x2", "2x3"), ("1x1", "1x2", "0x1", "1x3", "2x1", "0x2")),
+    ],
+)
+def test_the_run_reads_the_content_stamp_of_what_its_point_reveals(
+    outsider, stamped, watched, revealed
+):
+    watch(outsider, stamped, *watched)
+    run = Show.runs_for(outsider, [stamped])[stamped.pk]
+    assert run.content_stamp == sum(episode(stamped, code).content_stamp for code in revealed)
+    assert run.content_stamp == stamped.content_stamp_at(run.point)

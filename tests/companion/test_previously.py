@@ -54,12 +54,12 @@ def test_the_title_up_next_follows_each_viewers_preference_at_the_same_point(cli
     assert "TITLE-saga-1x3" in body, "what the viewer has watched keeps its title"
 
 
-def test_the_page_costs_four_queries_with_its_catch_up_shared(alice_client, show):
-    # The session (not counted) and user, the show, the safe point (which finds the episode up
-    # next too) and the content stamp that keys the catch-up; building it reads the recent
+def test_the_page_costs_three_queries_with_its_catch_up_shared(alice_client, show):
+    # The session (not counted) and user, the show, and the safe point (which finds the episode
+    # up next and the content stamp that keys the catch-up too); building it reads the recent
     # episodes, recaps, changes, and the notes with their counts.
-    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 8
-    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 4
+    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 7
+    assert queries_past_the_session(alice_client, "/shows/saga/previously/") == 3
 
 
 def test_previously_on_recaps_the_last_episodes_and_who_changed(alice_client):

@@ -89,7 +89,7 @@ def test_a_search_reads_only_as_far_as_it_lists(alice_client, show):
 
 
 def test_search_queries(alice_client):
-    """The session (not counted) and user, the show, the safe point, the content stamp, then the
-    five kinds found; with the list already shared, none of the five."""
-    assert queries_past_the_session(alice_client, URL) == 9
-    assert queries_past_the_session(alice_client, URL) == 4
+    """The session (not counted) and user, the show, the safe point (with the content stamp),
+    then the five kinds found; with the list already shared, none of the five."""
+    assert queries_past_the_session(alice_client, URL) == 8
+    assert queries_past_the_session(alice_client, URL) == 3
