@@ -5,8 +5,9 @@ Each statement is a named function with typed arguments. What comes out is whole
 table, as model instances (with any extra column named in the docstring), or NamedTuples of plain
 values: nothing else, and no SQL text goes in. This is the only module that imports `connection`.
 The ORM states the same definitions for
-everything else: `EpisodeQuerySet.regular()` is `regular()` below, and where a viewer's run of
-watched episodes ends is `first_gaps()`, which every safe point (a viewer's, a party's) starts from.
+everything else: `EpisodeQuerySet.regular()` is `regular()` below. Where a viewer's run of
+watched episodes ends, which every safe point (a viewer's, a party's) starts from, is not SQL but
+`end_of_run()` in the rule's own module.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .models.catalogue import Episode, Season, Show
 from .models.gated import Character, CharacterState, Recap, ReviewerNote
 from .models.parties import Party
 from .models.progress import Follow, Watch
-from .models.rule import SPECIALS_SEASON, RevealedSql
+from .models.rule import SPECIALS_SEASON, RevealedSql, end_of_run
 
 EPISODE, SEASON, SHOW, WATCH = (model._meta.db_table for model in (Episode, Season, Show, Watch))
 CHARACTER, STATE = Character._meta.db_table, CharacterState._meta.db_table
@@ -153,37 +154,6 @@ def season_starts(show_id: int) -> list[tuple[int, int, int]]:
         return cursor.fetchall()
 
 
-def first_gaps(user_ids: list[int], show_ids: list[int]) -> dict[tuple[int, int], int]:
-    """The sequence of the first regular episode each user has not watched, by (user, show): where
-    each one's run of watched episodes ends. A pair with nothing left unwatched is left out."""
-    if not user_ids or not show_ids:
-        return {}
-    # The ids as given, not looked up in the user table: a user deleted mid-request must still
-    # come back with a gap at their first episode, not as having watched everything.
-    users = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS id"] * len(user_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT u.id, s.id, {first_gap('u.id', 's.id')}"
-            f" FROM ({users}) u, {SHOW} s WHERE s.id IN ({placeholders(show_ids)})",
-            [*user_ids, *show_ids],
-        )
-        return {(u, s): gap for u, s, gap in cursor.fetchall() if gap is not None}
-
-
-def first_gap(user: str, show: str) -> str:
-    """The place of the first regular episode of `show` that `user` has not watched (SQL
-    expressions, columns or placeholders), as a subquery: walked in story order along the show's
-    sequence index, stopping at the first one."""
-    # OFFSET 0 keeps PostgreSQL from turning NOT EXISTS into an anti join, which read the
-    # viewer's every watch again for each episode of the run (4.8 ms for 250 episodes): each
-    # episode's watch is looked up in its (user, episode) index instead.
-    return (
-        f"(SELECT e.sequence FROM {EPISODE} e WHERE e.show_id = {show} AND {regular('e')}"
-        f" AND NOT EXISTS (SELECT 1 FROM {WATCH} w WHERE w.user_id = {user}"
-        " AND w.episode_id = e.id LIMIT 1 OFFSET 0) ORDER BY e.sequence LIMIT 1)"
-    )
-
-
 class MarkBeyondRun(NamedTuple):
     """A watched episode that is not part of the viewer's run: a special, or a regular episode
     placed past the run's end (then the viewer has a gap)."""
@@ -215,66 +185,133 @@ class Runs(NamedTuple):
     beyond: list[MarkBeyondRun]
 
 
-def runs_of(user_id: int, show_ids: list[int]) -> Runs:
-    """Per show id, where the user's run of watched regular episodes ends, in one statement: the
-    last regular episode of the run (None when it is empty), found from the end of the show's
-    sequence index before the run's first gap (first_gaps()); and the episode at that gap, the
-    one up next (None when nothing is left unwatched). The gaps are materialized: PostgreSQL
-    would otherwise walk the run once for every mention of one.
-
-    In the same statement (every page of a show asks for both, and on PostgreSQL each statement
-    is a round trip), the user's marks beyond each run: the specials they watched, and the
-    regular episodes they watched past the run's end. And the content stamps that key the
+def runs_of(user_id: int, versions: dict[int, int]) -> Runs:
+    """Where the user's run of watched regular episodes ends in each of these shows (id: its
+    content version), as end_of_run() finds it; every mark beyond each run (the specials watched,
+    and the regular episodes watched past the run's end); and the content stamps that key the
     viewer's cached fragments (Show.content_stamp_at): per show, the sum over the episodes placed
-    up to the run's end; per mark, its episode's own (the specials watched on the way add theirs)."""
-    if not show_ids:
+    up to the run's end; per mark, its episode's own (the specials watched on the way add theirs).
+
+    One statement, the marks with their stamps, beside the shows' episodes in story order, read
+    once per process for each version of their content (as listed_episodes keeps its reads).
+    Their stamps are not taken from that read: an edit of gated content moves an episode's stamp
+    and not the show's version. Within a transaction, the episodes are read afresh with the
+    marks, in one statement too."""
+    if not versions:
         return Runs([], [])
-    width = len(Episode._meta.concrete_fields)
-    # A row of the runs has no mark's columns; a mark's row, no episodes'.
-    blanks = ", ".join(["NULL"] * (2 * width))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH g AS MATERIALIZED (SELECT s.id AS show_id, {first_gap('%s', 's.id')} AS gap"
-            f" FROM {SHOW} s WHERE s.id IN ({placeholders(show_ids)})),"
-            " h AS MATERIALIZED (SELECT g.show_id, g.gap, (SELECT r.id"
-            f" FROM {EPISODE} r WHERE r.show_id = g.show_id AND {regular('r')}"
-            f" AND r.sequence < COALESCE(g.gap, {NO_GAP}) ORDER BY r.sequence DESC LIMIT 1)"
-            " AS last_id FROM g)"
-            f" SELECT h.show_id, {columns(Episode, 'e')}, {columns(Episode, 'n')},"
-            f" (SELECT SUM(x.content_stamp) FROM {EPISODE} x WHERE x.show_id = h.show_id"
-            " AND x.sequence <= e.sequence), NULL, NULL, NULL, NULL FROM h"
-            f" LEFT JOIN {EPISODE} e ON e.id = h.last_id"
-            f" LEFT JOIN {EPISODE} n ON n.show_id = h.show_id AND n.sequence = h.gap"
-            f" UNION ALL SELECT m.show_id, {blanks}, m.content_stamp, m.id, m.sequence, {regular('m')},"
-            f" {listed_season('m')} FROM {WATCH} w JOIN {EPISODE} m ON m.id = w.episode_id"
-            f" JOIN h ON h.show_id = m.show_id LEFT JOIN {EPISODE} l ON l.id = h.last_id"
-            f" WHERE w.user_id = %s AND (NOT {regular('m')} OR m.sequence > COALESCE(l.sequence, 0))",
-            [user_id, *show_ids, user_id],
-        )
-        rows = cursor.fetchall()
+    if connection.in_atomic_block:
+        shows, marked, stamps = _episodes_with_all_marks(user_id, list(versions))
+    else:
+        shows = {pk: read_show_episodes(pk, version) for pk, version in versions.items()}
+        marked, stamps = _marks_and_stamps(user_id, list(versions))
     ends, beyond = [], []
-    for show_id, *rest in rows:
-        episodes, stamp, mark = rest[: 2 * width], rest[2 * width], rest[2 * width + 1 :]
-        if mark[0] is None:
-            ends.append(
-                RunEnd(
-                    show_id,
-                    from_row(Episode, list(episodes[:width])),
-                    from_row(Episode, list(episodes[width:])),
-                    # PostgreSQL sums bigints as numeric.
-                    int(stamp or 0),
-                )
+    for show_id, episodes in shows.items():
+        watched = marked.get(show_id, set())
+        last, at_gap = end_of_run(episodes.in_order, watched)
+        end = last.sequence if last is not None else 0
+        stamp = 0
+        for episode in episodes.in_order:
+            if episode.sequence > end:
+                break
+            stamp += stamps.get(episode.pk, 0)
+        ends.append(
+            RunEnd(
+                show_id,
+                None if last is None else copy_of(last),
+                None if at_gap is None else copy_of(at_gap),
+                stamp,
             )
-        else:
-            pk, sequence, is_regular, listed_in = mark
+        )
+        for pk in sorted(watched):
+            mark = episodes.by_pk.get(pk)
+            if mark is None or (not mark.is_special and mark.sequence <= end):
+                continue
             beyond.append(
-                MarkBeyondRun(show_id, pk, sequence, bool(is_regular), listed_in, int(stamp))
+                MarkBeyondRun(
+                    show_id, pk, mark.sequence, not mark.is_special, mark.listed_in, stamps[pk]
+                )
             )
     return Runs(ends, beyond)
 
 
-# Past every place: an episode's sequence is a positive 32-bit integer.
-NO_GAP = 2**31 - 1
+class ShowEpisodes(NamedTuple):
+    """Every episode of a show, each with `listed_in` (listed_season()): in story order, and by id."""
+
+    in_order: tuple[Episode, ...]
+    by_pk: dict[int, Episode]
+
+
+def _show_episodes(rows: list[tuple]) -> dict[int, ShowEpisodes]:
+    """ShowEpisodes per show id from rows of (episode, its listed season, ...) in story order."""
+    found: dict[int, list[Episode]] = {}
+    for episode, listed_in, *_ in rows:
+        episode.listed_in = listed_in
+        found.setdefault(episode.show_id, []).append(episode)
+    return {
+        show_id: ShowEpisodes(tuple(episodes), {episode.pk: episode for episode in episodes})
+        for show_id, episodes in found.items()
+    }
+
+
+# A show of 500 episodes is about 0.7 MB of them; most shows are a tenth of that.
+@lru_cache(maxsize=256)
+def read_show_episodes(show_id: int, content_version: int) -> ShowEpisodes:
+    """Never handed on as they are: runs_of() hands on copies (copy_of)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Episode, 'e')}, {listed_season('e')} FROM {EPISODE} e"
+            " WHERE e.show_id = %s ORDER BY e.sequence",
+            [show_id],
+        )
+        rows = _rows(cursor, Episode)
+    return _show_episodes(rows).get(show_id, ShowEpisodes((), {}))
+
+
+def _marks_and_stamps(
+    user_id: int, show_ids: list[int]
+) -> tuple[dict[int, set[int]], dict[int, int]]:
+    """The ids of the episodes of these shows the user watched, by show; and the content stamps
+    of those episodes and of every special of the shows (a run's point reveals every special
+    placed before its end, watched or not), by episode id."""
+    shows = placeholders(show_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.show_id, e.id, e.content_stamp, 1 FROM"
+            f" {WATCH} w JOIN {EPISODE} e ON e.id = w.episode_id"
+            f" WHERE w.user_id = %s AND e.show_id IN ({shows})"
+            f" UNION ALL SELECT e.show_id, e.id, e.content_stamp, 0 FROM {EPISODE} e"
+            f" WHERE e.show_id IN ({shows}) AND NOT {regular('e')}",
+            [user_id, *show_ids, *show_ids],
+        )
+        rows = cursor.fetchall()
+    marked: dict[int, set[int]] = {}
+    stamps = {}
+    for show_id, pk, stamp, watched in rows:
+        stamps[pk] = int(stamp)
+        if watched:
+            marked.setdefault(show_id, set()).add(pk)
+    return marked, stamps
+
+
+def _episodes_with_all_marks(
+    user_id: int, show_ids: list[int]
+) -> tuple[dict[int, ShowEpisodes], dict[int, set[int]], dict[int, int]]:
+    """What runs_of() reads, read afresh in one statement: every episode of these shows with
+    whether the user watched it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Episode, 'e')}, {listed_season('e')}, w.id IS NOT NULL"
+            f" FROM {EPISODE} e LEFT JOIN {WATCH} w ON w.episode_id = e.id AND w.user_id = %s"
+            f" WHERE e.show_id IN ({placeholders(show_ids)}) ORDER BY e.show_id, e.sequence",
+            [user_id, *show_ids],
+        )
+        rows = _rows(cursor, Episode)
+    marked: dict[int, set[int]] = {}
+    for episode, _, watched in rows:
+        if watched:
+            marked.setdefault(episode.show_id, set()).add(episode.pk)
+    stamps = {episode.pk: int(episode.content_stamp) for episode, *_ in rows}
+    return _show_episodes(rows), marked, stamps
 
 
 def episodes_with_marks(
@@ -339,10 +376,12 @@ def read_listed_episodes(
 
 
 def forget_kept_reads() -> None:
-    """Empty this process's kept reads (listed_episodes, season_heads_of_run, episode_page_of_run)."""
+    """Empty this process's kept reads (listed_episodes, season_heads_of_run, episode_page_of_run,
+    runs_of)."""
     read_listed_episodes.cache_clear()
     read_season_places.cache_clear()
     read_episode_page.cache_clear()
+    read_show_episodes.cache_clear()
 
 
 def kept(read: Callable[..., tuple[_Model, ...]], *key: Any) -> list[_Model]:

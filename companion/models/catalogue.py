@@ -220,7 +220,7 @@ class Show(models.Model):
     def runs_for(user, shows) -> dict[int, Run]:
         """Each show's safe point for this user and what else they watched of it, in one query
         however many shows there are: where the run of watched regular episodes ends
-        (`first_gaps`) and the last regular episode before that, and the specials watched and
+        (`end_of_run`) and the last regular episode before that, and the specials watched and
         the regular episodes watched past the run. The specials watched on the way, after the
         run's last regular episode and before its gap, are safe too."""
         shows = list(shows)
@@ -231,7 +231,7 @@ class Show(models.Model):
         up_next: dict[int, Episode] = {}
         found: dict[int, Episode] = {}
         stamps: dict[int, int] = {}
-        runs = sql.runs_of(user.pk, list(by_pk))
+        runs = sql.runs_of(user.pk, {show.pk: show.content_version for show in shows})
         for show_id, last_of_run, at_gap, stamp in runs.ends:
             gaps[show_id], stamps[show_id] = None, stamp
             for episode in (last_of_run, at_gap):
@@ -266,13 +266,6 @@ class Show(models.Model):
             )
             for show in shows
         }
-
-    @staticmethod
-    def first_gaps(user_ids: list[int], show_ids: list[int]) -> dict[tuple[int, int], int]:
-        """The sequence of the first regular episode each user has not watched, by (user, show):
-        where every safe point starts. A pair with nothing left unwatched is left out. One query.
-        """
-        return sql.first_gaps(user_ids, show_ids)
 
     def episodes_with_marks(
         self,

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .catalogue import Episode, Show
-from .rule import NOTHING_SAFE, SafePoint
+from .progress import Watch
+from .rule import NOTHING_SAFE, SafePoint, end_of_run
 
 PARTY_SIZE_LIMIT = 12
 
@@ -106,27 +107,31 @@ class Party(models.Model):
     def progress(self) -> tuple[SafePoint, list[dict]]:
         """The party's safe point (the lowest of its members') and each member's standing.
 
-        Three queries for any party size: the members, where each one's run of watched regular
-        episodes ends (`Show.first_gaps`, as for any viewer) and the show's regular episodes.
+        Three queries for any party size: the members, the show's regular episodes and the
+        members' marks of them; where each one's run ends is end_of_run's, as for any viewer.
         Specials are left out: the party reads the regular run only.
         """
         members = list(self.members.order_by("username"))
-        gaps = Show.first_gaps([member.pk for member in members], [self.show_id]) if members else {}
         regular = list(
             Episode.objects.regular()
             .filter(show_id=self.show_id)
             .select_related("show")
             .order_by("sequence")
         )
+        marked: dict[int, set[int]] = {member.pk: set() for member in members}
+        if members:
+            for user_id, episode_id in Watch.objects.filter(
+                user__in=members, episode__show_id=self.show_id
+            ).values_list("user_id", "episode_id"):
+                marked[user_id].add(episode_id)
         standing: list[dict[str, Any]] = []
         for member in members:
-            gap = gaps.get((member.pk, self.show_id))
-            run = [e for e in regular if gap is None or e.sequence < gap]
+            last, _ = end_of_run(regular, marked[member.pk])
             standing.append(
                 {
                     "member": member,
-                    "safe_point": SafePoint(run[-1] if run else None),
-                    "watched": len(run),
+                    "safe_point": SafePoint(last),
+                    "watched": 0 if last is None else regular.index(last) + 1,
                 }
             )
         leader = max((s["watched"] for s in standing), default=0)

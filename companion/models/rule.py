@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
@@ -74,6 +75,23 @@ NOTHING_WATCHED = Run(NOTHING_SAFE)
 
 # Specials are season 0; every other season is a regular one.
 SPECIALS_SEASON = 0
+
+
+def end_of_run(
+    episodes: Iterable[Episode], watched: Container[int]
+) -> tuple[Episode | None, Episode | None]:
+    """Where a viewer's run ends among a show's episodes in story order, from the ids of those they
+    watched: the last regular episode of the unbroken run of watched ones from the first (None
+    when it is empty), and the first regular one they have not watched, up next (None when none
+    is left). Specials neither break a run nor extend it."""
+    last = None
+    for episode in episodes:
+        if episode.season_number == SPECIALS_SEASON:
+            continue
+        if episode.pk not in watched:
+            return last, episode
+        last = episode
+    return last, None
 
 
 def signed_in_id(user) -> int | None:

@@ -1,15 +1,16 @@
-"""A season's episodes, and the seasons' heads, are read once per process for each version of
-the show's content (sql.listed_episodes, sql.season_heads_of_run): outside a transaction, as a
+"""A season's episodes, the seasons' heads, an episode's page and a show's episodes for its runs
+are read once per process for each version of the show's content (sql.listed_episodes,
+sql.season_heads_of_run, sql.episode_page_of_run, sql.runs_of): outside a transaction, as a
 worker serves pages, so these tests commit."""
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from companion.models import Episode
-from tests.factories import episode, make_user, watch
+from companion.models import Episode, Recap, Show
+from tests.factories import episode, make_show, make_user, watch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,3 +113,72 @@ def test_an_episode_page_reads_the_episode_kept_and_marks_it_from_the_run(client
     edited.save()
     assert "RETITLED" in client.get(EPISODE_4).content.decode()
     assert client.get(reverse("episode-detail", args=["saga", 1, 9])).status_code == 404
+
+
+# --- Runs: each show's episodes kept, the viewer's marks and the content stamps read each time ---
+
+
+def runs_now(user, show):
+    run = Show.runs_for(user, [show])[show.pk]
+    return run, {
+        "point": (run.point.episode and run.point.episode.short_label, sorted(run.point.specials)),
+        "specials": run.specials,
+        "past_run": run.past_run,
+        "next_season": run.next_season,
+        "up_next": run.up_next and run.up_next.short_label,
+        "content_stamp": run.content_stamp,
+    }
+
+
+@pytest.mark.parametrize(
+    "watched",
+    [
+        (),
+        ("0x1",),
+        ("1x1", "1x2", "0x1"),
+        ("1x1", "1x2", "1x3", "0x1", "0x2"),
+        ("1x1", "1x2", "1x3", "2x1", "0x2", "2x3"),
+        ("1x1", "1x2", "1x3", "2x1", "2x2", "2x3", "0x1", "0x2"),
+    ],
+)
+def test_a_run_from_the_episodes_kept_is_the_run_read_afresh(watched):
+    show = make_show("stamped", seasons=2, episodes=3, specials=2)
+    for code, after in (("0x1", "1x2"), ("0x2", "2x1")):
+        special = episode(show, code)
+        special.airs_after = episode(show, after)
+        special.save()
+    show.resequence()
+    for power, pk in enumerate(show.episodes.order_by("sequence").values_list("pk", flat=True)):
+        Episode.objects.filter(pk=pk).update(content_stamp=2**power)
+    show.refresh_from_db()
+    viewer = make_user("viewer")
+    watch(viewer, show, *watched)
+    kept = runs_now(viewer, show)[1]
+    with transaction.atomic():
+        afresh = runs_now(viewer, show)[1]
+    assert kept == afresh
+
+
+def test_an_edit_of_a_recap_in_the_run_shows_though_the_episodes_are_kept(client, alice, show):
+    client.force_login(alice)
+    page(client)
+    before, _ = runs_now(alice, show)
+    recap = Recap.objects.get(episode=episode(show, "1x02"))
+    recap.text = "REWRITTEN-RECAP"
+    recap.save()
+    after, _ = runs_now(alice, show)
+    assert after.content_stamp != before.content_stamp
+    body = client.get(reverse("story", args=["saga"])).content.decode()
+    assert "REWRITTEN-RECAP" in body
+
+
+def test_an_episode_added_after_the_run_was_read_is_up_next(client, show):
+    viewer = make_user("finisher")
+    watch(viewer, show, *[f"{s}x0{n}" for s in (1, 2) for n in range(1, 6)])
+    assert runs_now(viewer, show)[1]["up_next"] is None
+    last = episode(show, "2x05")
+    Episode.objects.create(
+        show=show, season=last.season, season_number=2, number=6, title="Added", sequence=100
+    )
+    show.refresh_from_db()
+    assert runs_now(viewer, show)[1]["up_next"] == "S2E6"
