@@ -7,7 +7,7 @@ values: nothing else, and no SQL text goes in. This is the only module that impo
 The ORM states the same definitions for
 everything else: `EpisodeQuerySet.regular()` is `regular()` below. Where a viewer's run of
 watched episodes ends, which every safe point (a viewer's, a party's) starts from, is not SQL but
-`end_of_run()` in the rule's own module.
+`run_length()` in the rule's own module.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .models.catalogue import Episode, Season, Show
 from .models.gated import Character, CharacterState, Recap, ReviewerNote
 from .models.parties import Party
 from .models.progress import Follow, Watch
-from .models.rule import SPECIALS_SEASON, RevealedSql, end_of_run
+from .models.rule import SPECIALS_SEASON, RevealedSql, run_length
 
 EPISODE, SEASON, SHOW, WATCH = (model._meta.db_table for model in (Episode, Season, Show, Watch))
 CHARACTER, STATE = Character._meta.db_table, CharacterState._meta.db_table
@@ -187,58 +187,88 @@ class Runs(NamedTuple):
 
 def runs_of(user_id: int, versions: dict[int, int]) -> Runs:
     """Where the user's run of watched regular episodes ends in each of these shows (id: its
-    content version), as end_of_run() finds it; every mark beyond each run (the specials watched,
-    and the regular episodes watched past the run's end); and the content stamps that key the
-    viewer's cached fragments (Show.content_stamp_at): per show, the sum over the episodes placed
-    up to the run's end; per mark, its episode's own (the specials watched on the way add theirs).
+    content version), as run_length() finds it: the run's last episode and the one at its gap,
+    up next; every mark beyond each run (the specials watched, and the regular episodes watched
+    past the run's end); and the content stamps that key the viewer's cached fragments
+    (Show.content_stamp_at): per show, the sum over the episodes placed up to the run's end; per
+    mark, its episode's own (the specials watched on the way add theirs).
 
-    One statement, the marks with their stamps, beside the shows' episodes in story order, read
-    once per process for each version of their content (as listed_episodes keeps its reads).
-    Their stamps are not taken from that read: an edit of gated content moves an episode's stamp
-    and not the show's version. Within a transaction, the episodes are read afresh with the
-    marks, in one statement too."""
+    One statement: the marks, with their stamps and places, and the stamps of
+    every special (a point reveals every special placed before its end, watched or not). The
+    shows' episodes are read once per process for each version of their content (as
+    listed_episodes keeps its reads) and never supply a stamp: an edit of gated content moves an
+    episode's stamp, not the show's version. The statement reads the versions too, so a show
+    edited since this request read it is read afresh. Within a transaction, everything is read
+    afresh, in one statement too."""
     if not versions:
         return Runs([], [])
-    if connection.in_atomic_block:
-        shows, marked, stamps = _episodes_with_all_marks(user_id, list(versions))
-    else:
+    shows: dict[int, ShowEpisodes] | None = None
+    if not connection.in_atomic_block:
         shows = {pk: read_show_episodes(pk, version) for pk, version in versions.items()}
-        marked, stamps = _marks_and_stamps(user_id, list(versions))
+        marks, now = _marks(user_id, shows)
+        if now != versions:
+            shows = None
+    if shows is None:
+        shows, marks = _episodes_with_all_marks(user_id, list(versions))
     ends, beyond = [], []
-    for show_id, episodes in shows.items():
-        watched = marked.get(show_id, set())
-        last, at_gap = end_of_run(episodes.in_order, watched)
-        end = last.sequence if last is not None else 0
-        stamp = 0
-        for episode in episodes.in_order:
-            if episode.sequence > end:
-                break
-            stamp += stamps.get(episode.pk, 0)
-        ends.append(
-            RunEnd(
-                show_id,
-                None if last is None else copy_of(last),
-                None if at_gap is None else copy_of(at_gap),
-                stamp,
-            )
-        )
-        for pk in sorted(watched):
-            mark = episodes.by_pk.get(pk)
-            if mark is None or (not mark.is_special and mark.sequence <= end):
-                continue
-            beyond.append(
-                MarkBeyondRun(
-                    show_id, pk, mark.sequence, not mark.is_special, mark.listed_in, stamps[pk]
-                )
-            )
+    for show_id in versions:
+        end, past = _run_end(show_id, shows.get(show_id, NO_EPISODES), marks.get(show_id, []))
+        ends.append(end)
+        beyond += past
     return Runs(ends, beyond)
 
 
 class ShowEpisodes(NamedTuple):
-    """Every episode of a show, each with `listed_in` (listed_season()): in story order, and by id."""
+    """Every episode of a show, each with `listed_in` (listed_season()), by id; and its regular
+    episodes in story order, with their places."""
 
-    in_order: tuple[Episode, ...]
     by_pk: dict[int, Episode]
+    regular: tuple[Episode, ...]
+    places: tuple[int, ...]
+    special_ids: tuple[int, ...]
+
+
+NO_EPISODES = ShowEpisodes({}, (), (), ())
+
+
+# A row that a run's end is worked out from: an episode the user watched, or a special. Plain
+# tuples, not NamedTuples: a long show's viewer has hundreds, and runs_of() is on every page.
+# (show id, place, episode id, content stamp, watched, regular)
+MarkRow = tuple[int, int, int, int, bool, bool]
+
+
+def _run_end(
+    show_id: int, episodes: ShowEpisodes, marks: list[MarkRow]
+) -> tuple[RunEnd, list[MarkBeyondRun]]:
+    """runs_of() for one show, from its episodes and its mark rows."""
+    watched = sorted(
+        (place, pk, stamp) for _, place, pk, stamp, seen, regular in marks if seen and regular
+    )
+    length = run_length(episodes.places, [place for place, _, _ in watched])
+    last = episodes.regular[length - 1] if length else None
+    at_gap = episodes.regular[length] if length < len(episodes.regular) else None
+    end = last.sequence if last is not None else 0
+    # A special watched is read twice, watched and as a special: by id, once, watched if so.
+    specials: dict[int, tuple[int, int, bool]] = {}
+    for _, place, pk, stamp, seen, regular in marks:
+        if not regular and not specials.get(pk, (0, 0, False))[2]:
+            specials[pk] = (place, stamp, bool(seen))
+    stamp = sum(stamp for _, _, stamp in watched[:length]) + sum(
+        stamp for place, stamp, _ in specials.values() if place <= end
+    )
+    past = [(place, pk, stamp, True) for place, pk, stamp in watched[length:]] + [
+        (place, pk, stamp, False) for pk, (place, stamp, seen) in specials.items() if seen
+    ]
+    found = RunEnd(
+        show_id,
+        None if last is None else copy_of(last),
+        None if at_gap is None else copy_of(at_gap),
+        stamp,
+    )
+    return found, [
+        MarkBeyondRun(show_id, pk, place, regular, episodes.by_pk[pk].listed_in, stamp)
+        for place, pk, stamp, regular in past
+    ]
 
 
 def _show_episodes(rows: list[tuple]) -> dict[int, ShowEpisodes]:
@@ -247,10 +277,16 @@ def _show_episodes(rows: list[tuple]) -> dict[int, ShowEpisodes]:
     for episode, listed_in, *_ in rows:
         episode.listed_in = listed_in
         found.setdefault(episode.show_id, []).append(episode)
-    return {
-        show_id: ShowEpisodes(tuple(episodes), {episode.pk: episode for episode in episodes})
-        for show_id, episodes in found.items()
-    }
+    shows = {}
+    for show_id, episodes in found.items():
+        regular = tuple(episode for episode in episodes if not episode.is_special)
+        shows[show_id] = ShowEpisodes(
+            {episode.pk: episode for episode in episodes},
+            regular,
+            tuple(episode.sequence for episode in regular),
+            tuple(episode.pk for episode in episodes if episode.is_special),
+        )
+    return shows
 
 
 # A show of 500 episodes is about 0.7 MB of them; most shows are a tenth of that.
@@ -264,38 +300,46 @@ def read_show_episodes(show_id: int, content_version: int) -> ShowEpisodes:
             [show_id],
         )
         rows = _rows(cursor, Episode)
-    return _show_episodes(rows).get(show_id, ShowEpisodes((), {}))
+    return _show_episodes(rows).get(show_id, NO_EPISODES)
 
 
-def _marks_and_stamps(
-    user_id: int, show_ids: list[int]
-) -> tuple[dict[int, set[int]], dict[int, int]]:
-    """The ids of the episodes of these shows the user watched, by show; and the content stamps
-    of those episodes and of every special of the shows (a run's point reveals every special
-    placed before its end, watched or not), by episode id."""
-    shows = placeholders(show_ids)
+def _marks(
+    user_id: int, shows: dict[int, ShowEpisodes]
+) -> tuple[dict[int, list[MarkRow]], dict[int, int]]:
+    """The user's marks of these shows and their specials, by show; and each show's content
+    version as the statement found it."""
+    show_ids = list(shows)
+    special_ids = [pk for episodes in shows.values() for pk in episodes.special_ids]
+    specials = (
+        f" UNION ALL SELECT e.show_id, e.sequence, e.id, e.content_stamp, 0, {regular('e')}"
+        f" FROM {EPISODE} e"
+        f" WHERE e.id IN ({placeholders(special_ids)})"
+        if special_ids
+        else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT e.show_id, e.id, e.content_stamp, 1 FROM"
-            f" {WATCH} w JOIN {EPISODE} e ON e.id = w.episode_id"
-            f" WHERE w.user_id = %s AND e.show_id IN ({shows})"
-            f" UNION ALL SELECT e.show_id, e.id, e.content_stamp, 0 FROM {EPISODE} e"
-            f" WHERE e.show_id IN ({shows}) AND NOT {regular('e')}",
-            [user_id, *show_ids, *show_ids],
+            f"SELECT e.show_id, e.sequence, e.id, e.content_stamp, 1, {regular('e')}"
+            f" FROM {WATCH} w CROSS JOIN {EPISODE} e WHERE e.id = w.episode_id"
+            f" AND w.user_id = %s AND e.show_id IN ({placeholders(show_ids)}){specials}"
+            f" UNION ALL SELECT s.id, NULL, NULL, s.content_version, NULL, NULL FROM {SHOW} s"
+            f" WHERE s.id IN ({placeholders(show_ids)})",
+            [user_id, *show_ids, *special_ids, *show_ids],
         )
         rows = cursor.fetchall()
-    marked: dict[int, set[int]] = {}
-    stamps = {}
-    for show_id, pk, stamp, watched in rows:
-        stamps[pk] = int(stamp)
-        if watched:
-            marked.setdefault(show_id, set()).add(pk)
-    return marked, stamps
+    marks: dict[int, list[MarkRow]] = {}
+    versions = {}
+    for row in rows:
+        if row[2] is None:
+            versions[row[0]] = row[3]
+        else:
+            marks.setdefault(row[0], []).append(row)
+    return marks, versions
 
 
 def _episodes_with_all_marks(
     user_id: int, show_ids: list[int]
-) -> tuple[dict[int, ShowEpisodes], dict[int, set[int]], dict[int, int]]:
+) -> tuple[dict[int, ShowEpisodes], dict[int, list[MarkRow]]]:
     """What runs_of() reads, read afresh in one statement: every episode of these shows with
     whether the user watched it."""
     with connection.cursor() as cursor:
@@ -306,12 +350,20 @@ def _episodes_with_all_marks(
             [user_id, *show_ids],
         )
         rows = _rows(cursor, Episode)
-    marked: dict[int, set[int]] = {}
+    marks: dict[int, list[MarkRow]] = {}
     for episode, _, watched in rows:
-        if watched:
-            marked.setdefault(episode.show_id, set()).add(episode.pk)
-    stamps = {episode.pk: int(episode.content_stamp) for episode, *_ in rows}
-    return _show_episodes(rows), marked, stamps
+        if watched or episode.is_special:
+            marks.setdefault(episode.show_id, []).append(
+                (
+                    episode.show_id,
+                    episode.sequence,
+                    episode.pk,
+                    episode.content_stamp,
+                    watched,
+                    not episode.is_special,
+                )
+            )
+    return _show_episodes(rows), marks
 
 
 def episodes_with_marks(

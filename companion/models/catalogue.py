@@ -220,7 +220,7 @@ class Show(models.Model):
     def runs_for(user, shows) -> dict[int, Run]:
         """Each show's safe point for this user and what else they watched of it, in one query
         however many shows there are: where the run of watched regular episodes ends
-        (`end_of_run`) and the last regular episode before that, and the specials watched and
+        (`run_length`) and the last regular episode before that, and the specials watched and
         the regular episodes watched past the run. The specials watched on the way, after the
         run's last regular episode and before its gap, are safe too."""
         shows = list(shows)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .catalogue import Episode, Show
 from .progress import Watch
-from .rule import NOTHING_SAFE, SafePoint, end_of_run
+from .rule import NOTHING_SAFE, SafePoint, run_length
 
 PARTY_SIZE_LIMIT = 12
 
@@ -108,8 +108,8 @@ class Party(models.Model):
         """The party's safe point (the lowest of its members') and each member's standing.
 
         Three queries for any party size: the members, the show's regular episodes and the
-        members' marks of them; where each one's run ends is end_of_run's, as for any viewer.
-        Specials are left out: the party reads the regular run only.
+        places of the members' marks of them; where each one's run ends is run_length's, as for
+        any viewer. Specials are left out: the party reads the regular run only.
         """
         members = list(self.members.order_by("username"))
         regular = list(
@@ -118,20 +118,26 @@ class Party(models.Model):
             .select_related("show")
             .order_by("sequence")
         )
-        marked: dict[int, set[int]] = {member.pk: set() for member in members}
+        watched: dict[int, list[int]] = {member.pk: [] for member in members}
         if members:
-            for user_id, episode_id in Watch.objects.filter(
-                user__in=members, episode__show_id=self.show_id
-            ).values_list("user_id", "episode_id"):
-                marked[user_id].add(episode_id)
+            for user_id, place in (
+                Watch.objects.filter(
+                    user__in=members,
+                    episode__in=Episode.objects.regular().filter(show_id=self.show_id),
+                )
+                .order_by("episode__sequence")
+                .values_list("user_id", "episode__sequence")
+            ):
+                watched[user_id].append(place)
+        places = [episode.sequence for episode in regular]
         standing: list[dict[str, Any]] = []
         for member in members:
-            last, _ = end_of_run(regular, marked[member.pk])
+            length = run_length(places, watched[member.pk])
             standing.append(
                 {
                     "member": member,
-                    "safe_point": SafePoint(last),
-                    "watched": 0 if last is None else regular.index(last) + 1,
+                    "safe_point": SafePoint(regular[length - 1] if length else None),
+                    "watched": length,
                 }
             )
         leader = max((s["watched"] for s in standing), default=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Container, Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
@@ -77,21 +77,21 @@ NOTHING_WATCHED = Run(NOTHING_SAFE)
 SPECIALS_SEASON = 0
 
 
-def end_of_run(
-    episodes: Iterable[Episode], watched: Container[int]
-) -> tuple[Episode | None, Episode | None]:
-    """Where a viewer's run ends among a show's episodes in story order, from the ids of those they
-    watched: the last regular episode of the unbroken run of watched ones from the first (None
-    when it is empty), and the first regular one they have not watched, up next (None when none
-    is left). Specials neither break a run nor extend it."""
-    last = None
-    for episode in episodes:
-        if episode.season_number == SPECIALS_SEASON:
-            continue
-        if episode.pk not in watched:
-            return last, episode
-        last = episode
-    return last, None
+def run_length(places: Sequence[int], watched: Sequence[int]) -> int:
+    """How many episodes the run holds: the unbroken run of watched regular episodes from the
+    first, which a safe point ends. `places` are the places (Episode.sequence) of a show's
+    regular episodes in story order, `watched` those of the ones the viewer watched, in order.
+
+    The viewer's n-th watched place is the show's n-th only when none before it was skipped, so
+    the run's length is found by bisection, without walking the run."""
+    low, high = 0, min(len(places), len(watched))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if watched[middle - 1] == places[middle - 1]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def signed_in_id(user) -> int | None:

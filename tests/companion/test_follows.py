@@ -5,6 +5,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from companion.models import Episode, Follow, Show, Watch
+from companion.models.rule import run_length
 from tests.factories import episode, make_show, watch
 
 
@@ -140,3 +141,13 @@ def test_the_run_reads_the_content_stamp_of_what_its_point_reveals(
     run = Show.runs_for(outsider, [stamped])[stamped.pk]
     assert run.content_stamp == sum(episode(stamped, code).content_stamp for code in revealed)
     assert run.content_stamp == stamped.content_stamp_at(run.point)
+
+
+def test_the_run_found_by_bisection_is_the_run_walked():
+    places = [3, 5, 8, 13, 21, 34]
+    for chosen in range(2 ** len(places)):
+        watched = [place for at, place in enumerate(places) if chosen >> at & 1]
+        walked = 0
+        while walked < len(places) and places[walked] in watched:
+            walked += 1
+        assert run_length(places, watched) == walked, watched

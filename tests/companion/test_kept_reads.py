@@ -182,3 +182,17 @@ def test_an_episode_added_after_the_run_was_read_is_up_next(client, show):
     )
     show.refresh_from_db()
     assert runs_now(viewer, show)[1]["up_next"] == "S2E6"
+
+
+def test_a_run_for_a_show_edited_since_the_request_read_it_is_read_afresh(show):
+    viewer = make_user("viewer")
+    watch(viewer, show, "1x01", "1x02", "1x03", "1x04", "1x05", "2x01")
+    as_read = Show.objects.get(pk=show.pk)
+    assert runs_now(viewer, as_read)[1]["up_next"] == "S2E2"
+    first = episode(show, "1x05").season
+    Episode.objects.create(
+        show=show, season=first, season_number=1, number=6, title="Inserted", sequence=1000
+    )
+    show.resequence()
+    # The request read the show, with its old version, before the episode was put in its place.
+    assert runs_now(viewer, as_read)[1]["up_next"] == "S1E6"
