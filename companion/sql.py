@@ -12,6 +12,8 @@ watched episodes ends, which every safe point (a viewer's, a party's) starts fro
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import cache, lru_cache, partial
 from typing import Any, NamedTuple, TypeVar
@@ -195,21 +197,22 @@ def runs_of(user_id: int, versions: dict[int, int]) -> Runs:
 
     One statement: the marks, with their stamps and places, and the stamps of
     every special (a point reveals every special placed before its end, watched or not). The
-    shows' episodes are read once per process for each version of their content (as
-    listed_episodes keeps its reads) and never supply a stamp: an edit of gated content moves an
-    episode's stamp, not the show's version. The statement reads the versions too, so a show
-    edited since this request read it is read afresh. Within a transaction, everything is read
-    afresh, in one statement too."""
+    shows' episodes are kept per process for each version of their content (as listed_episodes
+    keeps its reads) and never supply a stamp: an edit of gated content moves an episode's
+    stamp, not the show's version. The statement reads the versions too. Where a show's episodes
+    are not kept yet, or it was edited since this request read it, everything is read afresh in
+    one statement instead (and kept, outside a transaction): a first look at many shows costs
+    no more statements than a look at one."""
     if not versions:
         return Runs([], [])
-    shows: dict[int, ShowEpisodes] | None = None
-    if not connection.in_atomic_block:
-        shows = {pk: read_show_episodes(pk, version) for pk, version in versions.items()}
+    kept = None if connection.in_atomic_block else _kept_shows_of(versions)
+    if kept is not None:
+        shows = kept
         marks, now = _marks(user_id, shows)
-        if now != versions:
-            shows = None
-    if shows is None:
+    if kept is None or now != versions:
         shows, marks = _episodes_with_all_marks(user_id, list(versions))
+        if not connection.in_atomic_block:
+            _keep_shows(versions, shows)
     ends, beyond = [], []
     for show_id in versions:
         end, past = _run_end(show_id, shows.get(show_id, NO_EPISODES), marks.get(show_id, []))
@@ -289,18 +292,35 @@ def _show_episodes(rows: list[tuple]) -> dict[int, ShowEpisodes]:
     return shows
 
 
-# A show of 500 episodes is about 0.7 MB of them; most shows are a tenth of that.
-@lru_cache(maxsize=256)
-def read_show_episodes(show_id: int, content_version: int) -> ShowEpisodes:
-    """Never handed on as they are: runs_of() hands on copies (copy_of)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns(Episode, 'e')}, {listed_season('e')} FROM {EPISODE} e"
-            " WHERE e.show_id = %s ORDER BY e.sequence",
-            [show_id],
-        )
-        rows = _rows(cursor, Episode)
-    return _show_episodes(rows).get(show_id, NO_EPISODES)
+# Each show's episodes for its content version, oldest use first. A show of 500 episodes is
+# about 0.7 MB of them; most shows are a tenth of that.
+_kept_shows: OrderedDict[tuple[int, int], ShowEpisodes] = OrderedDict()
+_kept_shows_lock = threading.Lock()
+KEPT_SHOWS = 256
+
+
+def _kept_shows_of(versions: dict[int, int]) -> dict[int, ShowEpisodes] | None:
+    """The kept episodes of every one of these shows (id: content version); None if any is not
+    kept. Never handed on as they are: runs_of() hands on copies (copy_of)."""
+    with _kept_shows_lock:
+        found = {}
+        for key in versions.items():
+            if key not in _kept_shows:
+                return None
+            _kept_shows.move_to_end(key)
+            found[key[0]] = _kept_shows[key]
+        return found
+
+
+def _keep_shows(versions: dict[int, int], shows: dict[int, ShowEpisodes]) -> None:
+    """Keep these shows' episodes, read after their versions were: a version's are never older
+    than it."""
+    with _kept_shows_lock:
+        for key in versions.items():
+            _kept_shows[key] = shows.get(key[0], NO_EPISODES)
+            _kept_shows.move_to_end(key)
+        while len(_kept_shows) > KEPT_SHOWS:
+            _kept_shows.popitem(last=False)
 
 
 def _marks(
@@ -433,7 +453,8 @@ def forget_kept_reads() -> None:
     read_listed_episodes.cache_clear()
     read_season_places.cache_clear()
     read_episode_page.cache_clear()
-    read_show_episodes.cache_clear()
+    with _kept_shows_lock:
+        _kept_shows.clear()
 
 
 def kept(read: Callable[..., tuple[_Model, ...]], *key: Any) -> list[_Model]:

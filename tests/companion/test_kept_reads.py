@@ -196,3 +196,21 @@ def test_a_run_for_a_show_edited_since_the_request_read_it_is_read_afresh(show):
     show.resequence()
     # The request read the show, with its old version, before the episode was put in its place.
     assert runs_now(viewer, as_read)[1]["up_next"] == "S1E6"
+
+
+def test_runs_of_many_shows_are_one_statement_whether_their_episodes_are_kept_or_not(show):
+    others = [make_show(f"more{n}", seasons=1, episodes=3) for n in range(4)]
+    viewer = make_user("viewer")
+    watch(viewer, others[0], "1x1", "1x3")
+    watch(viewer, show, "1x01", "1x02")
+    # As a request reads them: their versions as they stand.
+    shows = list(Show.objects.filter(pk__in=[show.pk, *(other.pk for other in others)]))
+    found = []
+    for _ in ("first look", "kept"):
+        with CaptureQueriesContext(connection) as queries:
+            runs = Show.runs_for(viewer, shows)
+        assert len(queries) == 1
+        found.append({pk: (run.point, run.up_next) for pk, run in runs.items()})
+    assert found[0] == found[1]
+    assert found[1][others[0].pk][1].short_label == "S1E2"
+    assert found[1][show.pk][1].short_label == "S1E3"
