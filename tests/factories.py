@@ -56,6 +56,21 @@ def make_show(
     return show
 
 
+def make_stamped_show() -> Show:
+    """Two seasons of three, a special after 1x2 and one after 2x1; every episode's content stamp
+    a power of two of its own, so a sum of stamps names the episodes it took."""
+    show = make_show("stamped", seasons=2, episodes=3, specials=2)
+    for code, after in (("0x1", "1x2"), ("0x2", "2x1")):
+        special = episode(show, code)
+        special.airs_after = episode(show, after)
+        special.save()
+    show.resequence()
+    for power, pk in enumerate(show.episodes.order_by("sequence").values_list("pk", flat=True)):
+        Episode.objects.filter(pk=pk).update(content_stamp=2**power)
+    show.refresh_from_db()
+    return show
+
+
 def episode(show: Show, code: str) -> Episode:
     season, number = (int(part) for part in code.split("x"))
     return Episode.objects.select_related("show").get(

@@ -4,9 +4,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from companion.models import Episode, Follow, Show, Watch
+from companion.models import Follow, Show, Watch
 from companion.models.rule import run_length
-from tests.factories import episode, make_show, watch
+from tests.factories import episode, make_show, make_stamped_show, watch
 
 
 def followed(user) -> list[str]:
@@ -109,17 +109,7 @@ def test_up_next_for_many_shows_comes_with_their_safe_points(alice, show):
 
 @pytest.fixture
 def stamped(db):
-    """Two seasons of three, a special after 1x2 and one after 2x1; every episode's content stamp
-    a power of two of its own, so a sum names the episodes it took."""
-    show = make_show("stamped", seasons=2, episodes=3, specials=2)
-    for code, after in (("0x1", "1x2"), ("0x2", "2x1")):
-        special = episode(show, code)
-        special.airs_after = episode(show, after)
-        special.save()
-    show.resequence()
-    for power, pk in enumerate(show.episodes.order_by("sequence").values_list("pk", flat=True)):
-        Episode.objects.filter(pk=pk).update(content_stamp=2**power)
-    return show
+    return make_stamped_show()
 
 
 @pytest.mark.parametrize(

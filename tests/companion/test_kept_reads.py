@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from companion.models import Episode, Recap, Show
-from tests.factories import episode, make_show, make_user, watch
+from tests.factories import episode, make_show, make_stamped_show, make_user, watch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -142,15 +142,7 @@ def runs_now(user, show):
     ],
 )
 def test_a_run_from_the_episodes_kept_is_the_run_read_afresh(watched):
-    show = make_show("stamped", seasons=2, episodes=3, specials=2)
-    for code, after in (("0x1", "1x2"), ("0x2", "2x1")):
-        special = episode(show, code)
-        special.airs_after = episode(show, after)
-        special.save()
-    show.resequence()
-    for power, pk in enumerate(show.episodes.order_by("sequence").values_list("pk", flat=True)):
-        Episode.objects.filter(pk=pk).update(content_stamp=2**power)
-    show.refresh_from_db()
+    show = make_stamped_show()
     viewer = make_user("viewer")
     watch(viewer, show, *watched)
     kept = runs_now(viewer, show)[1]
